@@ -1,0 +1,43 @@
+# Small helpers shared by every fitreel target. No global flags: each target opts in.
+
+# Sets FITREEL_TORCH_HAS_CUDA when the LibTorch found was built with CUDA
+# (official 2.x CUDA archives define the c10_cuda/torch_cuda targets; Debian's does not).
+function(fitreel_detect_torch_cuda)
+  if(TARGET c10_cuda OR TARGET torch_cuda)
+    set(FITREEL_TORCH_HAS_CUDA ON PARENT_SCOPE)
+    message(STATUS "fitreel: LibTorch ${Torch_VERSION} with CUDA")
+  else()
+    set(FITREEL_TORCH_HAS_CUDA OFF PARENT_SCOPE)
+    message(STATUS "fitreel: LibTorch ${Torch_VERSION}, CPU only")
+  endif()
+endfunction()
+
+# C++17, warnings and (optionally) sanitizers for one of our own targets.
+function(fitreel_target_defaults target)
+  target_compile_features(${target} PUBLIC cxx_std_17)
+  set_target_properties(${target} PROPERTIES CXX_EXTENSIONS OFF)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor)
+    if(FITREEL_WARNINGS_AS_ERRORS)
+      target_compile_options(${target} PRIVATE -Werror)
+    endif()
+    if(FITREEL_SANITIZE)
+      target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer)
+      target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+    endif()
+  endif()
+endfunction()
+
+# Precompiles the LibTorch headers for a target that includes them, or reuses
+# the core's precompiled header (the compile flags must match, so only our own
+# targets with the same defaults share it).
+function(fitreel_torch_pch target)
+  if(NOT FITREEL_PRECOMPILED_HEADERS)
+    return()
+  endif()
+  if(target STREQUAL "fitreel_core")
+    target_precompile_headers(${target} PRIVATE <torch/torch.h>)
+  else()
+    target_precompile_headers(${target} REUSE_FROM fitreel_core)
+  endif()
+endfunction()

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/types.h>
+
+#include <vector>
+
+namespace fitreel {
+
+/// Mean squared error of `model` on (x, y), computed without gradients on the model's device.
+/// NaN when x has no rows (nothing held out).
+double mse(torch::nn::Sequential& model, const torch::Tensor& x, const torch::Tensor& y);
+
+/// A straight line y = slope * x + intercept.
+struct Line {
+  double slope = 0.0;
+  double intercept = 0.0;
+};
+
+/// The closed-form least-squares line through the points (x, y) (any shape, same count),
+/// computed in double precision: the optimum a converged Linear(1, 1) would reach.
+Line least_squares(const torch::Tensor& x, const torch::Tensor& y);
+
+/// The model's outputs for x (N, 1), without gradients, as a CPU float vector.
+std::vector<float> predict(torch::nn::Sequential& model, const torch::Tensor& x);
+
+}  // namespace fitreel

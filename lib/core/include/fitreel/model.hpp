@@ -1,0 +1,41 @@
+#pragma once
+
+#include <torch/nn/modules/container/sequential.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fitreel {
+
+/// Element-wise activation between the hidden layers of a net.
+enum class Activation { sigmoid, tanh, relu };
+
+/// "sigmoid", "tanh" or "relu".
+std::string_view activation_name(Activation activation);
+/// The activation called `name`, or nothing when no activation has that name.
+std::optional<Activation> activation_from_name(std::string_view name);
+
+/// Shape of a fully connected net with one input and one output.
+struct NetSpec {
+  std::vector<int64_t> hidden{2};               ///< sizes of the hidden layers, in order
+  Activation activation = Activation::sigmoid;  ///< applied after every hidden layer
+};
+
+/// "1-2-1 sigmoid" for the seed's net.
+std::string describe(const NetSpec& spec);
+
+/// The line demo's model: Sequential(Linear(1, 1)). Draws its initial weight then bias from
+/// the CPU generator, as Python's nn.Linear(1, 1) does.
+torch::nn::Sequential make_line_model();
+
+/// Sequential(Linear(1, h1), act, Linear(h1, h2), act, ..., Linear(hk, 1)). The layers are
+/// constructed first to last (parity: fc1 draws before fc2), never inside one argument list.
+torch::nn::Sequential make_net(const NetSpec& spec = {});
+
+/// Every parameter flattened to a CPU float vector, in parameters() order.
+std::vector<std::vector<float>> flat_parameters(const torch::nn::Module& model);
+
+}  // namespace fitreel

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <fitreel/data.hpp>
+#include <fitreel/snapshot.hpp>
+
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace fitreel {
+
+/// The optimizer that updates the parameters (the seed uses Adagrad, though its comment says SGD).
+enum class OptimizerKind { adagrad, sgd, adam };
+
+/// "adagrad", "sgd" or "adam".
+std::string_view optimizer_name(OptimizerKind kind);
+/// The optimizer called `name`, or nothing.
+std::optional<OptimizerKind> optimizer_from_name(std::string_view name);
+
+/// How the gradients of each step are computed. Both give the same numbers.
+enum class Gradients {
+  automatic,  ///< hand-derived when the model is a Linear/activation stack, else autograd
+  autograd,   ///< loss.backward(): the textbook loop
+  analytic,   ///< the chain rule written out (throws if the model has other layers)
+};
+
+/// What to train and how.
+struct TrainOptions {
+  int64_t epochs = 1;                        ///< full-batch steps to run (>= 1)
+  double lr = 0.01;                          ///< learning rate (> 0, finite)
+  OptimizerKind optimizer = OptimizerKind::adagrad;
+  torch::Device device = torch::kCPU;        ///< where model and data live while training
+  std::vector<int64_t> snapshot_epochs;      ///< ascending epochs that get a Snapshot
+  torch::Tensor curve_x;                     ///< (M, 1) inputs for Snapshot::curve; empty = none
+  Gradients gradients = Gradients::automatic;
+  bool cuda_graphs = true;                   ///< on CUDA, replay one captured step (Adagrad/SGD)
+  int64_t divergence_check_every = 256;      ///< on CUDA, epochs between loss checks (CPU: each)
+};
+
+/// What the caller hears while training runs. Every member may be left empty.
+struct TrainCallbacks {
+  std::function<void(const Snapshot&)> on_snapshot;  ///< at snapshot epochs, and once at the end
+  std::function<void(const Progress&)> on_progress;  ///< at the start, then a few times a second
+  std::function<bool()> should_stop;                 ///< polled after every epoch
+};
+
+/// How a training run went.
+struct TrainResult {
+  std::vector<float> losses;                       ///< loss of every epoch run
+  int64_t epochs_run = 0;                          ///< epochs completed
+  bool interrupted = false;                        ///< should_stop() ended it early
+  std::optional<int64_t> diverged_at_epoch;        ///< first epoch with a non-finite loss
+  double seconds = 0.0;                            ///< wall time of the training loop alone
+  std::vector<std::vector<float>> initial_params;  ///< flattened, parameters() order
+  std::vector<std::vector<float>> final_params;    ///< after the last step
+  bool used_cuda_graph = false;                    ///< whether the step was replayed as a graph
+  bool used_analytic_gradients = false;            ///< whether the chain rule was hand-derived
+};
+
+/// Trains `model` on data.x_train/y_train with full-batch MSE loss: each epoch zeroes the
+/// gradients, runs forward, computes the loss, backpropagates and steps the optimizer. The loss
+/// recorded for epoch e is the one computed in epoch e, before its step (as the Python seed).
+/// The model is moved to options.device and stays there. Stops at the first non-finite loss
+/// (diverged_at_epoch) or when callbacks.should_stop() says so (interrupted).
+/// Throws ShapeError for inputs not shaped (N, 1), std::invalid_argument for bad options.
+TrainResult train(torch::nn::Sequential& model, const Dataset& data, const TrainOptions& options,
+                  const TrainCallbacks& callbacks = {});
+
+}  // namespace fitreel

@@ -1,0 +1,243 @@
+#include <fitreel/trainer.hpp>
+
+#include <fitreel/evaluate.hpp>
+#include <fitreel/model.hpp>
+#include <fitreel/shape.hpp>
+
+#include "train_step.hpp"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+
+namespace fitreel {
+
+std::string_view optimizer_name(OptimizerKind kind) {
+  switch (kind) {
+    case OptimizerKind::adagrad:
+      return "adagrad";
+    case OptimizerKind::sgd:
+      return "sgd";
+    case OptimizerKind::adam:
+      return "adam";
+  }
+  return "?";
+}
+
+std::optional<OptimizerKind> optimizer_from_name(std::string_view name) {
+  for (OptimizerKind k : {OptimizerKind::adagrad, OptimizerKind::sgd, OptimizerKind::adam}) {
+    if (optimizer_name(k) == name) {
+      return k;
+    }
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kProgressPeriod = std::chrono::milliseconds(250);
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void validate(const Dataset& data, const TrainOptions& options) {
+  require_column(data.x_train, "x_train");
+  require_column(data.y_train, "y_train");
+  if (data.x_train.size(0) != data.y_train.size(0) || data.x_train.size(0) == 0) {
+    throw std::invalid_argument("x_train and y_train need the same, non-zero number of rows");
+  }
+  if (options.curve_x.defined() && options.curve_x.numel() > 0) {
+    require_column(options.curve_x, "curve_x");
+  }
+  if (options.epochs < 1) {
+    throw std::invalid_argument("epochs must be at least 1");
+  }
+  if (!(options.lr > 0.0) || !std::isfinite(options.lr)) {
+    throw std::invalid_argument("the learning rate must be finite and greater than 0");
+  }
+  if (options.divergence_check_every < 1) {
+    throw std::invalid_argument("divergence_check_every must be at least 1");
+  }
+}
+
+// Where each epoch's loss goes. On the CPU reading a scalar is free, so every epoch is read and
+// checked at once. On CUDA a read waits for the GPU, so losses stay in a device tensor and are
+// fetched in batches (every `check_every` epochs, at snapshots, at the end).
+class LossHistory {
+ public:
+  LossHistory(const torch::Device& device, int64_t epochs, int64_t check_every)
+      : on_cpu_(device.is_cpu()), check_every_(check_every) {
+    host_.reserve(static_cast<size_t>(epochs));
+    if (!on_cpu_) {
+      device_ = torch::empty({epochs}, torch::TensorOptions(device).dtype(torch::kFloat32));
+    }
+  }
+
+  void record(int64_t epoch, const torch::Tensor& loss) {
+    if (on_cpu_) {
+      host_.push_back(*loss.data_ptr<float>());  // already in host memory: no kernel needed
+    } else {
+      device_[epoch].copy_(loss);
+    }
+    recorded_ = epoch + 1;
+  }
+
+  // Brings host_ up to date when `force`d or when a batch is due; returns the first
+  // non-finite epoch seen so far.
+  std::optional<int64_t> check(bool force) {
+    if (!on_cpu_ && (force || recorded_ - static_cast<int64_t>(host_.size()) >= check_every_)) {
+      fetch();
+    }
+    for (; checked_ < static_cast<int64_t>(host_.size()); ++checked_) {
+      if (!std::isfinite(host_[static_cast<size_t>(checked_)])) {
+        return checked_;
+      }
+    }
+    return std::nullopt;
+  }
+
+  float latest() {
+    check(/*force=*/true);
+    return host_.empty() ? std::nanf("") : host_.back();
+  }
+
+  std::vector<float> take() {
+    check(/*force=*/true);
+    return std::move(host_);
+  }
+
+ private:
+  void fetch() {
+    const auto have = static_cast<int64_t>(host_.size());
+    if (recorded_ == have) {
+      return;
+    }
+    const torch::Tensor fresh = device_.slice(0, have, recorded_).to(torch::kCPU);
+    host_.insert(host_.end(), fresh.data_ptr<float>(), fresh.data_ptr<float>() + fresh.numel());
+  }
+
+  bool on_cpu_;
+  int64_t check_every_;
+  std::vector<float> host_;
+  torch::Tensor device_;
+  int64_t recorded_ = 0;
+  int64_t checked_ = 0;
+};
+
+Snapshot snapshot_of(torch::nn::Sequential& model, const torch::Tensor& curve_x, int64_t epoch) {
+  Snapshot snapshot;
+  snapshot.epoch = epoch;
+  snapshot.params = flat_parameters(*model);
+  if (curve_x.defined() && curve_x.numel() > 0) {
+    snapshot.curve = predict(model, curve_x);
+  }
+  return snapshot;
+}
+
+}  // namespace
+
+TrainResult train(torch::nn::Sequential& model, const Dataset& data, const TrainOptions& options,
+                  const TrainCallbacks& callbacks) {
+  validate(data, options);
+  TrainResult result;
+  result.initial_params = flat_parameters(*model);
+
+  const torch::Device device = options.device;
+  model->to(device);
+  model->train();
+  const torch::Tensor x = data.x_train.to(device);
+  const torch::Tensor y = data.y_train.to(device);
+  const torch::Tensor curve_x =
+      options.curve_x.defined() ? options.curve_x.to(device) : torch::Tensor();
+  const detail::StepInputs inputs{model, options.optimizer, options.lr, x, y};
+  const bool analytic =
+      options.gradients == Gradients::analytic ||
+      (options.gradients == Gradients::automatic && detail::supports_analytic_gradients(model));
+  std::unique_ptr<detail::TrainStep> step =
+      analytic ? detail::make_analytic_step(inputs) : detail::make_autograd_step(inputs);
+  result.used_analytic_gradients = analytic;
+  // Adam's bias correction changes every step on the host, so it cannot be replayed.
+  result.used_cuda_graph = options.cuda_graphs && device.is_cuda() &&
+                           detail::cuda_graphs_compiled() &&
+                           options.optimizer != OptimizerKind::adam;
+  if (result.used_cuda_graph) {
+    step = detail::make_cuda_graph_step(std::move(step));
+  }
+  const detail::SideStreamScope stream_scope(result.used_cuda_graph ? device
+                                                                    : torch::Device(torch::kCPU));
+
+  LossHistory history(device, options.epochs, options.divergence_check_every);
+  auto next_snapshot = options.snapshot_epochs.begin();
+  const auto start = Clock::now();
+  auto last_progress = start;
+  if (callbacks.on_progress) {
+    callbacks.on_progress({0, options.epochs, std::nanf(""), 0.0});
+  }
+
+  int64_t epoch = 0;
+  while (epoch < options.epochs) {
+    while (next_snapshot != options.snapshot_epochs.end() && *next_snapshot < epoch) {
+      ++next_snapshot;
+    }
+    const bool snapshot_due = next_snapshot != options.snapshot_epochs.end() &&
+                              *next_snapshot == epoch && callbacks.on_snapshot;
+    Snapshot snapshot;
+    if (snapshot_due) {
+      snapshot = snapshot_of(model, curve_x, epoch);  // the model this epoch starts from
+    }
+    history.record(epoch, step->run());
+    ++epoch;
+
+    const std::optional<int64_t> diverged = history.check(/*force=*/snapshot_due);
+    if (snapshot_due) {
+      snapshot.loss = history.latest();
+      snapshot.final = epoch == options.epochs;
+      callbacks.on_snapshot(snapshot);
+    }
+    if (diverged) {
+      result.diverged_at_epoch = diverged;
+      break;
+    }
+    if (callbacks.should_stop && callbacks.should_stop()) {
+      result.interrupted = epoch < options.epochs;
+      break;
+    }
+    if (callbacks.on_progress && Clock::now() - last_progress >= kProgressPeriod) {
+      last_progress = Clock::now();
+      callbacks.on_progress({epoch, options.epochs, history.latest(), seconds_since(start)});
+    }
+  }
+  result.epochs_run = epoch;
+  result.losses = history.take();
+  result.seconds = seconds_since(start);
+  if (!result.diverged_at_epoch) {  // a batch fetched at the end may reveal one
+    for (size_t e = 0; e < result.losses.size(); ++e) {
+      if (!std::isfinite(result.losses[e])) {
+        result.diverged_at_epoch = static_cast<int64_t>(e);
+        break;
+      }
+    }
+  }
+  result.final_params = flat_parameters(*model);
+
+  const bool ended_early = epoch < options.epochs;
+  if (callbacks.on_snapshot && ended_early) {
+    // The run stopped between scheduled frames: show where it ended up.
+    Snapshot last = snapshot_of(model, curve_x, epoch);
+    last.loss = static_cast<float>(mse(model, x, y));
+    last.final = true;
+    callbacks.on_snapshot(last);
+  }
+  if (callbacks.on_progress) {
+    callbacks.on_progress({epoch, options.epochs,
+                           result.losses.empty() ? std::nanf("") : result.losses.back(),
+                           result.seconds});
+  }
+  return result;
+}
+
+}  // namespace fitreel

@@ -1,0 +1,128 @@
+// Parity with Python PyTorch: the same seed gives the same numbers. The golden files are the
+// output of ../shared/reference/seed_reference.py (scripts/make-goldens.sh), for several seeds,
+// sizes, epoch counts and learning rates, on Debian's LibTorch 1.13.1 (CPU).
+#include <fitreel/data.hpp>
+#include <fitreel/evaluate.hpp>
+#include <fitreel/model.hpp>
+#include <fitreel/trainer.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace fitreel {
+namespace {
+
+nlohmann::json read_golden(const std::string& name) {
+  std::ifstream in(std::string(FITREEL_GOLDEN_DIR) + "/" + name + ".json");
+  EXPECT_TRUE(in.good()) << "missing golden file " << name;
+  return nlohmann::json::parse(in);
+}
+
+using Params = std::vector<std::vector<float>>;
+
+void expect_params_near(const Params& actual, const nlohmann::json& expected, double tolerance,
+                        const char* what) {
+  ASSERT_EQ(actual.size(), expected.size()) << what;
+  for (size_t i = 0; i < actual.size(); ++i) {
+    ASSERT_EQ(actual[i].size(), expected[i].size()) << what;
+    for (size_t j = 0; j < actual[i].size(); ++j) {
+      const double want = expected[i][j].get<double>();
+      if (tolerance == 0.0) {
+        EXPECT_EQ(actual[i][j], static_cast<float>(want)) << what << " [" << i << "][" << j << "]";
+      } else {
+        EXPECT_NEAR(actual[i][j], want, tolerance) << what << " [" << i << "][" << j << "]";
+      }
+    }
+  }
+}
+
+void expect_losses_near(const std::vector<float>& losses, const nlohmann::json& expected) {
+  ASSERT_FALSE(expected.empty());
+  for (const auto& [epoch, value] : expected.items()) {
+    const auto e = static_cast<size_t>(std::stoll(epoch));
+    ASSERT_LT(e, losses.size());
+    const double want = value.get<double>();
+    EXPECT_LE(std::abs(losses[e] - want), 1e-5 * std::abs(want)) << "loss at epoch " << e;
+  }
+}
+
+struct Case {
+  std::string golden;
+  Gradients gradients;
+};
+
+std::string case_name(const testing::TestParamInfo<Case>& info) {
+  std::string name = info.param.golden + (info.param.gradients == Gradients::autograd ? "_autograd" : "_analytic");
+  for (char& c : name) {
+    if (c == '-') {
+      c = '_';
+    }
+  }
+  return name;
+}
+
+class Parity : public testing::TestWithParam<Case> {};
+
+TEST_P(Parity, MatchesPythonPyTorch) {
+  const nlohmann::json golden = read_golden(GetParam().golden);
+  const std::string demo = golden.at("demo");
+  const auto points = golden.at("points").get<int64_t>();
+
+  torch::manual_seed(golden.at("seed").get<uint64_t>());
+  const Dataset data = demo == "line" ? make_noisy_line(points) : make_identity(points);
+  torch::nn::Sequential model = demo == "line" ? make_line_model() : make_net();
+
+  if (demo == "line") {  // the data itself: x = index, so x_train lists the training indices
+    const auto train = golden.at("train_indices").get<std::vector<float>>();
+    const auto test = golden.at("test_indices").get<std::vector<float>>();
+    const auto y = golden.at("y").get<std::vector<float>>();
+    ASSERT_EQ(data.x_train.size(0), static_cast<int64_t>(train.size()));
+    ASSERT_EQ(data.x_test.size(0), static_cast<int64_t>(test.size()));
+    for (size_t i = 0; i < train.size(); ++i) {
+      EXPECT_EQ(data.x_train[static_cast<int64_t>(i)][0].item<float>(), train[i]);
+      EXPECT_EQ(data.y_train[static_cast<int64_t>(i)][0].item<float>(),
+                y[static_cast<size_t>(train[i])]);
+    }
+    for (size_t i = 0; i < test.size(); ++i) {
+      EXPECT_EQ(data.x_test[static_cast<int64_t>(i)][0].item<float>(), test[i]);
+    }
+  }
+
+  TrainOptions options;
+  options.epochs = golden.at("epochs");
+  options.lr = golden.at("lr");
+  options.gradients = GetParam().gradients;
+  const TrainResult result = train(model, data, options);
+
+  expect_params_near(result.initial_params, golden.at("initial_params"), 0.0, "initial params");
+  expect_params_near(result.final_params, golden.at("final_params"), 1e-5, "final params");
+  expect_losses_near(result.losses, golden.at("loss_at_epoch"));
+  EXPECT_EQ(result.epochs_run, options.epochs);
+  if (golden.contains("test_mse")) {
+    const double want = golden.at("test_mse");
+    const double got = mse(model, data.x_test, data.y_test);
+    EXPECT_LE(std::abs(got - want), 1e-5 * std::abs(want));
+  }
+}
+
+std::vector<Case> all_cases() {
+  std::vector<Case> cases;
+  for (const char* golden : {"line-seed0", "line-seed7", "line-seed123", "net-seed0", "net-seed3",
+                             "net-seed42"}) {
+    for (Gradients gradients : {Gradients::analytic, Gradients::autograd}) {
+      cases.push_back({golden, gradients});
+    }
+  }
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Goldens, Parity, testing::ValuesIn(all_cases()), case_name);
+
+}  // namespace
+}  // namespace fitreel
