@@ -21,7 +21,8 @@ TEST(NoisyLine, SplitsTwentyPercentDisjointAndComplete) {
     const Dataset data = make_noisy_line(points);
     const auto train = as_indices(data.x_train);
     const auto test = as_indices(data.x_test);
-    EXPECT_EQ(static_cast<int64_t>(test.size()), static_cast<int64_t>(0.2 * static_cast<double>(points)));
+    EXPECT_EQ(static_cast<int64_t>(test.size()),
+              static_cast<int64_t>(0.2 * static_cast<double>(points)));
     EXPECT_EQ(static_cast<int64_t>(train.size() + test.size()), points);
     std::set<int64_t> all(train.begin(), train.end());
     all.insert(test.begin(), test.end());
@@ -35,7 +36,8 @@ TEST(NoisyLine, SplitsTwentyPercentDisjointAndComplete) {
 TEST(NoisyLine, NoiseStaysWithinFiveOfTheTrueLine) {
   torch::manual_seed(11);
   const Dataset data = make_noisy_line(500);
-  for (const auto& [x, y] : {std::pair{data.x_train, data.y_train}, std::pair{data.x_test, data.y_test}}) {
+  for (const auto& [x, y] :
+       {std::pair{data.x_train, data.y_train}, std::pair{data.x_test, data.y_test}}) {
     const torch::Tensor residual = y - (kTrueSlope * x + kTrueIntercept);
     EXPECT_LE(residual.abs().max().item<float>(), 5.0F + 1e-4F);
   }
@@ -89,7 +91,8 @@ TEST(Shape, LinearReallyFailsOnTheOneDimensionalInput) {
   // The lesson the app shows: LibTorch's own error for the seed's mistake.
   torch::nn::Linear line(1, 1);
   EXPECT_THROW(line(torch::arange(20, torch::kFloat32)), c10::Error);
-  EXPECT_EQ(line(torch::arange(20, torch::kFloat32).view({-1, 1})).sizes(), (std::vector<int64_t>{20, 1}));
+  EXPECT_EQ(line(torch::arange(20, torch::kFloat32).view({-1, 1})).sizes(),
+            (std::vector<int64_t>{20, 1}));
 }
 
 }  // namespace

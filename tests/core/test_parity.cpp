@@ -7,8 +7,8 @@
 #include <fitreel/trainer.hpp>
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <fstream>
@@ -57,8 +57,11 @@ struct Case {
   Gradients gradients;
 };
 
+void PrintTo(const Case& c, std::ostream* out) { *out << c.golden; }
+
 std::string case_name(const testing::TestParamInfo<Case>& info) {
-  std::string name = info.param.golden + (info.param.gradients == Gradients::autograd ? "_autograd" : "_analytic");
+  std::string name =
+      info.param.golden + (info.param.gradients == Gradients::autograd ? "_autograd" : "_analytic");
   for (char& c : name) {
     if (c == '-') {
       c = '_';
@@ -113,8 +116,8 @@ TEST_P(Parity, MatchesPythonPyTorch) {
 
 std::vector<Case> all_cases() {
   std::vector<Case> cases;
-  for (const char* golden : {"line-seed0", "line-seed7", "line-seed123", "net-seed0", "net-seed3",
-                             "net-seed42"}) {
+  for (const char* golden :
+       {"line-seed0", "line-seed7", "line-seed123", "net-seed0", "net-seed3", "net-seed42"}) {
     for (Gradients gradients : {Gradients::analytic, Gradients::autograd}) {
       cases.push_back({golden, gradients});
     }

@@ -38,11 +38,13 @@ TEST(Schedule, LinearIsEvenlySpaced) {
 TEST(Schedule, LogIsDenseEarlyAndTakesTheNextUnusedEpoch) {
   const auto epochs = frame_epochs(30000, 300, Schedule::log);
   // The first frames would round to the same early epochs; they become 0, 1, 2, ...
-  EXPECT_EQ(std::vector<int64_t>(epochs.begin(), epochs.begin() + 5), (std::vector<int64_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(std::vector<int64_t>(epochs.begin(), epochs.begin() + 5),
+            (std::vector<int64_t>{0, 1, 2, 3, 4}));
   // Half the frames fall in the first ~1 % of the run, where the line moves most.
   EXPECT_LT(epochs[150], 300);
   // And in log(1 + epoch) the late frames are evenly spaced: epoch 30000^(k/299) - 1.
-  EXPECT_NEAR(static_cast<double>(epochs[298]), std::expm1(298.0 / 299.0 * std::log1p(29999.0)), 1.0);
+  EXPECT_NEAR(static_cast<double>(epochs[298]), std::expm1(298.0 / 299.0 * std::log1p(29999.0)),
+              1.0);
 }
 
 TEST(Schedule, MoreFramesThanEpochsGivesEveryEpoch) {

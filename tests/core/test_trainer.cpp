@@ -83,6 +83,10 @@ struct NetCase {
   OptimizerKind optimizer;
 };
 
+void PrintTo(const NetCase& c, std::ostream* out) {
+  *out << describe(c.spec) << " " << optimizer_name(c.optimizer);
+}
+
 class AnalyticMatchesAutograd : public testing::TestWithParam<NetCase> {};
 
 TEST_P(AnalyticMatchesAutograd, OverManyEpochs) {
@@ -156,9 +160,9 @@ TEST(Trainer, StopRequestEndsAfterTheCurrentEpochWithAFinalSnapshot) {
   options.snapshot_epochs = {0, 999};
   int polls = 0;
   std::vector<Snapshot> seen;
-  const TrainResult result = train(model, data, options,
-                                   {[&](const Snapshot& s) { seen.push_back(s); }, {},
-                                    [&] { return ++polls >= 5; }});
+  const TrainResult result =
+      train(model, data, options,
+            {[&](const Snapshot& s) { seen.push_back(s); }, {}, [&] { return ++polls >= 5; }});
   EXPECT_TRUE(result.interrupted);
   EXPECT_EQ(result.epochs_run, 5);
   EXPECT_EQ(result.losses.size(), 5U);

@@ -12,8 +12,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(OptimizerKind kind,
     case OptimizerKind::sgd:
       return std::make_unique<torch::optim::SGD>(std::move(params), torch::optim::SGDOptions(lr));
     case OptimizerKind::adam:
-      return std::make_unique<torch::optim::Adam>(std::move(params),
-                                                  torch::optim::AdamOptions(lr));
+      return std::make_unique<torch::optim::Adam>(std::move(params), torch::optim::AdamOptions(lr));
   }
   throw std::invalid_argument("unknown optimizer");
 }

@@ -31,8 +31,8 @@ torch::Device cuda_device(int index) {
   const auto count = static_cast<int>(torch::cuda::device_count());
   if (index >= count) {
     throw DeviceError("cuda:" + std::to_string(index) + " does not exist: this machine has " +
-                      std::to_string(count) + " CUDA device(s), cuda:0 to cuda:" +
-                      std::to_string(count - 1));
+                      std::to_string(count) +
+                      " CUDA device(s), cuda:0 to cuda:" + std::to_string(count - 1));
   }
   return {torch::kCUDA, static_cast<c10::DeviceIndex>(index)};
 }
@@ -41,7 +41,8 @@ torch::Device cuda_device(int index) {
 
 torch::Device resolve_device(std::string_view spec) {
   if (spec == "auto") {
-    return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+    return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0)
+                                       : torch::Device(torch::kCPU);
   }
   if (spec == "cpu") {
     return torch::kCPU;
@@ -50,19 +51,20 @@ torch::Device resolve_device(std::string_view spec) {
     return cuda_device(0);
   }
   constexpr std::string_view kCudaPrefix = "cuda:";
-  if (spec.substr(0, kCudaPrefix.size()) == kCudaPrefix && all_digits(spec.substr(kCudaPrefix.size()))) {
+  if (spec.substr(0, kCudaPrefix.size()) == kCudaPrefix &&
+      all_digits(spec.substr(kCudaPrefix.size()))) {
     return cuda_device(std::stoi(std::string(spec.substr(kCudaPrefix.size()))));
   }
-  throw DeviceError("unknown device '" + std::string(spec) +
-                    "': use auto, cpu, cuda or cuda:N");
+  throw DeviceError("unknown device '" + std::string(spec) + "': use auto, cpu, cuda or cuda:N");
 }
 
 std::string device_name(const torch::Device& device) {
   if (device.is_cpu()) {
     return "cpu";
   }
-  return device.type() == torch::kCUDA ? "cuda:" + std::to_string(device.has_index() ? device.index() : 0)
-                                       : device.str();
+  return device.type() == torch::kCUDA
+             ? "cuda:" + std::to_string(device.has_index() ? device.index() : 0)
+             : device.str();
 }
 
 }  // namespace fitreel

@@ -18,8 +18,8 @@ void require_column(const torch::Tensor& tensor, std::string_view name) {
     message << "has shape " << tensor.sizes();
   }
   if (tensor.defined() && tensor.dim() == 1) {
-    message << ": a Linear layer with one input would read it as one sample with "
-            << tensor.size(0) << " features; reshape it with " << name << ".view({-1, 1})";
+    message << ": a Linear layer with one input would read it as one sample with " << tensor.size(0)
+            << " features; reshape it with " << name << ".view({-1, 1})";
   }
   throw ShapeError(message.str());
 }

@@ -31,15 +31,15 @@ enum class Gradients {
 
 /// What to train and how.
 struct TrainOptions {
-  int64_t epochs = 1;                        ///< full-batch steps to run (>= 1)
-  double lr = 0.01;                          ///< learning rate (> 0, finite)
+  int64_t epochs = 1;  ///< full-batch steps to run (>= 1)
+  double lr = 0.01;    ///< learning rate (> 0, finite)
   OptimizerKind optimizer = OptimizerKind::adagrad;
-  torch::Device device = torch::kCPU;        ///< where model and data live while training
-  std::vector<int64_t> snapshot_epochs;      ///< ascending epochs that get a Snapshot
-  torch::Tensor curve_x;                     ///< (M, 1) inputs for Snapshot::curve; empty = none
+  torch::Device device = torch::kCPU;    ///< where model and data live while training
+  std::vector<int64_t> snapshot_epochs;  ///< ascending epochs that get a Snapshot
+  torch::Tensor curve_x;                 ///< (M, 1) inputs for Snapshot::curve; empty = none
   Gradients gradients = Gradients::automatic;
-  bool cuda_graphs = true;                   ///< on CUDA, replay one captured step (Adagrad/SGD)
-  int64_t divergence_check_every = 256;      ///< on CUDA, epochs between loss checks (CPU: each)
+  bool cuda_graphs = true;               ///< on CUDA, replay one captured step (Adagrad/SGD)
+  int64_t divergence_check_every = 256;  ///< on CUDA, epochs between loss checks (CPU: each)
 };
 
 /// What the caller hears while training runs. Every member may be left empty.

@@ -1,0 +1,244 @@
+// The command line: CLI11 collects every value as text and options.cpp validates it, because
+// CLI11 2.1's own checks let nan, wrapped negatives and octal "010" through.
+#include "options.hpp"
+
+#include <fitreel/version.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <iostream>
+
+namespace fitreel::app {
+
+namespace {
+
+const std::vector<std::string> kCommands = {"line", "net", "all"};
+
+// Option values exactly as typed; empty = not given.
+struct RawOptions {
+  std::string out, seed, points, epochs, lr, device, threads, log_level;
+  std::string video, frames, schedule, fps, size, preset, gradients;
+  bool quiet = false;
+  bool show = false;
+  bool no_cuda_graphs = false;
+};
+
+void add_common_options(CLI::App& command, RawOptions& raw) {
+  command
+      .add_option("--out", raw.out,
+                  "Folder for the results (default fitreel-out). Each demo writes DIR/<demo>/, "
+                  "replacing what an earlier run of it left there")
+      ->type_name("DIR");
+  command
+      .add_option("--seed", raw.seed,
+                  "Seed of LibTorch's CPU generator (default 0); the same seed gives the same "
+                  "numbers as Python PyTorch")
+      ->type_name("N");
+  command
+      .add_option("--points", raw.points,
+                  "Number of data points, at least 5 (default 100, the seed's)")
+      ->type_name("N");
+  command
+      .add_option("--epochs", raw.epochs,
+                  "Full-batch training steps, at least 1 (default: line 30000, net 10000)")
+      ->type_name("N");
+  command
+      .add_option("--lr", raw.lr,
+                  "Adagrad learning rate, finite and > 0 (default: line 0.01, net 0.1)")
+      ->type_name("X");
+  command
+      .add_option("--device", raw.device,
+                  "auto (CUDA when present, else CPU), cpu, cuda or cuda:N (default auto)")
+      ->type_name("D");
+  command
+      .add_option("--threads", raw.threads,
+                  "LibTorch intra-op threads, 1 to 256 (default: LibTorch's choice)")
+      ->type_name("N");
+  command
+      .add_option("--log-level", raw.log_level,
+                  "trace, debug, info, warn, error or off (default info)")
+      ->type_name("L");
+  command.add_flag("-q,--quiet", raw.quiet, "Only warnings and errors on stderr, no progress");
+  command
+      .add_option("--video", raw.video,
+                  "mp4 (H.264, plays in browsers and phones), webm (VP9), avi (Motion JPEG), "
+                  "gif (looping), png (numbered frames in DIR/<demo>/frames/) or none "
+                  "(default mp4)")
+      ->type_name("FORMAT");
+  command
+      .add_option("--frames", raw.frames,
+                  "Frames in the video, at least 2; always the first and last epoch, one per "
+                  "epoch when there are fewer epochs (default 300)")
+      ->type_name("N");
+  command
+      .add_option("--schedule", raw.schedule,
+                  "How frames spread over the epochs: log or linear. Defaults: line log (the "
+                  "line moves most in its first epochs, so log spacing shows the motion evenly), "
+                  "net linear (the net bends at a steady pace)")
+      ->type_name("S");
+  command.add_option("--fps", raw.fps, "Video frame rate, 1 to 240 (default 30)")->type_name("N");
+  command
+      .add_option("--size", raw.size,
+                  "Frame size WIDTHxHEIGHT, even, 64 to 7680 (default 1280x720)")
+      ->type_name("WxH");
+  command
+      .add_option(
+          "--preset", raw.preset,
+          "x264 preset for mp4, ultrafast to veryslow: faster makes bigger files "
+          "(default ultrafast: quickest to make; veryfast is ~2x slower for ~3x smaller files)")
+      ->type_name("P");
+  command.add_flag("--show", raw.show,
+                   "Also show the frames in a window as training runs (needs a display)");
+  command
+      .add_option("--gradients", raw.gradients,
+                  "auto (hand-derived chain rule where the model allows, else autograd), "
+                  "autograd or analytic; all give the same numbers (default auto)")
+      ->type_name("G");
+  command.add_flag("--no-cuda-graphs", raw.no_cuda_graphs,
+                   "On CUDA, launch every kernel of a step instead of replaying a captured graph");
+}
+
+RunOptions validate(const std::string& command, const RawOptions& raw) {
+  RunOptions options;
+  options.command = command;
+  if (!raw.out.empty()) {
+    options.out_dir = raw.out;
+  }
+  if (!raw.seed.empty()) {
+    options.seed = parse_unsigned(raw.seed, "--seed");
+  }
+  if (!raw.points.empty()) {
+    options.points = parse_integer(raw.points, "--points", 5, 100'000'000);
+  }
+  if (!raw.epochs.empty()) {
+    options.epochs = parse_integer(raw.epochs, "--epochs", 1, 1'000'000'000);
+  }
+  if (!raw.lr.empty()) {
+    options.lr = parse_positive_real(raw.lr, "--lr");
+  }
+  if (!raw.device.empty()) {
+    options.device = raw.device;  // resolved (and checked) against the machine later
+  }
+  if (!raw.threads.empty()) {
+    options.threads = static_cast<int>(parse_integer(raw.threads, "--threads", 1, 256));
+  }
+  if (!raw.log_level.empty()) {
+    options.log_level = parse_choice(raw.log_level, "--log-level",
+                                     {"trace", "debug", "info", "warn", "error", "off"});
+  }
+  options.quiet = raw.quiet;
+  if (!raw.video.empty()) {
+    const std::string video =
+        parse_choice(raw.video, "--video", {"mp4", "webm", "avi", "gif", "png", "none"});
+    options.video = video == "mp4"    ? VideoChoice::mp4
+                    : video == "webm" ? VideoChoice::webm
+                    : video == "avi"  ? VideoChoice::avi
+                    : video == "gif"  ? VideoChoice::gif
+                    : video == "png"  ? VideoChoice::png
+                                      : VideoChoice::none;
+  }
+  if (!raw.frames.empty()) {
+    options.frames = parse_integer(raw.frames, "--frames", 2, 1'000'000);
+  }
+  if (!raw.schedule.empty()) {
+    options.schedule = parse_choice(raw.schedule, "--schedule", {"log", "linear"});
+  }
+  if (!raw.fps.empty()) {
+    options.fps = static_cast<int>(parse_integer(raw.fps, "--fps", 1, 240));
+  }
+  if (!raw.size.empty()) {
+    std::tie(options.width, options.height) = parse_size(raw.size, "--size");
+  }
+  if (!raw.preset.empty()) {
+    options.preset = parse_choice(raw.preset, "--preset",
+                                  {"ultrafast", "superfast", "veryfast", "faster", "fast", "medium",
+                                   "slow", "slower", "veryslow"});
+  }
+  options.show = raw.show;
+  if (!raw.gradients.empty()) {
+    options.gradients =
+        parse_choice(raw.gradients, "--gradients", {"auto", "autograd", "analytic"});
+  }
+  options.cuda_graphs = !raw.no_cuda_graphs;
+  return options;
+}
+
+std::string lower_first(std::string text) {
+  if (!text.empty() && text[0] >= 'A' && text[0] <= 'Z') {
+    text[0] = static_cast<char>(text[0] - 'A' + 'a');
+  }
+  return text;
+}
+
+}  // namespace
+
+ParseOutcome parse_command_line(int argc, const char* const* argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string command_line = "fitreel";
+  for (const auto& arg : args) {
+    command_line += " " + arg;
+  }
+  const auto usage_error = [](const std::string& what) {
+    std::cerr << "fitreel: error: " << what << " (see --help)\n";
+    return ParseOutcome{std::nullopt, kExitUsage};
+  };
+
+  // No command means `all`, so `fitreel --epochs 100` is `fitreel all --epochs 100`.
+  const bool top_level_only =
+      !args.empty() && (args[0] == "-h" || args[0] == "--help" || args[0] == "--version");
+  if (args.empty() || (args[0].rfind('-', 0) == 0 && !top_level_only)) {
+    args.insert(args.begin(), "all");
+  }
+  if (!top_level_only &&
+      std::find(kCommands.begin(), kCommands.end(), args[0]) == kCommands.end()) {
+    return usage_error("unknown command '" + args[0] + "'; the commands are line, net and all");
+  }
+
+  CLI::App cli(
+      "fitreel: the two demos of the classic \"15 minute PyTorch\" notebook in "
+      "LibTorch C++\n(a noisy line fitted by Linear(1,1), and a 1-2-1 sigmoid net "
+      "learning y = x), drawn into PNG stills and training videos.",
+      "fitreel");
+  cli.set_version_flag("--version", std::string("fitreel ") + kVersion);
+  cli.require_subcommand(0, 1);
+  cli.footer(
+      "Run `fitreel <command> --help` for the options; with no command fitreel runs `all`.\n"
+      "Outputs per demo, in DIR/<demo>/: summary.json, loss.csv, PNG stills and the video.\n"
+      "Exit codes: 0 ok, 1 runtime failure, 2 bad input, 3 diverged, 130 SIGINT, 143 SIGTERM.");
+  RawOptions raw;
+  CLI::App* line = cli.add_subcommand(
+      "line",
+      "Fit a Linear(1,1) to y = -0.5x + 2 plus noise with Adagrad and MSE, holding out 20%");
+  CLI::App* net =
+      cli.add_subcommand("net", "Train a 1-2-1 sigmoid net to learn y = x with Adagrad and MSE");
+  CLI::App* all = cli.add_subcommand("all", "Run line, then net, with the same options (default)");
+  for (CLI::App* command : {line, net, all}) {
+    add_common_options(*command, raw);
+  }
+
+  std::vector<const char*> cli_argv{"fitreel"};
+  for (const auto& arg : args) {
+    cli_argv.push_back(arg.c_str());
+  }
+  try {
+    cli.parse(static_cast<int>(cli_argv.size()), cli_argv.data());
+  } catch (const CLI::ParseError& error) {
+    if (error.get_exit_code() == 0) {  // --help or --version
+      cli.exit(error);
+      return {std::nullopt, kExitOk};
+    }
+    return usage_error(lower_first(error.what()));
+  }
+  try {
+    const std::string command =
+        cli.get_subcommands().empty() ? "all" : cli.get_subcommands()[0]->get_name();
+    RunOptions options = validate(command, raw);
+    options.command_line = command_line;
+    return {options, kExitOk};
+  } catch (const UsageError& error) {
+    return usage_error(error.what());
+  }
+}
+
+}  // namespace fitreel::app

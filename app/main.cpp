@@ -1,0 +1,74 @@
+// fitreel: the command-line front end. Parses, checks, then runs the demos; no maths, no drawing.
+#include "demo.hpp"
+#include "options.hpp"
+#include "output.hpp"
+#include "signals.hpp"
+
+#include <fitreel/render/live_window.hpp>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <exception>
+#include <iostream>
+
+namespace {
+
+using namespace fitreel::app;
+
+void set_up_logging(const RunOptions& options) {
+  auto logger = spdlog::stderr_color_mt("fitreel");
+  logger->set_pattern("%^[%l]%$ %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(options.quiet ? spdlog::level::warn
+                                  : spdlog::level::from_str(options.log_level));
+}
+
+int exit_code_for_signal(int signal) { return signal == 15 ? kExitTerminate : kExitInterrupt; }
+
+int run(const RunOptions& options) {
+  // Everything that can be wrong with the input is found before anything is written.
+  prepare_torch(options);
+  if (options.show) {
+    if (const auto why = fitreel::render::live_window_unavailable()) {
+      throw UsageError(*why);
+    }
+  }
+  prepare_output_root(options.out_dir);
+  install_stop_handlers();
+
+  const std::vector<std::string> demos = options.command == "all"
+                                             ? std::vector<std::string>{"line", "net"}
+                                             : std::vector<std::string>{options.command};
+  bool diverged = false;
+  for (const std::string& demo : demos) {
+    const DemoOutcome outcome = run_demo(demo, options);
+    if (outcome == DemoOutcome::interrupted) {
+      return exit_code_for_signal(stop_signal());  // `all` stops after an interrupted demo
+    }
+    diverged = diverged || outcome == DemoOutcome::diverged;
+  }
+  if (stop_signal() != 0) {  // arrived after the last epoch: the results are complete anyway
+    return exit_code_for_signal(stop_signal());
+  }
+  return diverged ? kExitDiverged : kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const ParseOutcome parsed = parse_command_line(argc, argv);
+  if (!parsed.options) {
+    return parsed.exit_code;
+  }
+  set_up_logging(*parsed.options);
+  try {
+    return run(*parsed.options);
+  } catch (const UsageError& error) {
+    std::cerr << "fitreel: error: " << error.what() << " (see --help)\n";
+    return kExitUsage;
+  } catch (const std::exception& error) {
+    std::cerr << "fitreel: error: " << error.what() << "\n";
+    return kExitFailure;
+  }
+}

@@ -1,0 +1,98 @@
+#include "options.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <regex>
+
+namespace fitreel::app {
+
+namespace {
+
+std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+}  // namespace
+
+int64_t parse_integer(std::string_view text, std::string_view option, int64_t min, int64_t max) {
+  const std::string value(text);
+  const std::string range =
+      max == std::numeric_limits<int64_t>::max()
+          ? "an integer >= " + std::to_string(min)
+          : "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+  static const std::regex kDecimal("[+-]?(0|[1-9][0-9]*)");
+  if (!std::regex_match(value, kDecimal)) {
+    const bool leading_zero = std::regex_match(value, std::regex("[+-]?0[0-9]+"));
+    throw UsageError(std::string(option) + " got " + quoted(text) + "; it takes " + range +
+                     (leading_zero ? ", written without leading zeros" : ""));
+  }
+  errno = 0;
+  const long long parsed = std::strtoll(value.c_str(), nullptr, 10);
+  if (errno == ERANGE || parsed < min || parsed > max) {
+    throw UsageError(std::string(option) + " got " + quoted(text) + "; it takes " + range);
+  }
+  return parsed;
+}
+
+uint64_t parse_unsigned(std::string_view text, std::string_view option) {
+  const std::string value(text);
+  static const std::regex kDecimal("\\+?(0|[1-9][0-9]*)");
+  errno = 0;
+  const unsigned long long parsed =
+      std::regex_match(value, kDecimal) ? std::strtoull(value.c_str(), nullptr, 10) : 0;
+  if (!std::regex_match(value, kDecimal) || errno == ERANGE) {
+    throw UsageError(std::string(option) + " got " + quoted(text) +
+                     "; it takes an integer from 0 to 18446744073709551615, without leading zeros");
+  }
+  return parsed;
+}
+
+double parse_positive_real(std::string_view text, std::string_view option) {
+  const std::string value(text);
+  // Decimal or scientific notation only: no nan, inf, hex floats or trailing junk.
+  static const std::regex kReal("[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?");
+  const std::string accepted = "; it takes a finite number greater than 0 (e.g. 0.01 or 1e-3)";
+  if (!std::regex_match(value, kReal)) {
+    throw UsageError(std::string(option) + " got " + quoted(text) + accepted);
+  }
+  const double parsed = std::strtod(value.c_str(), nullptr);
+  if (!std::isfinite(parsed) || !(parsed > 0.0)) {
+    throw UsageError(std::string(option) + " got " + quoted(text) + accepted);
+  }
+  return parsed;
+}
+
+std::pair<int, int> parse_size(std::string_view text, std::string_view option) {
+  const std::string value(text);
+  static const std::regex kSize("([1-9][0-9]{1,4})x([1-9][0-9]{1,4})");
+  std::smatch match;
+  const std::string accepted =
+      "; it takes WIDTHxHEIGHT, both even and from 64 to 7680 (e.g. 1280x720)";
+  if (!std::regex_match(value, match, kSize)) {
+    throw UsageError(std::string(option) + " got " + quoted(text) + accepted);
+  }
+  const int width = std::stoi(match[1]);
+  const int height = std::stoi(match[2]);
+  for (int side : {width, height}) {
+    if (side < 64 || side > 7680 || side % 2 != 0) {
+      throw UsageError(std::string(option) + " got " + quoted(text) + accepted);
+    }
+  }
+  return {width, height};
+}
+
+std::string parse_choice(std::string_view text, std::string_view option,
+                         const std::vector<std::string>& choices) {
+  for (const auto& choice : choices) {
+    if (text == choice) {
+      return choice;
+    }
+  }
+  std::string listed;
+  for (size_t i = 0; i < choices.size(); ++i) {
+    listed += (i == 0 ? "" : i + 1 == choices.size() ? " or " : ", ") + choices[i];
+  }
+  throw UsageError(std::string(option) + " got " + quoted(text) + "; it takes " + listed);
+}
+
+}  // namespace fitreel::app

@@ -1,0 +1,95 @@
+#include "output.hpp"
+
+#include "options.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <system_error>
+
+namespace fitreel::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string process_tag() { return std::to_string(::getpid()); }
+
+// Staging folders of runs that were killed: ".<demo>.partial-<pid>" whose process is gone.
+void remove_abandoned_staging(const fs::path& root, const std::string& demo) {
+  const std::string prefix = "." + demo + ".partial-";
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(root, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) {
+      continue;
+    }
+    const std::string pid = name.substr(prefix.size());
+    const bool alive = !pid.empty() && pid.find_first_not_of("0123456789") == std::string::npos &&
+                       fs::exists("/proc/" + pid);
+    if (!alive) {
+      fs::remove_all(entry.path(), error);
+    }
+  }
+}
+
+}  // namespace
+
+void prepare_output_root(const fs::path& dir) {
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error || !fs::is_directory(dir)) {
+    throw UsageError("--out " + dir.string() + " cannot be used as a folder: " +
+                     (error ? error.message() : "it is not a directory"));
+  }
+  // A folder we cannot write into fails the same way, before any training.
+  const fs::path probe = dir / (".fitreel-write-test-" + process_tag());
+  std::ofstream test(probe);
+  if (!test) {
+    throw UsageError("--out " + dir.string() + " is not writable");
+  }
+  test.close();
+  fs::remove(probe, error);
+}
+
+DemoOutput::DemoOutput(const fs::path& root, const std::string& demo)
+    : final_(root / demo), staging_(root / ("." + demo + ".partial-" + process_tag())) {
+  remove_abandoned_staging(root, demo);
+  fs::remove_all(staging_);
+  fs::create_directories(staging_);
+}
+
+DemoOutput::~DemoOutput() {
+  if (!published_) {
+    std::error_code ignored;
+    fs::remove_all(staging_, ignored);
+  }
+}
+
+void DemoOutput::publish() {
+  const fs::path previous =
+      final_.parent_path() / ("." + final_.filename().string() + ".old-" + process_tag());
+  std::error_code error;
+  fs::remove_all(previous, error);
+  if (fs::exists(fs::symlink_status(final_))) {
+    fs::rename(final_, previous);
+  }
+  fs::rename(staging_, final_);
+  published_ = true;
+  fs::remove_all(previous, error);
+}
+
+void write_file_atomically(const fs::path& path, const std::string& content) {
+  const fs::path temporary = path.parent_path() / ("." + path.filename().string() + ".tmp");
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << content;
+    out.flush();
+    if (!out) {
+      throw std::runtime_error("cannot write " + path.string());
+    }
+  }
+  fs::rename(temporary, path);
+}
+
+}  // namespace fitreel::app

@@ -1,0 +1,95 @@
+#include "results.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+
+namespace fitreel::app {
+
+std::vector<int64_t> loss_sample_epochs(int64_t epochs_run) {
+  std::vector<int64_t> epochs;
+  for (int64_t e : {int64_t{0}, int64_t{1}, int64_t{2}}) {
+    if (e < epochs_run) {
+      epochs.push_back(e);
+    }
+  }
+  for (int64_t e = 10; e < epochs_run; e *= 10) {
+    epochs.push_back(e);
+  }
+  if (epochs_run > 0 && (epochs.empty() || epochs.back() != epochs_run - 1)) {
+    epochs.push_back(epochs_run - 1);
+  }
+  return epochs;
+}
+
+namespace {
+
+nlohmann::ordered_json finite_or_null(double value) {
+  return std::isfinite(value) ? nlohmann::ordered_json(value) : nlohmann::ordered_json(nullptr);
+}
+
+nlohmann::ordered_json params_json(const std::vector<std::vector<float>>& params) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const auto& tensor : params) {
+    nlohmann::ordered_json values = nlohmann::ordered_json::array();
+    for (float v : tensor) {
+      values.push_back(finite_or_null(v));
+    }
+    list.push_back(values);
+  }
+  return list;
+}
+
+}  // namespace
+
+std::string summary_json(const Summary& s, const std::vector<float>& losses) {
+  nlohmann::ordered_json loss_at_epoch = nlohmann::ordered_json::object();
+  for (int64_t e : loss_sample_epochs(static_cast<int64_t>(losses.size()))) {
+    loss_at_epoch[std::to_string(e)] = finite_or_null(losses[static_cast<size_t>(e)]);
+  }
+  nlohmann::ordered_json json = {
+      {"demo", s.demo},
+      {"seed", s.seed},
+      {"points", s.points},
+      {"epochs", s.epochs},
+      {"epochs_run", s.epochs_run},
+      {"lr", s.lr},
+      {"device", s.device},
+      {"model", s.model},
+      {"optimizer", s.optimizer},
+      {"gradients", s.gradients},
+      {"cuda_graph", s.cuda_graph},
+      {"initial_params", params_json(s.initial_params)},
+      {"final_params", params_json(s.final_params)},
+      {"loss_at_epoch", loss_at_epoch},
+      {"test_mse", s.test_mse ? finite_or_null(*s.test_mse) : nlohmann::ordered_json(nullptr)},
+      {"least_squares", s.least_squares ? nlohmann::ordered_json(*s.least_squares)
+                                        : nlohmann::ordered_json(nullptr)},
+      {"train_seconds", s.train_seconds},
+      {"interrupted", s.interrupted},
+      {"diverged", s.diverged_at_epoch.has_value()},
+      {"diverged_at_epoch", s.diverged_at_epoch ? nlohmann::ordered_json(*s.diverged_at_epoch)
+                                                : nlohmann::ordered_json(nullptr)},
+      {"video", s.video ? nlohmann::ordered_json(*s.video) : nlohmann::ordered_json(nullptr)},
+      {"frames", s.frames},
+      {"fitreel_version", s.fitreel_version},
+      {"torch_version", s.torch_version},
+      {"command", s.command},
+  };
+  return json.dump(1) + "\n";
+}
+
+std::string loss_csv(const std::vector<float>& losses) {
+  std::string csv = "epoch,loss\n";
+  csv.reserve(csv.size() + losses.size() * 20);
+  char row[64];
+  for (size_t e = 0; e < losses.size(); ++e) {
+    // %.9g round-trips a float exactly.
+    std::snprintf(row, sizeof row, "%zu,%.9g\n", e, static_cast<double>(losses[e]));
+    csv += row;
+  }
+  return csv;
+}
+
+}  // namespace fitreel::app

@@ -1,0 +1,46 @@
+#pragma once
+
+// summary.json and loss.csv, as the interface contract lists them.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fitreel::app {
+
+/// Everything summary.json reports about one demo run.
+struct Summary {
+  std::string demo;
+  uint64_t seed = 0;
+  int64_t points = 0;
+  int64_t epochs = 0;      ///< requested
+  int64_t epochs_run = 0;  ///< completed
+  double lr = 0.0;
+  std::string device;  ///< "cpu", "cuda:0"
+  std::string model;   ///< e.g. "1-2-1 sigmoid"
+  std::string optimizer;
+  std::string gradients;  ///< "analytic" or "autograd"
+  bool cuda_graph = false;
+  std::vector<std::vector<float>> initial_params, final_params;
+  std::optional<double> test_mse;                      ///< line only
+  std::optional<std::array<double, 2>> least_squares;  ///< [w, b], line only
+  double train_seconds = 0.0;
+  bool interrupted = false;
+  std::optional<int64_t> diverged_at_epoch;
+  std::optional<std::string> video;  ///< the file written, or null
+  int64_t frames = 0;
+  std::string fitreel_version, torch_version, command;
+};
+
+/// Epochs summary.json samples the loss at: 0, 1, 2, 10, 100, 1000, ... and the last one run.
+std::vector<int64_t> loss_sample_epochs(int64_t epochs_run);
+
+/// summary.json's text. Non-finite losses become null (JSON has no inf or NaN).
+std::string summary_json(const Summary& summary, const std::vector<float>& losses);
+
+/// loss.csv's text: "epoch,loss" then one row per epoch run, each loss to full float precision.
+std::string loss_csv(const std::vector<float>& losses);
+
+}  // namespace fitreel::app

@@ -1,0 +1,118 @@
+#include "story.hpp"
+
+#include <fitreel/shape.hpp>
+
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <sstream>
+
+namespace fitreel::app {
+
+namespace {
+
+std::string one_line(const std::string& text) {
+  std::string line = text.substr(0, text.find('\n'));
+  return line.size() > 200 ? line.substr(0, 200) + "..." : line;
+}
+
+std::string join(const std::vector<float>& values) {
+  std::string text;
+  for (size_t i = 0; i < values.size(); ++i) {
+    text += (i == 0 ? "" : ", ") + fmt::format("{:.4f}", values[i]);
+  }
+  return text;
+}
+
+// "y = -0.4742x + 0.1653", "y = -0.5x - 2".
+std::string line_equation(double slope, double intercept) {
+  return fmt::format("y = {:.4f}x {} {:.4f}", slope, intercept < 0 ? '-' : '+',
+                     std::abs(intercept));
+}
+
+}  // namespace
+
+void tell_data(const std::string& demo, const Dataset& data, uint64_t seed) {
+  if (demo == "line") {
+    spdlog::info("line demo: {} points on y = -0.5x + 2 plus uniform noise in [-5, 5] (seed {})",
+                 data.x_train.size(0) + data.x_test.size(0), seed);
+    spdlog::info("split: {} points to train on, {} held out to test the fit afterwards",
+                 data.x_train.size(0), data.x_test.size(0));
+  } else {
+    spdlog::info("net demo: learn y = x from the {} points x = y = 0..{} (seed {})",
+                 data.x_train.size(0), data.x_train.size(0) - 1, seed);
+  }
+}
+
+void tell_model(const std::string& demo, torch::nn::Sequential& model) {
+  std::ostringstream printed;
+  if (demo == "line") {
+    model->ptr(0)->pretty_print(printed);  // the Linear itself, as the seed prints it
+  } else {
+    printed << *model;
+  }
+  std::string text = printed.str();
+  for (size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at + 1)) {
+    text.replace(at, 1, " ");
+  }
+  spdlog::info("the model, as LibTorch prints it: {}", text);
+  for (const auto& named : model->named_parameters()) {
+    spdlog::info("  random start {:<9} {}", named.key(),
+                 join(std::vector<float>(named.value().data_ptr<float>(),
+                                         named.value().data_ptr<float>() + named.value().numel())));
+  }
+}
+
+void tell_shape_lesson(torch::nn::Sequential& model, const Dataset& data) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor flat = data.x_test.flatten();  // the seed's mistake: shape [20], not [20, 1]
+  spdlog::info("tensors are tricky: feed the {} test x values as a 1-D tensor of shape [{}] ...",
+               flat.size(0), flat.size(0));
+  try {
+    model->forward(flat);
+    spdlog::warn("... and this LibTorch accepted it");
+  } catch (const c10::Error& error) {
+    spdlog::info("... and LibTorch refuses: \"{}\"", one_line(error.what_without_backtrace()));
+  }
+  try {
+    require_column(flat, "x_test");
+  } catch (const ShapeError& error) {
+    spdlog::info("why: {}", error.what());
+  }
+  const torch::Tensor column = flat.view({-1, 1});
+  const torch::Tensor predictions = model->forward(column);
+  spdlog::info("reshaped to [{}, 1] it works: {} predictions, e.g. x = {} -> {:.4f}",
+               column.size(0), predictions.size(0), column[0][0].item<float>(),
+               predictions[0][0].item<float>());
+}
+
+void tell_line_result(const TrainResult& result, const Line& optimum, double lr, double test_mse,
+                      int64_t test_points) {
+  const float w = result.final_params[0][0];
+  const float b = result.final_params[1][0];
+  spdlog::info(
+      "learned {}; the truth is y = -0.5x + 2, and the least-squares line through the "
+      "training points is {}",
+      line_equation(w, b), line_equation(optimum.slope, optimum.intercept));
+  if (std::abs(b - optimum.intercept) > 0.1) {
+    spdlog::info(
+        "why the intercept lags: Adagrad divides each step by the root of that parameter's "
+        "summed squared gradients. The first epochs' large errors filled the intercept's sum, so "
+        "once the slope fits, its small remaining gradient moves it by a tiny fraction of lr = {} "
+        "per epoch. More epochs or a larger --lr (try 1) reach the optimum.",
+        lr);
+  }
+  spdlog::info("test MSE on the {} held-out points: {:.4f} (training loss {:.4f})", test_points,
+               test_mse, result.losses.empty() ? NAN : result.losses.back());
+}
+
+void tell_net_result(const TrainResult& result) {
+  spdlog::info(
+      "final loss {:.4f} (started at {:.4f}). Two sigmoids can only bend the line into a soft "
+      "step, so the net approximates y = x with an S-curve: it is (kind of) learning y = x.",
+      result.losses.empty() ? NAN : result.losses.back(),
+      result.losses.empty() ? NAN : result.losses.front());
+}
+
+}  // namespace fitreel::app

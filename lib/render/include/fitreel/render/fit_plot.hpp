@@ -1,0 +1,108 @@
+#pragma once
+
+#include <fitreel/render/plot.hpp>
+
+#include <opencv2/core.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+// The picture fitreel draws: the data, the true line, the model's curve, and a loss panel.
+namespace fitreel::render {
+
+/// Points to draw, as parallel x and y arrays.
+struct Points {
+  std::vector<double> x, y;
+};
+
+/// y = slope * x + intercept.
+struct StraightLine {
+  double slope = 0.0;
+  double intercept = 0.0;
+};
+
+/// One recorded loss, for the loss panel.
+struct LossPoint {
+  int64_t epoch = 0;
+  double loss = 0.0;
+};
+
+/// What stays the same in every frame of a run; fixes the axes so the video does not jump.
+struct FitScene {
+  std::string demo;                       ///< named in the title ("line", "net")
+  Points train;                           ///< training data: blue squares
+  Points test;                            ///< held-out data: hollow orange squares
+  std::optional<StraightLine> truth;      ///< the true line (red), when known
+  std::string truth_label = "true line";  ///< its legend text
+  std::vector<double> curve_x;            ///< ascending x where the model curve is known
+  std::vector<std::string> param_names;   ///< one label per parameter tensor
+  int64_t epochs = 1;                     ///< the loss panel spans [0, epochs)
+  Scale epoch_scale = Scale::linear;      ///< its x axis (log1p suits a log schedule)
+  size_t max_markers = 4000;              ///< more points than this are thinned for drawing
+};
+
+/// What changes from frame to frame.
+struct FitFrame {
+  int64_t epoch = 0;
+  double loss = 0.0;
+  std::vector<std::vector<float>> params;     ///< flattened, in FitScene::param_names order
+  std::vector<float> curve;                   ///< model outputs at FitScene::curve_x
+  std::vector<LossPoint> loss_curve;          ///< losses so far, ascending epochs
+  std::optional<StraightLine> least_squares;  ///< dashed, when given (the final frames)
+  std::string note;                           ///< extra title text ("before training", "diverged")
+};
+
+/// Which parts a picture shows; stills leave some out (data.png is the data alone).
+struct Layers {
+  bool train = true;
+  bool test = true;
+  bool truth = true;
+  bool model = true;
+  bool side_panel = true;  ///< loss panel and parameter box
+
+  bool operator==(const Layers& other) const {
+    return train == other.train && test == other.test && truth == other.truth &&
+           model == other.model && side_panel == other.side_panel;
+  }
+};
+
+/// Lays out a scene once for a frame size and draws its frames; the same inputs give the
+/// same pixels.
+class FitPlot {
+ public:
+  FitPlot(FitScene scene, cv::Size size);
+
+  /// Draws `frame` into `out` (reallocated only when its size or type differ).
+  void draw(const FitFrame& frame, cv::Mat& out, const Layers& layers = {}) const;
+  /// Draws `frame` into a new image.
+  cv::Mat draw(const FitFrame& frame, const Layers& layers = {}) const;
+
+  /// The projection of the main plot, with or without the side panel.
+  Axes fit_axes(bool side_panel) const;
+  /// How many markers of each data set are drawn after thinning.
+  size_t drawn_points() const { return shown_train_.x.size() + shown_test_.x.size(); }
+  const FitScene& scene() const { return scene_; }
+
+ private:
+  // What does not change between frames (axes, data, truth) and what does.
+  void draw_static(cv::Mat& image, const Layers& layers, const Axes& axes) const;
+  void draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& layers,
+                    const Axes& axes) const;
+  std::vector<LegendEntry> legend_for(const FitFrame& frame, const Layers& layers) const;
+  void draw_loss_panel(cv::Mat& image, const FitFrame& frame, cv::Rect area) const;
+  void draw_parameters(cv::Mat& image, const FitFrame& frame, cv::Rect area) const;
+
+  FitScene scene_;
+  cv::Size size_;
+  double text_scale_;
+  Range x_range_, y_range_;
+  Points shown_train_, shown_test_;
+  cv::Mat background_;  // draw_static() for the default layers, drawn once: frames copy it
+};
+
+/// Every k-th point so at most `limit` remain (the first and last kept), for drawing.
+Points thin(const Points& points, size_t limit);
+
+}  // namespace fitreel::render

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <opencv2/core.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace fitreel::render {
+
+/// Somewhere drawn frames go: a video file, numbered PNGs. Used from one thread at a time.
+class FrameSink {
+ public:
+  virtual ~FrameSink() = default;
+  /// Appends one BGR frame (CV_8UC3) of the size the sink was made for.
+  virtual void write(const cv::Mat& bgr) = 0;
+  /// Flushes and closes; the output is complete and playable afterwards. Safe to call twice.
+  virtual void finish() = 0;
+  /// The file (or folder) written.
+  virtual const std::string& path() const = 0;
+  /// Frames written so far.
+  virtual int64_t frames() const = 0;
+};
+
+/// Writes frame_00000.png, frame_00001.png, ... into a folder (created if missing).
+std::unique_ptr<FrameSink> make_png_sequence(const std::string& folder);
+
+/// Hands the newest drawn frame from the drawing thread to the thread that shows it (HighGUI
+/// must stay on the main thread); older frames not yet taken are dropped.
+class FrameMailbox {
+ public:
+  /// Replaces the waiting frame with a copy of `frame`.
+  void offer(const cv::Mat& frame);
+  /// Moves the waiting frame into `frame`; false when none arrived since the last take.
+  bool take(cv::Mat& frame);
+
+ private:
+  std::mutex mutex_;
+  cv::Mat frame_;
+  bool fresh_ = false;
+};
+
+}  // namespace fitreel::render

@@ -1,0 +1,110 @@
+#pragma once
+
+#include <opencv2/core.hpp>
+
+#include <string>
+#include <vector>
+
+// A small plotting layer on cv::Mat: nice ticks, a data-to-pixel projection, and the marks a
+// fit plot needs (lines, dashed lines, square markers, text, legend). No LibTorch here.
+namespace fitreel::render {
+
+/// A closed interval of data values.
+struct Range {
+  double lo = 0.0;
+  double hi = 1.0;
+};
+
+/// How an axis maps values to positions.
+enum class Scale {
+  linear,  ///< evenly in the value
+  log,     ///< evenly in log10(value); values must be > 0
+  log1p,   ///< evenly in log(1 + value); for epoch axes that start at 0
+};
+
+/// The 1, 2 or 5 x 10^k step that cuts `span` into about `target` parts.
+double nice_step(double span, int target);
+/// Multiples of nice_step(range) inside `range`, ascending.
+std::vector<double> nice_ticks(Range range, int target);
+/// `range` widened to the nearest multiples of its nice step (and never empty).
+Range nice_bounds(Range range, int target);
+/// Powers of ten inside a positive range, ascending (for Scale::log).
+std::vector<double> log_ticks(Range range);
+/// 0, 1, 10, 100, ... inside [0, hi] (for Scale::log1p).
+std::vector<double> log1p_ticks(Range range);
+/// A tick label that shows `value` to the precision `step` needs ("-2.5", "1000", "1e-05").
+std::string format_tick(double value, double step);
+
+/// Maps data coordinates to pixels inside `area` (x grows right, y grows up), one projection
+/// for everything drawn on an axes.
+class Axes {
+ public:
+  Axes(cv::Rect area, Range x, Range y, Scale x_scale = Scale::linear,
+       Scale y_scale = Scale::linear);
+  /// Pixel position of (x, y) in the image the area belongs to; may lie outside the area.
+  cv::Point2d to_pixel(double x, double y) const;
+  const cv::Rect& area() const { return area_; }
+  const Range& x_range() const { return x_; }
+  const Range& y_range() const { return y_; }
+  Scale x_scale() const { return x_scale_; }
+  Scale y_scale() const { return y_scale_; }
+
+ private:
+  cv::Rect area_;
+  Range x_, y_;
+  Scale x_scale_, y_scale_;
+};
+
+/// How text is drawn: sizes scale with the image height (720 px = 1).
+struct TextStyle {
+  double scale = 1.0;
+  cv::Scalar color{40, 40, 40};
+  bool bold = false;
+};
+
+/// Draws `text` with its baseline-left corner at `origin` (anti-aliased Hershey font).
+void draw_text(cv::Mat& image, const std::string& text, cv::Point origin, const TextStyle& style);
+/// Width and height of `text` drawn in `style`.
+cv::Size text_size(const std::string& text, const TextStyle& style);
+
+/// Frame, grid, ticks, tick labels and axis labels of `axes`.
+void draw_axes(cv::Mat& image, const Axes& axes, const std::string& x_label,
+               const std::string& y_label, double text_scale);
+
+/// Line style of a polyline.
+enum class Stroke { solid, dashed };
+
+/// A polyline through (x[i], y[i]), clipped to the axes area; non-finite points break it.
+void draw_polyline(cv::Mat& image, const Axes& axes, const std::vector<double>& x,
+                   const std::vector<double>& y, const cv::Scalar& color, int thickness,
+                   Stroke stroke = Stroke::solid);
+
+/// Square markers centred on (x[i], y[i]) with half-width `half`, clipped to the axes area.
+void draw_squares(cv::Mat& image, const Axes& axes, const std::vector<double>& x,
+                  const std::vector<double>& y, const cv::Scalar& color, int half, bool filled);
+
+/// One row of a legend: a label and a sample of the mark it explains.
+struct LegendEntry {
+  enum class Mark { line, dashed_line, square, hollow_square, none };
+  std::string label;
+  cv::Scalar color;
+  Mark mark = Mark::line;
+};
+
+/// A boxed legend with its top-left corner at `corner`.
+void draw_legend(cv::Mat& image, cv::Point corner, const std::vector<LegendEntry>& entries,
+                 double text_scale);
+
+/// Colours of the plot (BGR), matplotlib's single-letter ones where the seed uses them.
+namespace colors {
+inline const cv::Scalar kBackground{255, 255, 255};
+inline const cv::Scalar kInk{40, 40, 40};
+inline const cv::Scalar kGrid{225, 225, 225};
+inline const cv::Scalar kData{255, 0, 0};             // 'b': blue squares
+inline const cv::Scalar kTruth{0, 0, 255};            // 'r-': the true line
+inline const cv::Scalar kModel{0, 128, 0};            // 'g': the model
+inline const cv::Scalar kTest{0, 140, 255};           // orange: held-out points
+inline const cv::Scalar kLeastSquares{150, 60, 140};  // purple: the closed-form optimum
+}  // namespace colors
+
+}  // namespace fitreel::render

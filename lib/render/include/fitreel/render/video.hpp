@@ -1,0 +1,62 @@
+#pragma once
+
+#include <fitreel/render/frame_sink.hpp>
+
+#include <opencv2/core.hpp>
+
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace fitreel::render {
+
+/// Video containers fitreel writes.
+enum class VideoFormat {
+  mp4,   ///< H.264 in yuv420p, index at the front: plays in browsers, phones, QuickTime
+  webm,  ///< VP9 (or VP8) in yuv420p: plays in browsers
+  avi,   ///< Motion JPEG: plays in desktop players (VLC, mpv), not in browsers
+  gif,   ///< looping GIF with a palette that keeps the plot's colours exact
+};
+
+/// "mp4", "webm", "avi" or "gif".
+std::string_view video_format_name(VideoFormat format);
+/// The format called `name`, or nothing.
+std::optional<VideoFormat> video_format_from_name(std::string_view name);
+
+/// How a video is encoded.
+struct VideoSettings {
+  cv::Size size{1280, 720};  ///< even width and height
+  int fps = 30;
+  /// x264 speed/size trade-off for mp4: ultrafast, superfast, veryfast, faster, fast, medium,
+  /// slow, slower, veryslow. Faster presets make bigger files of the same quality.
+  std::string preset = "ultrafast";
+};
+
+/// Encoding failed (no encoder left, a write error).
+class VideoError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// An open video and what was actually chosen.
+struct OpenedVideo {
+  std::unique_ptr<FrameSink> sink;
+  VideoFormat format;   ///< may differ from the one asked for (see warning)
+  std::string codec;    ///< the encoder in use, e.g. "libx264"
+  std::string warning;  ///< why the format differs, empty when it does not
+};
+
+/// Opens `folder`/`stem`.<ext> for writing. When no encoder for `format` is available it falls
+/// back to Motion JPEG in AVI and says so in `warning`; throws VideoError when nothing works.
+OpenedVideo open_video(const std::string& folder, const std::string& stem, VideoFormat format,
+                       const VideoSettings& settings);
+
+/// Whether this FFmpeg can encode `format` without falling back.
+bool can_encode(VideoFormat format);
+
+/// Whether `preset` is one of x264's presets.
+bool is_x264_preset(std::string_view preset);
+
+}  // namespace fitreel::render

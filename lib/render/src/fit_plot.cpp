@@ -1,0 +1,287 @@
+#include <fitreel/render/fit_plot.hpp>
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace fitreel::render {
+
+namespace {
+
+constexpr double kPanelSplit = 0.66;  // share of the width the fit plot gets beside the panel
+
+void widen(Range& range, const std::vector<double>& values) {
+  for (double v : values) {
+    if (std::isfinite(v)) {
+      range.lo = std::min(range.lo, v);
+      range.hi = std::max(range.hi, v);
+    }
+  }
+}
+
+std::string format_number(double value, const char* format = "%.4g") {
+  char text[48];
+  std::snprintf(text, sizeof text, format, value);
+  return text;
+}
+
+std::string with_thousands(size_t value) {
+  std::string digits = std::to_string(value);
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) {
+    digits.insert(static_cast<size_t>(i), ",");
+  }
+  return digits;
+}
+
+int px(double pixels, double scale) { return static_cast<int>(std::lround(pixels * scale)); }
+
+}  // namespace
+
+Points thin(const Points& points, size_t limit) {
+  const size_t count = std::min(points.x.size(), points.y.size());
+  if (count <= limit || limit < 2) {
+    return points;
+  }
+  Points kept;
+  kept.x.reserve(limit);
+  kept.y.reserve(limit);
+  for (size_t i = 0; i < limit; ++i) {
+    const size_t index = i * (count - 1) / (limit - 1);
+    kept.x.push_back(points.x[index]);
+    kept.y.push_back(points.y[index]);
+  }
+  return kept;
+}
+
+FitPlot::FitPlot(FitScene scene, cv::Size size)
+    : scene_(std::move(scene)), size_(size), text_scale_(size.height / 720.0) {
+  const double inf = std::numeric_limits<double>::infinity();
+  Range x{inf, -inf};
+  widen(x, scene_.train.x);
+  widen(x, scene_.test.x);
+  widen(x, scene_.curve_x);
+  if (!(x.hi >= x.lo)) {
+    x = {0.0, 1.0};
+  }
+  Range y{inf, -inf};
+  widen(y, scene_.train.y);
+  widen(y, scene_.test.y);
+  if (scene_.truth) {
+    widen(y, {scene_.truth->slope * x.lo + scene_.truth->intercept,
+              scene_.truth->slope * x.hi + scene_.truth->intercept});
+  }
+  if (!(y.hi >= y.lo)) {
+    y = {0.0, 1.0};
+  }
+  x_range_ = nice_bounds(x, 8);
+  y_range_ = nice_bounds(y, 6);
+  const size_t total = scene_.train.x.size() + scene_.test.x.size();
+  const double share = total > scene_.max_markers
+                           ? static_cast<double>(scene_.max_markers) / static_cast<double>(total)
+                           : 1.0;
+  shown_train_ =
+      thin(scene_.train, std::max<size_t>(2, static_cast<size_t>(share * scene_.train.x.size())));
+  shown_test_ =
+      thin(scene_.test, std::max<size_t>(2, static_cast<size_t>(share * scene_.test.x.size())));
+  background_.create(size_, CV_8UC3);
+  draw_static(background_, Layers{}, fit_axes(true));
+}
+
+Axes FitPlot::fit_axes(bool side_panel) const {
+  const double s = text_scale_;
+  const int left = px(90, s);
+  const int top = px(80, s);
+  const int right =
+      side_panel ? static_cast<int>(size_.width * kPanelSplit) : size_.width - px(40, s);
+  const int bottom = size_.height - px(95, s);
+  return Axes(cv::Rect(left, top, right - left, bottom - top), x_range_, y_range_);
+}
+
+cv::Mat FitPlot::draw(const FitFrame& frame, const Layers& layers) const {
+  cv::Mat image;
+  draw(frame, image, layers);
+  return image;
+}
+
+void FitPlot::draw(const FitFrame& frame, cv::Mat& out, const Layers& layers) const {
+  const Axes axes = fit_axes(layers.side_panel);
+  if (layers == Layers{} && !background_.empty()) {
+    background_.copyTo(out);  // a video's frames share everything but the model and the panel
+  } else {
+    out.create(size_, CV_8UC3);
+    draw_static(out, layers, axes);
+  }
+  draw_dynamic(out, frame, layers, axes);
+}
+
+void FitPlot::draw_static(cv::Mat& image, const Layers& layers, const Axes& axes) const {
+  image.setTo(colors::kBackground);
+  draw_axes(image, axes, "x", "y", text_scale_);
+  const int half = std::max(2, px(4, text_scale_));
+  if (layers.train) {
+    draw_squares(image, axes, shown_train_.x, shown_train_.y, colors::kData, half, true);
+  }
+  if (layers.test) {
+    draw_squares(image, axes, shown_test_.x, shown_test_.y, colors::kTest, half, false);
+  }
+  if (layers.truth && scene_.truth) {
+    draw_polyline(image, axes, {x_range_.lo, x_range_.hi},
+                  {scene_.truth->slope * x_range_.lo + scene_.truth->intercept,
+                   scene_.truth->slope * x_range_.hi + scene_.truth->intercept},
+                  colors::kTruth, std::max(1, px(2, text_scale_)));
+  }
+}
+
+std::vector<LegendEntry> FitPlot::legend_for(const FitFrame& frame, const Layers& layers) const {
+  std::vector<LegendEntry> legend;
+  const bool thinned = drawn_points() < scene_.train.x.size() + scene_.test.x.size();
+  const auto count_label = [&](const Points& all, const Points& shown) {
+    return thinned
+               ? "showing " + with_thousands(shown.x.size()) + " of " + with_thousands(all.x.size())
+               : with_thousands(all.x.size());
+  };
+  if (layers.train && !scene_.train.x.empty()) {
+    const char* name = scene_.test.x.empty() ? "data" : "training data";
+    legend.push_back({std::string(name) + " (" + count_label(scene_.train, shown_train_) + ")",
+                      colors::kData, LegendEntry::Mark::square});
+  }
+  if (layers.test && !scene_.test.x.empty()) {
+    legend.push_back({"held-out test data (" + count_label(scene_.test, shown_test_) + ")",
+                      colors::kTest, LegendEntry::Mark::hollow_square});
+  }
+  if (layers.truth && scene_.truth) {
+    legend.push_back({scene_.truth_label, colors::kTruth, LegendEntry::Mark::line});
+  }
+  if (layers.model && frame.least_squares) {
+    legend.push_back({"least squares: y = " + format_number(frame.least_squares->slope, "%.3g") +
+                          "x + " + format_number(frame.least_squares->intercept, "%.3g"),
+                      colors::kLeastSquares, LegendEntry::Mark::dashed_line});
+  }
+  if (layers.model && !frame.curve.empty()) {
+    legend.push_back({"model", colors::kModel, LegendEntry::Mark::line});
+  }
+  return legend;
+}
+
+void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& layers,
+                           const Axes& axes) const {
+  const double s = text_scale_;
+  const int line_width = std::max(1, px(2, s));
+  if (layers.model && frame.least_squares) {
+    const StraightLine& line = *frame.least_squares;
+    draw_polyline(
+        image, axes, {x_range_.lo, x_range_.hi},
+        {line.slope * x_range_.lo + line.intercept, line.slope * x_range_.hi + line.intercept},
+        colors::kLeastSquares, line_width, Stroke::dashed);
+  }
+  if (layers.model && !frame.curve.empty()) {
+    const std::vector<double> curve(frame.curve.begin(), frame.curve.end());
+    draw_polyline(image, axes, scene_.curve_x, curve, colors::kModel, line_width + 1);
+  }
+
+  // The legend goes into whichever top corner has fewer training points.
+  const std::vector<LegendEntry> legend = legend_for(frame, layers);
+  const cv::Rect& area = axes.area();
+  int left_count = 0;
+  int right_count = 0;
+  for (size_t i = 0; i < shown_train_.x.size(); ++i) {
+    const cv::Point2d p = axes.to_pixel(shown_train_.x[i], shown_train_.y[i]);
+    if (p.y < area.y + area.height * 0.4) {
+      (p.x < area.x + area.width * 0.5 ? left_count : right_count)++;
+    }
+  }
+  int widest = 0;
+  for (const auto& entry : legend) {
+    widest = std::max(widest, text_size(entry.label, TextStyle{0.85 * s}).width);
+  }
+  const int legend_width = widest + px(60, s);
+  const cv::Point corner =
+      left_count <= right_count
+          ? cv::Point(area.x + px(12, s), area.y + px(12, s))
+          : cv::Point(area.x + area.width - legend_width - px(12, s), area.y + px(12, s));
+  draw_legend(image, corner, legend, s);
+
+  std::string title = scene_.demo + " demo    epoch " + std::to_string(frame.epoch) + " of " +
+                      std::to_string(scene_.epochs);
+  if (layers.model) {
+    title += "    loss " + format_number(frame.loss);
+  }
+  if (!frame.note.empty()) {
+    title += "    (" + frame.note + ")";
+  }
+  draw_text(image, title, {px(90, s), px(45, s)}, TextStyle{1.5 * s, colors::kInk, true});
+
+  if (layers.side_panel) {
+    const int left = static_cast<int>(size_.width * kPanelSplit) + px(100, s);
+    const int right = size_.width - px(30, s);
+    const int top = px(80, s);
+    const int loss_bottom = top + static_cast<int>((size_.height - px(175, s)) * 0.55);
+    draw_loss_panel(image, frame, cv::Rect(left, top, right - left, loss_bottom - top));
+    const int box_top = loss_bottom + px(80, s);
+    draw_parameters(image, frame,
+                    cv::Rect(left - px(60, s), box_top, right - left + px(60, s),
+                             size_.height - px(20, s) - box_top));
+  }
+}
+
+void FitPlot::draw_loss_panel(cv::Mat& image, const FitFrame& frame, cv::Rect area) const {
+  const double s = text_scale_;
+  double lo = std::numeric_limits<double>::infinity();
+  double hi = 0.0;
+  std::vector<double> epochs, losses;
+  for (const LossPoint& point : frame.loss_curve) {
+    if (std::isfinite(point.loss) && point.loss > 0.0) {
+      lo = std::min(lo, point.loss);
+      hi = std::max(hi, point.loss);
+      epochs.push_back(static_cast<double>(point.epoch));
+      losses.push_back(point.loss);
+    }
+  }
+  // Whole decades, so the axis changes only when the loss crosses one.
+  const Range y = hi > 0.0 ? Range{std::pow(10.0, std::floor(std::log10(lo))),
+                                   std::pow(10.0, std::ceil(std::log10(hi) + 1e-12))}
+                           : Range{0.1, 10.0};
+  const Range x{0.0, static_cast<double>(std::max<int64_t>(scene_.epochs - 1, 1))};
+  const Axes axes(area, x, y, scene_.epoch_scale, Scale::log);
+  draw_axes(image, axes, scene_.epoch_scale == Scale::log1p ? "epoch (log scale)" : "epoch",
+            "training loss (MSE, log scale)", s);
+  draw_polyline(image, axes, epochs, losses, colors::kModel, std::max(1, px(2, s)));
+  if (std::isfinite(frame.loss) && frame.loss > 0.0) {
+    const cv::Point2d at = axes.to_pixel(static_cast<double>(frame.epoch), frame.loss);
+    if (area.contains(cv::Point(static_cast<int>(at.x), static_cast<int>(at.y)))) {
+      cv::circle(image,
+                 cv::Point(static_cast<int>(std::lround(at.x * 16)),
+                           static_cast<int>(std::lround(at.y * 16))),
+                 px(6, s) * 16, colors::kTruth, cv::FILLED, cv::LINE_AA, 4);
+    }
+  }
+}
+
+void FitPlot::draw_parameters(cv::Mat& image, const FitFrame& frame, cv::Rect area) const {
+  const double s = text_scale_;
+  const TextStyle heading{s, colors::kInk, true};
+  const TextStyle body{0.85 * s, colors::kInk, false};
+  const int row = text_size("Ag", body).height + px(12, s);
+  int y = area.y + text_size("Ag", heading).height;
+  draw_text(image, "parameters", {area.x, y}, heading);
+  y += row + px(4, s);
+  constexpr size_t kValuesShown = 3;
+  for (size_t i = 0; i < frame.params.size() && y < area.y + area.height; ++i) {
+    std::string line =
+        (i < scene_.param_names.size() ? scene_.param_names[i] : "p" + std::to_string(i)) + ":";
+    const auto& values = frame.params[i];
+    for (size_t j = 0; j < std::min(values.size(), kValuesShown); ++j) {
+      line += (j == 0 ? " " : ", ") + format_number(values[j], "%.4f");
+    }
+    if (values.size() > kValuesShown) {
+      line += ", ... (" + std::to_string(values.size()) + ")";
+    }
+    draw_text(image, line, {area.x, y}, body);
+    y += row;
+  }
+}
+
+}  // namespace fitreel::render

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages fitreel needs (sudo only when not root).
+#   scripts/deps.sh          what building and running need
+#   scripts/deps.sh --test   plus what the tests need (ffprobe, Chromium, Xvfb, clang-format)
+#   scripts/deps.sh --bench  plus the Python reference (python3-torch, matplotlib)
+set -euo pipefail
+
+packages=(
+  cmake g++ make pkg-config ccache
+  libtorch-dev libopencv-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libgtest-dev
+  libavcodec-dev libavformat-dev libswscale-dev libavutil-dev
+)
+for arg in "$@"; do
+  case "$arg" in
+    --test) packages+=(ffmpeg chromium xvfb xauth clang-format) ;;
+    --bench) packages+=(ffmpeg python3-torch python3-matplotlib) ;;
+    *) echo "deps.sh: unknown option $arg (use --test or --bench)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "deps.sh: not root and no sudo; install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
