@@ -253,6 +253,9 @@ class FfmpegVideo final : public FrameSink {
         return;
       }
       check(received, "encoding " + path_);
+      if (packet_->duration == 0) {
+        packet_->duration = 1;  // one frame: without it the last frame gets no time to show
+      }
       av_packet_rescale_ts(packet_, context_->time_base, stream_->time_base);
       packet_->stream_index = stream_->index;
       check(av_interleaved_write_frame(container_, packet_), "writing " + path_);

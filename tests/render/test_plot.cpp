@@ -1,0 +1,89 @@
+#include <fitreel/render/plot.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace fitreel::render {
+namespace {
+
+TEST(NiceStep, IsOneTwoOrFiveTimesAPowerOfTen) {
+  EXPECT_DOUBLE_EQ(nice_step(100, 10), 10);
+  EXPECT_DOUBLE_EQ(nice_step(100, 8), 10);   // raw 12.5 -> 10
+  EXPECT_DOUBLE_EQ(nice_step(60, 6), 10);
+  EXPECT_DOUBLE_EQ(nice_step(1, 4), 0.2);    // raw 0.25 -> 0.2
+  EXPECT_DOUBLE_EQ(nice_step(30000, 5), 5000);
+  EXPECT_DOUBLE_EQ(nice_step(0.003, 3), 0.001);
+  EXPECT_DOUBLE_EQ(nice_step(0, 5), 1) << "degenerate spans still give a usable step";
+}
+
+TEST(NiceTicks, CoverTheRangeAtMultiplesOfTheStep) {
+  EXPECT_EQ(nice_ticks({-60, 10}, 7), (std::vector<double>{-60, -50, -40, -30, -20, -10, 0, 10}));
+  EXPECT_EQ(nice_ticks({0.05, 0.95}, 4), (std::vector<double>{0.2, 0.4, 0.6000000000000001, 0.8}));
+  const auto ticks = nice_ticks({-1, 1}, 4);
+  EXPECT_FALSE(std::signbit(ticks[2])) << "no -0";
+}
+
+TEST(NiceBounds, WidenToWholeSteps) {
+  const Range r = nice_bounds({-51.3, 4.2}, 6);
+  EXPECT_DOUBLE_EQ(r.lo, -60);
+  EXPECT_DOUBLE_EQ(r.hi, 10);
+  const Range single = nice_bounds({5, 5}, 6);
+  EXPECT_LT(single.lo, 5);
+  EXPECT_GT(single.hi, 5);
+}
+
+TEST(LogTicks, PowersOfTenInside) {
+  EXPECT_EQ(log_ticks({0.5, 2000}), (std::vector<double>{1, 10, 100, 1000}));
+  EXPECT_TRUE(log_ticks({-1, 10}).empty());
+  EXPECT_EQ(log1p_ticks({0, 30000}), (std::vector<double>{0, 1, 10, 100, 1000, 10000}));
+}
+
+TEST(FormatTick, ShowsWhatTheStepNeeds) {
+  EXPECT_EQ(format_tick(20, 10), "20");
+  EXPECT_EQ(format_tick(-2.5, 0.5), "-2.5");
+  EXPECT_EQ(format_tick(0.25, 0.05), "0.25");
+  EXPECT_EQ(format_tick(1e-5, 1e-5), "1e-05");
+  EXPECT_EQ(format_tick(3e6, 1e6), "3e+06");
+}
+
+TEST(Axes, MapsCornersToTheAreaWithYUp) {
+  const Axes axes(cv::Rect(100, 50, 401, 201), {0, 10}, {-5, 5});
+  EXPECT_EQ(axes.to_pixel(0, -5), cv::Point2d(100, 250));
+  EXPECT_EQ(axes.to_pixel(10, 5), cv::Point2d(500, 50));
+  EXPECT_EQ(axes.to_pixel(5, 0), cv::Point2d(300, 150));
+}
+
+TEST(Axes, LogAndLog1pScales) {
+  const Axes axes(cv::Rect(0, 0, 101, 101), {0, 999}, {1, 100}, Scale::log1p, Scale::log);
+  EXPECT_NEAR(axes.to_pixel(0, 10).y, 50.0, 1e-9);  // 10 is halfway between 1 and 100 in log
+  EXPECT_NEAR(axes.to_pixel(std::sqrt(1000.0) - 1, 1).x, 50.0, 1e-9);
+  EXPECT_TRUE(std::isnan(axes.to_pixel(0, -1).y)) << "no log of a negative";
+}
+
+TEST(Polyline, IsClippedToTheArea) {
+  cv::Mat image(200, 200, CV_8UC3, cv::Scalar(255, 255, 255));
+  const Axes axes(cv::Rect(50, 50, 101, 101), {0, 1}, {0, 1});
+  // A line from far outside to far outside through the middle of the area.
+  draw_polyline(image, axes, {-1e6, 1e6}, {0.5, 0.5}, cv::Scalar(0, 0, 255), 1);
+  const cv::Vec3b middle = image.at<cv::Vec3b>(100, 100);  // anti-aliased: nearly pure red
+  EXPECT_GT(middle[2], 200);
+  EXPECT_LT(middle[1], 64);
+  EXPECT_EQ(image.at<cv::Vec3b>(100, 20), cv::Vec3b(255, 255, 255)) << "drawn outside the area";
+  EXPECT_EQ(image.at<cv::Vec3b>(100, 180), cv::Vec3b(255, 255, 255)) << "drawn outside the area";
+  // Non-finite points are skipped, not drawn.
+  draw_polyline(image, axes, {0.1, NAN, 0.9}, {0.2, 0.2, 0.2}, cv::Scalar(0, 255, 0), 1);
+  EXPECT_EQ(image.at<cv::Vec3b>(130, 100), cv::Vec3b(255, 255, 255));
+}
+
+TEST(Squares, SitAtTheProjectedPixels) {
+  cv::Mat image(120, 120, CV_8UC3, cv::Scalar(255, 255, 255));
+  const Axes axes(cv::Rect(10, 10, 101, 101), {0, 100}, {0, 100});
+  draw_squares(image, axes, {20, 70}, {30, 90}, cv::Scalar(255, 0, 0), 3, true);
+  EXPECT_EQ(image.at<cv::Vec3b>(80, 30), cv::Vec3b(255, 0, 0));   // (20, 30): x 30, y 110-30
+  EXPECT_EQ(image.at<cv::Vec3b>(20, 80), cv::Vec3b(255, 0, 0));   // (70, 90)
+  EXPECT_EQ(image.at<cv::Vec3b>(80, 36), cv::Vec3b(255, 255, 255)) << "squares are 7 px wide";
+}
+
+}  // namespace
+}  // namespace fitreel::render
