@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -33,10 +33,10 @@ nlohmann::json golden(const std::string& name) {
 TEST(Cli, HelpExplainsEveryOption) {
   const auto result = run(kFitreel, {"line", "--help"});
   EXPECT_EQ(result.exit_code, 0);
-  for (const char* option : {"--out", "--seed", "--points", "--epochs", "--lr", "--device",
-                             "--threads", "--log-level", "--quiet", "--video", "--frames",
-                             "--schedule", "--fps", "--size", "--preset", "--show", "--gradients",
-                             "--no-cuda-graphs"}) {
+  for (const char* option :
+       {"--out", "--seed", "--points", "--epochs", "--lr", "--device", "--threads", "--log-level",
+        "--quiet", "--video", "--frames", "--schedule", "--fps", "--size", "--preset", "--show",
+        "--gradients", "--no-cuda-graphs"}) {
     EXPECT_NE(result.out.find(option), std::string::npos) << option;
   }
   const auto top = run(kFitreel, {"--help"});
@@ -53,11 +53,27 @@ TEST(Cli, Version) {
 }
 
 void expect_summary_keys(const nlohmann::json& summary) {
-  for (const char* key :
-       {"demo", "seed", "points", "epochs", "epochs_run", "lr", "device", "initial_params",
-        "final_params", "loss_at_epoch", "test_mse", "least_squares", "train_seconds",
-        "interrupted", "diverged", "diverged_at_epoch", "video", "frames", "fitreel_version",
-        "torch_version", "command"}) {
+  for (const char* key : {"demo",
+                          "seed",
+                          "points",
+                          "epochs",
+                          "epochs_run",
+                          "lr",
+                          "device",
+                          "initial_params",
+                          "final_params",
+                          "loss_at_epoch",
+                          "test_mse",
+                          "least_squares",
+                          "train_seconds",
+                          "interrupted",
+                          "diverged",
+                          "diverged_at_epoch",
+                          "video",
+                          "frames",
+                          "fitreel_version",
+                          "torch_version",
+                          "command"}) {
     EXPECT_TRUE(summary.contains(key)) << key;
   }
 }
@@ -134,13 +150,15 @@ TEST(Cli, AllAppliesTheCommonOptionsToBothDemos) {
 
 TEST(Cli, ARunReplacesItsDemoFolderAndNothingElse) {
   TempDir dir;
-  ASSERT_EQ(run(kFitreel, {"line", "--epochs", "5", "--frames", "3", "--video", "png", "--out",
-                           dir.path()})
+  ASSERT_EQ(run(kFitreel,
+                {"line", "--epochs", "5", "--frames", "3", "--video", "png", "--out", dir.path()})
                 .exit_code,
             0);
   EXPECT_TRUE(fs::exists(dir / "line/frames/frame_00002.png"));
   std::ofstream(dir / "keep.txt") << "mine";
-  ASSERT_EQ(run(kFitreel, {"line", "--epochs", "5", "--video", "none", "--out", dir.path()}).exit_code, 0);
+  ASSERT_EQ(
+      run(kFitreel, {"line", "--epochs", "5", "--video", "none", "--out", dir.path()}).exit_code,
+      0);
   EXPECT_FALSE(fs::exists(dir / "line/frames")) << "stale frames of the earlier run";
   EXPECT_TRUE(fs::exists(dir / "line/summary.json"));
   EXPECT_EQ(read_file(dir / "keep.txt"), "mine");
@@ -189,31 +207,30 @@ std::string case_name(const ::testing::TestParamInfo<BadInput>& info) { return i
 
 INSTANTIATE_TEST_SUITE_P(
     Matrix, BadInputs,
-    ::testing::Values(
-        BadInput{"EpochsZero", {"line", "--epochs", "0"}, "--epochs"},
-        BadInput{"EpochsNegative", {"line", "--epochs", "-5"}, "--epochs"},
-        BadInput{"EpochsText", {"line", "--epochs", "many"}, "--epochs"},
-        BadInput{"EpochsLeadingZero", {"line", "--epochs", "010"}, "leading zeros"},
-        BadInput{"LrZero", {"line", "--lr", "0"}, "--lr"},
-        BadInput{"LrNan", {"line", "--lr", "nan"}, "--lr"},
-        BadInput{"LrInf", {"net", "--lr", "inf"}, "--lr"},
-        BadInput{"LrNegative", {"net", "--lr", "-0.1"}, "--lr"},
-        BadInput{"PointsThree", {"line", "--points", "3"}, "--points"},
-        BadInput{"SeedNegative", {"line", "--seed", "-5"}, "--seed"},
-        BadInput{"DeviceTpu", {"line", "--device", "tpu"}, "tpu"},
-        BadInput{"FramesOne", {"line", "--frames", "1"}, "--frames"},
-        BadInput{"FpsZero", {"line", "--fps", "0"}, "--fps"},
-        BadInput{"SizeOdd", {"line", "--size", "1281x720"}, "--size"},
-        BadInput{"SizeTiny", {"line", "--size", "32x32"}, "--size"},
-        BadInput{"SizeMalformed", {"line", "--size", "1280*720"}, "--size"},
-        BadInput{"VideoUnknown", {"line", "--video", "mov"}, "--video"},
-        BadInput{"ScheduleUnknown", {"net", "--schedule", "cubic"}, "--schedule"},
-        BadInput{"ThreadsZero", {"net", "--threads", "0"}, "--threads"},
-        BadInput{"LogLevelUnknown", {"net", "--log-level", "loud"}, "--log-level"},
-        BadInput{"UnknownOption", {"line", "--colour", "red"}, "--colour"},
-        BadInput{"UnknownCommand", {"circle"}, "unknown command 'circle'"},
-        BadInput{"OutIsAFile", {"line", "--out", "FILE"}, "--out"},
-        BadInput{"OutBelowAFile", {"line", "--out", "FILE/below"}, "--out"}),
+    ::testing::Values(BadInput{"EpochsZero", {"line", "--epochs", "0"}, "--epochs"},
+                      BadInput{"EpochsNegative", {"line", "--epochs", "-5"}, "--epochs"},
+                      BadInput{"EpochsText", {"line", "--epochs", "many"}, "--epochs"},
+                      BadInput{"EpochsLeadingZero", {"line", "--epochs", "010"}, "leading zeros"},
+                      BadInput{"LrZero", {"line", "--lr", "0"}, "--lr"},
+                      BadInput{"LrNan", {"line", "--lr", "nan"}, "--lr"},
+                      BadInput{"LrInf", {"net", "--lr", "inf"}, "--lr"},
+                      BadInput{"LrNegative", {"net", "--lr", "-0.1"}, "--lr"},
+                      BadInput{"PointsThree", {"line", "--points", "3"}, "--points"},
+                      BadInput{"SeedNegative", {"line", "--seed", "-5"}, "--seed"},
+                      BadInput{"DeviceTpu", {"line", "--device", "tpu"}, "tpu"},
+                      BadInput{"FramesOne", {"line", "--frames", "1"}, "--frames"},
+                      BadInput{"FpsZero", {"line", "--fps", "0"}, "--fps"},
+                      BadInput{"SizeOdd", {"line", "--size", "1281x720"}, "--size"},
+                      BadInput{"SizeTiny", {"line", "--size", "32x32"}, "--size"},
+                      BadInput{"SizeMalformed", {"line", "--size", "1280*720"}, "--size"},
+                      BadInput{"VideoUnknown", {"line", "--video", "mov"}, "--video"},
+                      BadInput{"ScheduleUnknown", {"net", "--schedule", "cubic"}, "--schedule"},
+                      BadInput{"ThreadsZero", {"net", "--threads", "0"}, "--threads"},
+                      BadInput{"LogLevelUnknown", {"net", "--log-level", "loud"}, "--log-level"},
+                      BadInput{"UnknownOption", {"line", "--colour", "red"}, "--colour"},
+                      BadInput{"UnknownCommand", {"circle"}, "unknown command 'circle'"},
+                      BadInput{"OutIsAFile", {"line", "--out", "FILE"}, "--out"},
+                      BadInput{"OutBelowAFile", {"line", "--out", "FILE/below"}, "--out"}),
     case_name);
 
 #if !FITREEL_TORCH_HAS_CUDA  // a CPU-only LibTorch can never give CUDA

@@ -18,10 +18,10 @@ using testing::TempDir;
 const std::string kFitreel = FITREEL_EXE;
 
 std::string probe(const std::string& path) {
-  const auto result = run(FITREEL_FFPROBE, {"-v", "error", "-select_streams", "v:0", "-count_frames",
-                                            "-show_entries",
-                                            "stream=codec_name,pix_fmt,width,height,nb_read_frames",
-                                            "-of", "default=noprint_wrappers=1", path});
+  const auto result = run(
+      FITREEL_FFPROBE, {"-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries",
+                        "stream=codec_name,pix_fmt,width,height,nb_read_frames", "-of",
+                        "default=noprint_wrappers=1", path});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   return result.out;
 }
@@ -37,8 +37,8 @@ TEST(VideoCli, DefaultRunMakesThreeHundredFrameHdVideosThatBrowsersPlay) {
   for (const std::string demo : {"line", "net"}) {
     const std::string folder = dir / demo;
     const std::string info = probe(folder + "/" + demo + ".mp4");
-    for (const char* want : {"codec_name=h264", "pix_fmt=yuv420p", "width=1280", "height=720",
-                             "nb_read_frames=300"}) {
+    for (const char* want :
+         {"codec_name=h264", "pix_fmt=yuv420p", "width=1280", "height=720", "nb_read_frames=300"}) {
       EXPECT_NE(info.find(want), std::string::npos) << demo << ": " << info;
     }
     const nlohmann::json summary = summary_of(folder);
@@ -54,8 +54,8 @@ TEST(VideoCli, DefaultRunMakesThreeHundredFrameHdVideosThatBrowsersPlay) {
 
 TEST(VideoCli, FramesAndSizeAreHonoured) {
   TempDir dir;
-  ASSERT_EQ(run(kFitreel, {"net", "--epochs", "60", "--frames", "20", "--size", "320x240",
-                           "--fps", "10", "--out", dir.path()})
+  ASSERT_EQ(run(kFitreel, {"net", "--epochs", "60", "--frames", "20", "--size", "320x240", "--fps",
+                           "10", "--out", dir.path()})
                 .exit_code,
             0);
   const std::string info = probe(dir / "net/net.mp4");
@@ -66,7 +66,9 @@ TEST(VideoCli, FramesAndSizeAreHonoured) {
 
 TEST(VideoCli, MoreFramesThanEpochsGivesOnePerEpoch) {
   TempDir dir;
-  ASSERT_EQ(run(kFitreel, {"line", "--epochs", "7", "--size", "160x120", "--out", dir.path()}).exit_code, 0);
+  ASSERT_EQ(
+      run(kFitreel, {"line", "--epochs", "7", "--size", "160x120", "--out", dir.path()}).exit_code,
+      0);
   EXPECT_NE(probe(dir / "line/line.mp4").find("nb_read_frames=7"), std::string::npos);
   EXPECT_EQ(summary_of(dir / "line")["frames"], 7);
 }
@@ -112,7 +114,8 @@ TEST(VideoCli, PngWritesNumberedFrames) {
 
 TEST(ShowWindow, WithoutADisplayExitsTwoBeforeTraining) {
   TempDir dir;
-  for (const std::optional<std::string>& display : {std::optional<std::string>(), std::optional<std::string>(":97")}) {
+  for (const std::optional<std::string>& display :
+       {std::optional<std::string>(), std::optional<std::string>(":97")}) {
     testing::ProcessOptions options;
     options.env["DISPLAY"] = display;
     options.env["WAYLAND_DISPLAY"] = std::nullopt;
@@ -126,9 +129,9 @@ TEST(ShowWindow, WithoutADisplayExitsTwoBeforeTraining) {
 
 TEST(ShowWindow, OpensAndClosesUnderXvfb) {
   TempDir dir;
-  const auto result = run(FITREEL_XVFB_RUN, {"-a", kFitreel, "net", "--show", "--epochs", "300",
-                                             "--frames", "30", "--size", "320x240", "--video",
-                                             "none", "--out", dir.path()});
+  const auto result =
+      run(FITREEL_XVFB_RUN, {"-a", kFitreel, "net", "--show", "--epochs", "300", "--frames", "30",
+                             "--size", "320x240", "--video", "none", "--out", dir.path()});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_TRUE(fs::exists(dir / "net/summary.json"));
   EXPECT_EQ(summary_of(dir / "net")["frames"], 30) << "frames drawn for the window";

@@ -71,8 +71,9 @@ TEST(FitPlot, TheModelCurveIsDrawnInItsColour) {
   frame.curve = {10.0F, 10.0F};  // a flat model at y = 10 from x = 0 to 90
   const cv::Mat image = plot.draw(frame, {false, false, false, true, false});
   const cv::Point2d p = plot.fit_axes(false).to_pixel(45, 10);
-  EXPECT_EQ(image.at<cv::Vec3b>(cv::Point(static_cast<int>(p.x), static_cast<int>(std::lround(p.y)))),
-            cv::Vec3b(colors::kModel[0], colors::kModel[1], colors::kModel[2]));
+  EXPECT_EQ(
+      image.at<cv::Vec3b>(cv::Point(static_cast<int>(p.x), static_cast<int>(std::lround(p.y)))),
+      cv::Vec3b(colors::kModel[0], colors::kModel[1], colors::kModel[2]));
 }
 
 TEST(FitPlot, ThinsLargeDataForDrawing) {

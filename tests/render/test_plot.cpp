@@ -9,9 +9,9 @@ namespace {
 
 TEST(NiceStep, IsOneTwoOrFiveTimesAPowerOfTen) {
   EXPECT_DOUBLE_EQ(nice_step(100, 10), 10);
-  EXPECT_DOUBLE_EQ(nice_step(100, 8), 10);   // raw 12.5 -> 10
+  EXPECT_DOUBLE_EQ(nice_step(100, 8), 10);  // raw 12.5 -> 10
   EXPECT_DOUBLE_EQ(nice_step(60, 6), 10);
-  EXPECT_DOUBLE_EQ(nice_step(1, 4), 0.2);    // raw 0.25 -> 0.2
+  EXPECT_DOUBLE_EQ(nice_step(1, 4), 0.2);  // raw 0.25 -> 0.2
   EXPECT_DOUBLE_EQ(nice_step(30000, 5), 5000);
   EXPECT_DOUBLE_EQ(nice_step(0.003, 3), 0.001);
   EXPECT_DOUBLE_EQ(nice_step(0, 5), 1) << "degenerate spans still give a usable step";
@@ -80,8 +80,8 @@ TEST(Squares, SitAtTheProjectedPixels) {
   cv::Mat image(120, 120, CV_8UC3, cv::Scalar(255, 255, 255));
   const Axes axes(cv::Rect(10, 10, 101, 101), {0, 100}, {0, 100});
   draw_squares(image, axes, {20, 70}, {30, 90}, cv::Scalar(255, 0, 0), 3, true);
-  EXPECT_EQ(image.at<cv::Vec3b>(80, 30), cv::Vec3b(255, 0, 0));   // (20, 30): x 30, y 110-30
-  EXPECT_EQ(image.at<cv::Vec3b>(20, 80), cv::Vec3b(255, 0, 0));   // (70, 90)
+  EXPECT_EQ(image.at<cv::Vec3b>(80, 30), cv::Vec3b(255, 0, 0));  // (20, 30): x 30, y 110-30
+  EXPECT_EQ(image.at<cv::Vec3b>(20, 80), cv::Vec3b(255, 0, 0));  // (70, 90)
   EXPECT_EQ(image.at<cv::Vec3b>(80, 36), cv::Vec3b(255, 255, 255)) << "squares are 7 px wide";
 }
 

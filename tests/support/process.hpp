@@ -20,7 +20,7 @@ struct ProcessResult {
 
 /// Options for starting a process.
 struct ProcessOptions {
-  std::string cwd;                                   ///< empty: the test's own
+  std::string cwd;                                        ///< empty: the test's own
   std::map<std::string, std::optional<std::string>> env;  ///< set (or, with nullopt, unset)
 };
 
