@@ -19,6 +19,7 @@ const std::vector<std::string> kCommands = {"line", "net", "all"};
 struct RawOptions {
   std::string out, seed, points, epochs, lr, device, threads, log_level;
   std::string video, frames, schedule, fps, size, preset, gradients;
+  std::string save_model, load_model;
   bool quiet = false;
   bool show = false;
   bool no_cuda_graphs = false;
@@ -99,6 +100,20 @@ void add_common_options(CLI::App& command, RawOptions& raw) {
                    "On CUDA, launch every kernel of a step instead of replaying a captured graph");
 }
 
+// Options of one demo's own: they make no sense for `all`.
+void add_model_options(CLI::App& command, RawOptions& raw) {
+  command
+      .add_option("--save-model", raw.save_model,
+                  "After training, save the model to FILE (LibTorch archive; written whole "
+                  "or not at all)")
+      ->type_name("FILE");
+  command
+      .add_option("--load-model", raw.load_model,
+                  "Start from a model saved by --save-model instead of random parameters "
+                  "(same demo and architecture)")
+      ->type_name("FILE");
+}
+
 RunOptions validate(const std::string& command, const RawOptions& raw) {
   RunOptions options;
   options.command = command;
@@ -161,6 +176,12 @@ RunOptions validate(const std::string& command, const RawOptions& raw) {
         parse_choice(raw.gradients, "--gradients", {"auto", "autograd", "analytic"});
   }
   options.cuda_graphs = !raw.no_cuda_graphs;
+  if (!raw.save_model.empty()) {
+    options.save_model = raw.save_model;
+  }
+  if (!raw.load_model.empty()) {
+    options.load_model = raw.load_model;
+  }
   return options;
 }
 
@@ -215,6 +236,9 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   CLI::App* all = cli.add_subcommand("all", "Run line, then net, with the same options (default)");
   for (CLI::App* command : {line, net, all}) {
     add_common_options(*command, raw);
+  }
+  for (CLI::App* command : {line, net}) {
+    add_model_options(*command, raw);
   }
 
   std::vector<const char*> cli_argv{"fitreel"};

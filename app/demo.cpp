@@ -3,9 +3,11 @@
 #include "output.hpp"
 #include "progress.hpp"
 #include "results.hpp"
+#include "scene.hpp"
 #include "signals.hpp"
 #include "story.hpp"
 
+#include <fitreel/checkpoint.hpp>
 #include <fitreel/data.hpp>
 #include <fitreel/device.hpp>
 #include <fitreel/evaluate.hpp>
@@ -51,44 +53,6 @@ Plan plan_for(const std::string& demo, const RunOptions& options) {
                                    : (plan.line ? Schedule::log : Schedule::linear);
   plan.device = resolve_device(options.device);
   return plan;
-}
-
-std::vector<double> to_doubles(const torch::Tensor& tensor) {
-  const torch::Tensor flat =
-      tensor.detach().to(torch::kCPU, torch::kFloat64).contiguous().flatten();
-  return {flat.data_ptr<double>(), flat.data_ptr<double>() + flat.numel()};
-}
-
-std::vector<std::string> parameter_names(const Plan& plan, torch::nn::Sequential& model) {
-  if (plan.line) {
-    return {"slope w", "intercept b"};
-  }
-  std::vector<std::string> names;
-  int layer = 0;
-  for (const auto& child : model->children()) {
-    if (child->as<torch::nn::Linear>() != nullptr) {
-      ++layer;
-      names.push_back("fc" + std::to_string(layer) + " weight");
-      names.push_back("fc" + std::to_string(layer) + " bias");
-    }
-  }
-  return names;
-}
-
-render::FitScene make_scene(const Plan& plan, const Dataset& data, const torch::Tensor& curve_x,
-                            torch::nn::Sequential& model) {
-  render::FitScene scene;
-  scene.demo = plan.demo;
-  scene.train = {to_doubles(data.x_train), to_doubles(data.y_train)};
-  scene.test = {to_doubles(data.x_test), to_doubles(data.y_test)};
-  scene.truth =
-      plan.line ? render::StraightLine{kTrueSlope, kTrueIntercept} : render::StraightLine{1.0, 0.0};
-  scene.truth_label = plan.line ? "true line y = -0.5x + 2" : "target y = x";
-  scene.curve_x = to_doubles(curve_x);
-  scene.param_names = parameter_names(plan, model);
-  scene.epochs = plan.epochs;
-  scene.epoch_scale = plan.schedule == Schedule::log ? render::Scale::log1p : render::Scale::linear;
-  return scene;
 }
 
 void write_png(const std::filesystem::path& path, const cv::Mat& image) {
@@ -176,23 +140,29 @@ DemoOutcome run_demo(const std::string& demo, const RunOptions& options) {
   torch::manual_seed(options.seed);
   const Dataset data = plan.line ? make_noisy_line(options.points) : make_identity(options.points);
   torch::nn::Sequential model = plan.line ? make_line_model() : make_net();
+  const std::string architecture = plan.line ? "Linear(1, 1)" : describe(NetSpec{});
+  if (options.load_model) {
+    try {
+      load_checkpoint(model, architecture, *options.load_model);
+    } catch (const CheckpointError& error) {
+      throw UsageError(std::string("--load-model: ") + error.what());
+    }
+  }
   tell_data(plan.demo, data, options.seed);
-  tell_model(plan.demo, model);
+  tell_model(plan.demo, model, options.load_model);
   if (plan.line) {
     tell_shape_lesson(model, data);
   }
 
   DemoOutput output(options.out_dir, plan.demo);
-  const torch::Tensor all_x = torch::cat({data.x_train, data.x_test});
-  const torch::Tensor curve_x =
-      torch::linspace(all_x.min().item<double>(), all_x.max().item<double>(), kCurvePoints)
-          .view({-1, 1});
+  const torch::Tensor curve_x = curve_inputs(data);
   const Line optimum_line = least_squares(data.x_train, data.y_train);
   const std::optional<render::StraightLine> optimum =
       plan.line ? std::optional(render::StraightLine{optimum_line.slope, optimum_line.intercept})
                 : std::nullopt;
   const cv::Size size(options.width, options.height);
-  const render::FitPlot plot(make_scene(plan, data, curve_x, model), size);
+  const render::FitPlot plot(
+      demo_scene(plan.demo, data, curve_x, model, plan.epochs, plan.schedule), size);
 
   // The seed's plots before training.
   render::FitFrame before;
@@ -304,7 +274,13 @@ DemoOutcome run_demo(const std::string& demo, const RunOptions& options) {
   summary.epochs_run = result.epochs_run;
   summary.lr = plan.lr;
   summary.device = device_name(plan.device);
-  summary.model = plan.line ? "Linear(1, 1)" : describe(NetSpec{});
+  summary.model = architecture;
+  summary.loaded_model = options.load_model;
+  if (options.save_model) {
+    save_checkpoint(model, architecture, *options.save_model);
+    summary.saved_model = options.save_model;
+    spdlog::info("saved the model to {}", *options.save_model);
+  }
   summary.optimizer = std::string(optimizer_name(train_options.optimizer));
   summary.gradients = result.used_analytic_gradients ? "analytic" : "autograd";
   summary.cuda_graph = result.used_cuda_graph;

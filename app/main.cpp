@@ -34,6 +34,9 @@ int run(const RunOptions& options) {
       throw UsageError(*why);
     }
   }
+  if (options.save_model) {
+    check_model_destination(*options.save_model);
+  }
   prepare_output_root(options.out_dir);
   install_stop_handlers();
 

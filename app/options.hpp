@@ -52,7 +52,9 @@ struct RunOptions {
   bool show = false;
   std::string gradients = "auto";
   bool cuda_graphs = true;
-  std::string command_line;  ///< as typed, for summary.json
+  std::optional<std::string> save_model;  ///< line/net: write the trained model here
+  std::optional<std::string> load_model;  ///< line/net: start from this trained model
+  std::string command_line;               ///< as typed, for summary.json
 };
 
 /// Strict parsers for option values: the whole text must be the number, in decimal.

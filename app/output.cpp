@@ -52,6 +52,17 @@ void prepare_output_root(const fs::path& dir) {
   fs::remove(probe, error);
 }
 
+void check_model_destination(const fs::path& path) {
+  const fs::path folder = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  if (!fs::is_directory(folder)) {
+    throw UsageError("--save-model " + path.string() + ": the folder " + folder.string() +
+                     " does not exist");
+  }
+  if (fs::is_directory(path)) {
+    throw UsageError("--save-model " + path.string() + " is a folder; give a file name");
+  }
+}
+
 DemoOutput::DemoOutput(const fs::path& root, const std::string& demo)
     : final_(root / demo), staging_(root / ("." + demo + ".partial-" + process_tag())) {
   remove_abandoned_staging(root, demo);

@@ -38,6 +38,9 @@ class DemoOutput {
   bool published_ = false;
 };
 
+/// Throws UsageError unless `path` can become a file: its folder exists and it is no folder.
+void check_model_destination(const std::filesystem::path& path);
+
 /// Writes `content` to `path` through a temporary file in the same folder and a rename.
 void write_file_atomically(const std::filesystem::path& path, const std::string& content);
 

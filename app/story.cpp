@@ -45,7 +45,8 @@ void tell_data(const std::string& demo, const Dataset& data, uint64_t seed) {
   }
 }
 
-void tell_model(const std::string& demo, torch::nn::Sequential& model) {
+void tell_model(const std::string& demo, torch::nn::Sequential& model,
+                const std::optional<std::string>& loaded_from) {
   std::ostringstream printed;
   if (demo == "line") {
     model->ptr(0)->pretty_print(printed);  // the Linear itself, as the seed prints it
@@ -57,8 +58,11 @@ void tell_model(const std::string& demo, torch::nn::Sequential& model) {
     text.replace(at, 1, " ");
   }
   spdlog::info("the model, as LibTorch prints it: {}", text);
+  if (loaded_from) {
+    spdlog::info("its parameters come from {} instead of the random start", *loaded_from);
+  }
   for (const auto& named : model->named_parameters()) {
-    spdlog::info("  random start {:<9} {}", named.key(),
+    spdlog::info("  {} {:<9} {}", loaded_from ? "loaded" : "random start", named.key(),
                  join(std::vector<float>(named.value().data_ptr<float>(),
                                          named.value().data_ptr<float>() + named.value().numel())));
   }

@@ -46,4 +46,10 @@ Dataset make_identity(int64_t points) {
   return Dataset{x, x.clone(), empty, empty.clone()};
 }
 
+std::vector<double> values_of(const torch::Tensor& tensor) {
+  const torch::Tensor flat =
+      tensor.detach().to(torch::kCPU, torch::kFloat64).contiguous().flatten();
+  return {flat.data_ptr<double>(), flat.data_ptr<double>() + flat.numel()};
+}
+
 }  // namespace fitreel

@@ -15,9 +15,11 @@ extern "C" {
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 #include <vector>
 
 namespace fitreel::render {
@@ -177,7 +179,8 @@ class FfmpegVideo final : public FrameSink {
     context_->framerate = AVRational{settings.fps, 1};
     context_->pix_fmt = encoder.pixel_format;
     context_->gop_size = 2 * settings.fps;  // a key frame every 2 s keeps seeking quick
-    context_->thread_count = 0;             // as many threads as the encoder likes
+    // One core stays for training and drawing, which run at the same time as the encoder.
+    context_->thread_count = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
     // Untagged HD video is taken for BT.709 by browsers; the frames are converted with
     // BT.601's matrix (OpenCV's), so say so, with sRGB's (= BT.709's) primaries.
     const bool jpeg = encoder.pixel_format == AV_PIX_FMT_YUVJ420P;

@@ -3,6 +3,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <vector>
 
 namespace fitreel {
 
@@ -32,5 +33,8 @@ Dataset make_noisy_line(int64_t points);
 
 /// The net demo's data: x = y = 0..N-1 as (N, 1), all of it for training. Draws nothing.
 Dataset make_identity(int64_t points);
+
+/// A tensor's values, flattened, as doubles on the host (e.g. for fitreel::render's points).
+std::vector<double> values_of(const torch::Tensor& tensor);
 
 }  // namespace fitreel

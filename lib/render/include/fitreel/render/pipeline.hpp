@@ -24,8 +24,11 @@ class BoundedQueue;
 class RenderPipeline {
  public:
   /// Frames are drawn with `plot` and written to every sink (and offered to `mailbox`, if any).
+  /// Up to `capacity` frames wait to be drawn: they are small (parameters and a curve), so a
+  /// burst of early frames (a log schedule) need not hold training back; the drawn images,
+  /// 2.7 MB each at 720p, are bounded separately (three in flight).
   RenderPipeline(FitPlot plot, std::vector<std::unique_ptr<FrameSink>> sinks,
-                 FrameMailbox* mailbox = nullptr, size_t capacity = 8);
+                 FrameMailbox* mailbox = nullptr, size_t capacity = 1024);
   /// Finishes the sinks if finish() was not called (errors are then dropped).
   ~RenderPipeline();
   RenderPipeline(const RenderPipeline&) = delete;

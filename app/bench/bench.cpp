@@ -1,0 +1,309 @@
+// fitreel-bench: where the time goes. Per demo and device: microseconds per training epoch
+// (median of repeats after a warm-up, for both ways of computing gradients, and on CUDA with
+// and without a captured graph); with the renderer built, frames/s of drawing alone, of
+// encoding alone and of a whole run with video; and the peak RSS. Prints a table; --json FILE
+// also writes the numbers (scripts/bench.sh compares them with Python's).
+#include <fitreel/data.hpp>
+#include <fitreel/device.hpp>
+#include <fitreel/model.hpp>
+#include <fitreel/schedule.hpp>
+#include <fitreel/trainer.hpp>
+
+#ifdef FITREEL_BENCH_RENDER
+#include "bench_render.hpp"
+#include "scene.hpp"
+
+#include <fitreel/render/pipeline.hpp>
+#include <fitreel/render/video.hpp>
+#endif
+
+#include <sys/resource.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace fitreel;
+
+struct Settings {
+  int repeats = 5;
+  int64_t line_epochs = 10000;
+  int64_t net_epochs = 10000;
+  int64_t frames = 300;
+  std::string preset = "ultrafast";
+  std::vector<std::string> devices;
+  std::string json;
+  std::string scratch = (std::filesystem::temp_directory_path() / "fitreel-bench").string();
+};
+
+struct Stats {
+  double min = 0, median = 0, max = 0;
+};
+
+Stats stats_of(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return {values.front(), values[values.size() / 2], values.back()};
+}
+
+// One demo as the app sets it up: seed 0, 100 points, the seed's learning rate.
+struct Demo {
+  std::string name;
+  double lr;
+  int64_t epochs;
+  Dataset data;
+  torch::nn::Sequential fresh_model() const {
+    torch::manual_seed(0);
+    const Dataset unused = name == "line" ? make_noisy_line(100) : make_identity(100);
+    return name == "line" ? make_line_model() : make_net();
+  }
+};
+
+Demo make_demo(const std::string& name, const Settings& settings) {
+  torch::manual_seed(0);
+  Dataset data = name == "line" ? make_noisy_line(100) : make_identity(100);
+  return {name, name == "line" ? 0.01 : 0.1,
+          name == "line" ? settings.line_epochs : settings.net_epochs, std::move(data)};
+}
+
+// Microseconds per epoch of train() alone, `repeats` times after a warm-up run.
+Stats epoch_micros(const Demo& demo, const torch::Device& device, Gradients gradients,
+                   bool cuda_graphs, const Settings& settings) {
+  TrainOptions options;
+  options.lr = demo.lr;
+  options.device = device;
+  options.gradients = gradients;
+  options.cuda_graphs = cuda_graphs;
+  options.epochs = std::max<int64_t>(demo.epochs / 10, 100);
+  torch::nn::Sequential warm = demo.fresh_model();
+  train(warm, demo.data, options);
+  options.epochs = demo.epochs;
+  std::vector<double> micros;
+  for (int r = 0; r < settings.repeats; ++r) {
+    torch::nn::Sequential model = demo.fresh_model();
+    const TrainResult result = train(model, demo.data, options);
+    micros.push_back(result.seconds * 1e6 / static_cast<double>(result.epochs_run));
+  }
+  return stats_of(micros);
+}
+
+// Seconds of CPU the whole process used so far, all threads (user + system).
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec * 1e-6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+std::string stats_json(const Stats& s) {
+  char text[160];
+  std::snprintf(text, sizeof text, "{\"min\": %.4f, \"median\": %.4f, \"max\": %.4f}", s.min,
+                s.median, s.max);
+  return text;
+}
+
+#ifdef FITREEL_BENCH_RENDER
+struct VideoNumbers {
+  bench::Throughput drawing, encoding, video_alone, whole;
+  double train_alone_seconds = 0;
+  double train_alone_cpu = 0, encoding_cpu = 0, whole_cpu = 0;  // core-seconds
+};
+
+// The frames a real run draws: snapshots of training at the app's frame epochs.
+VideoNumbers video_numbers(const Demo& demo, const Settings& settings) {
+  const Schedule schedule = demo.name == "line" ? Schedule::log : Schedule::linear;
+  torch::nn::Sequential model = demo.fresh_model();
+  const torch::Tensor curve_x = app::curve_inputs(demo.data);
+  const render::FitPlot plot(
+      app::demo_scene(demo.name, demo.data, curve_x, model, demo.epochs, schedule), {1280, 720});
+  TrainOptions options;
+  options.epochs = demo.epochs;
+  options.lr = demo.lr;
+  options.curve_x = curve_x;
+  options.snapshot_epochs = frame_epochs(demo.epochs, settings.frames, schedule);
+
+  std::vector<render::FitFrame> frames;
+  VideoNumbers numbers;
+  double cpu = cpu_seconds();
+  const TrainResult alone = train(model, demo.data, options, {[&](const Snapshot& s) {
+                                    frames.push_back({s.epoch, s.loss, s.params, s.curve});
+                                  }});
+  numbers.train_alone_cpu = cpu_seconds() - cpu;
+  numbers.train_alone_seconds = alone.seconds;
+  for (size_t i = 1; i < frames.size(); ++i) {  // the loss panel as the pipeline would fill it
+    frames[i].loss_curve = frames[i - 1].loss_curve;
+    frames[i].loss_curve.push_back({frames[i - 1].epoch, frames[i - 1].loss});
+  }
+  numbers.drawing = bench::measure_drawing(plot, frames);
+  cpu = cpu_seconds();
+  numbers.encoding = bench::measure_encoding(plot, frames, settings.scratch, settings.preset);
+  numbers.encoding_cpu = cpu_seconds() - cpu - numbers.drawing.seconds;  // minus its drawing
+  numbers.video_alone =
+      bench::measure_video_alone(plot, frames, settings.scratch, settings.preset);
+
+  // The whole run: training here, drawing and encoding on the pipeline's threads.
+  torch::nn::Sequential fresh = demo.fresh_model();
+  cpu = cpu_seconds();
+  render::VideoSettings video_settings;
+  video_settings.preset = settings.preset;
+  const auto start = std::chrono::steady_clock::now();
+  render::OpenedVideo video =
+      render::open_video(settings.scratch, "whole-run", render::VideoFormat::mp4, video_settings);
+  std::vector<std::unique_ptr<render::FrameSink>> sinks;
+  sinks.push_back(std::move(video.sink));
+  render::RenderPipeline pipeline(plot, std::move(sinks));
+  train(fresh, demo.data, options, {[&](const Snapshot& s) {
+          pipeline.push({s.epoch, s.loss, s.params, s.curve});
+        }});
+  pipeline.finish();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  numbers.whole = {static_cast<double>(pipeline.frames()) / seconds, seconds};
+  numbers.whole_cpu = cpu_seconds() - cpu;
+  return numbers;
+}
+#endif
+
+Settings parse(int argc, char** argv) {
+  Settings settings;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        throw std::invalid_argument(arg + " needs a value");
+      }
+      return argv[++i];
+    };
+    if (arg == "--repeats") {
+      settings.repeats = std::max(1, std::stoi(value()));
+    } else if (arg == "--line-epochs") {
+      settings.line_epochs = std::max<int64_t>(100, std::stoll(value()));
+    } else if (arg == "--net-epochs") {
+      settings.net_epochs = std::max<int64_t>(100, std::stoll(value()));
+    } else if (arg == "--frames") {
+      settings.frames = std::max<int64_t>(2, std::stoll(value()));
+    } else if (arg == "--preset") {
+      settings.preset = value();
+    } else if (arg == "--device") {
+      settings.devices.push_back(value());
+    } else if (arg == "--json") {
+      settings.json = value();
+    } else if (arg == "--help" || arg == "-h") {
+      std::cout << "fitreel-bench [--repeats N] [--line-epochs N] [--net-epochs N] [--frames N]\n"
+                   "              [--preset P] [--device cpu|cuda|cuda:N]... [--json FILE]\n";
+      std::exit(0);
+    } else {
+      throw std::invalid_argument("unknown option " + arg);
+    }
+  }
+  if (settings.devices.empty()) {
+    settings.devices.push_back("cpu");
+    if (torch::cuda::is_available()) {
+      settings.devices.push_back("cuda");
+    }
+  }
+  return settings;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings settings;
+  try {
+    settings = parse(argc, argv);
+  } catch (const std::exception& error) {
+    std::cerr << "fitreel-bench: error: " << error.what() << " (see --help)\n";
+    return 2;
+  }
+  std::filesystem::create_directories(settings.scratch);
+  std::vector<std::string> json_rows;
+  std::printf("fitreel-bench: LibTorch %s, %d repeats, median [min, max]\n", TORCH_VERSION,
+              settings.repeats);
+  std::printf("%-5s %-7s %-26s %12s %24s\n", "demo", "device", "training step", "us/epoch",
+              "[min, max]");
+  for (const std::string& device_spec : settings.devices) {
+    const torch::Device device = resolve_device(device_spec);
+    for (const std::string name : {"line", "net"}) {
+      const Demo demo = make_demo(name, settings);
+      struct Variant {
+        const char* label;
+        Gradients gradients;
+        bool graphs;
+      };
+      std::vector<Variant> variants = {{"analytic (default)", Gradients::analytic, true},
+                                       {"autograd", Gradients::autograd, true}};
+      if (device.is_cuda()) {
+        variants.push_back({"analytic, no CUDA graph", Gradients::analytic, false});
+        variants.push_back({"autograd, no CUDA graph", Gradients::autograd, false});
+      }
+      for (const Variant& v : variants) {
+        const Stats s = epoch_micros(demo, device, v.gradients, v.graphs, settings);
+        std::printf("%-5s %-7s %-26s %12.2f %11.2f, %10.2f\n", name.c_str(),
+                    device_name(device).c_str(), v.label, s.median, s.min, s.max);
+        json_rows.push_back("{\"demo\": \"" + name + "\", \"device\": \"" + device_name(device) +
+                            "\", \"step\": \"" + v.label + "\", \"us_per_epoch\": " +
+                            stats_json(s) + "}");
+      }
+    }
+  }
+#ifdef FITREEL_BENCH_RENDER
+  std::printf("\n%-5s %12s %13s %19s %19s %14s %15s %15s\n", "demo", "drawing fps",
+              "encoding fps", "video alone fps (s)", "whole run fps (s)", "train alone s",
+              "whole/max(t,e)", "whole/max(t,v)");
+  for (const std::string name : {"line", "net"}) {
+    const Demo demo = make_demo(name, settings);
+    const VideoNumbers v = video_numbers(demo, settings);
+    // Overlap: against encoding alone (x264 and the colour conversion), and against making the
+    // whole video without training (drawing + encoding on the pipeline's threads).
+    const double overlap = v.whole.seconds / std::max(v.train_alone_seconds, v.encoding.seconds);
+    const double video_overlap =
+        v.whole.seconds / std::max(v.train_alone_seconds, v.video_alone.seconds);
+    std::printf("%-5s %12.1f %13.1f %11.1f (%5.2f) %11.1f (%5.2f) %14.2f %15.2f %15.2f\n",
+                name.c_str(), v.drawing.frames_per_second, v.encoding.frames_per_second,
+                v.video_alone.frames_per_second, v.video_alone.seconds, v.whole.frames_per_second,
+                v.whole.seconds, v.train_alone_seconds, overlap, video_overlap);
+    std::printf("      CPU core-seconds: training %.2f, drawing %.2f, encoding %.2f, whole run %.2f "
+                "(%.2f cores busy)\n",
+                v.train_alone_cpu, v.drawing.seconds, v.encoding_cpu, v.whole_cpu,
+                v.whole_cpu / v.whole.seconds);
+    char row[600];
+    std::snprintf(row, sizeof row,
+                  "{\"demo\": \"%s\", \"drawing_fps\": %.2f, \"encoding_fps\": %.2f, "
+                  "\"encoding_seconds\": %.4f, \"video_alone_seconds\": %.4f, "
+                  "\"whole_run_fps\": %.2f, \"whole_run_seconds\": %.4f, "
+                  "\"train_alone_seconds\": %.4f, \"overlap_ratio\": %.4f, "
+                  "\"video_overlap_ratio\": %.4f, \"whole_run_cpu_seconds\": %.4f}",
+                  name.c_str(), v.drawing.frames_per_second, v.encoding.frames_per_second,
+                  v.encoding.seconds, v.video_alone.seconds, v.whole.frames_per_second,
+                  v.whole.seconds, v.train_alone_seconds, overlap, video_overlap, v.whole_cpu);
+    json_rows.push_back(row);
+  }
+#endif
+  const double rss = peak_rss_mb();
+  std::printf("\npeak RSS of fitreel-bench: %.0f MB\n", rss);
+  if (!settings.json.empty()) {
+    std::ofstream out(settings.json);
+    out << "{\"torch_version\": \"" << TORCH_VERSION << "\", \"peak_rss_mb\": " << rss
+        << ", \"rows\": [\n";
+    for (size_t i = 0; i < json_rows.size(); ++i) {
+      out << "  " << json_rows[i] << (i + 1 < json_rows.size() ? ",\n" : "\n");
+    }
+    out << "]}\n";
+  }
+  std::filesystem::remove_all(settings.scratch);
+  return 0;
+}

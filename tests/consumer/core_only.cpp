@@ -1,0 +1,25 @@
+// Links fitreel::core alone: builds where OpenCV is absent.
+#include <fitreel/data.hpp>
+#include <fitreel/evaluate.hpp>
+#include <fitreel/model.hpp>
+#include <fitreel/trainer.hpp>
+
+#include <torch/torch.h>
+
+#include <iostream>
+
+#ifdef CV_VERSION
+#error "OpenCV reached a core-only consumer"
+#endif
+
+int main() {
+  torch::manual_seed(0);
+  const fitreel::Dataset data = fitreel::make_identity(100);
+  torch::nn::Sequential net = fitreel::make_net();
+  fitreel::TrainOptions options;
+  options.epochs = 300;
+  options.lr = 0.1;
+  const fitreel::TrainResult result = fitreel::train(net, data, options);
+  std::cout << "net: loss " << result.losses.front() << " -> " << result.losses.back() << "\n";
+  return result.losses.back() < result.losses.front() ? 0 : 1;
+}
