@@ -32,8 +32,8 @@ render::FitScene demo_scene(const std::string& demo, const Dataset& data,
   scene.demo = demo;
   scene.train = {values_of(data.x_train), values_of(data.y_train)};
   scene.test = {values_of(data.x_test), values_of(data.y_test)};
-  scene.truth = line ? render::StraightLine{kTrueSlope, kTrueIntercept}
-                     : render::StraightLine{1.0, 0.0};
+  scene.truth =
+      line ? render::StraightLine{kTrueSlope, kTrueIntercept} : render::StraightLine{1.0, 0.0};
   scene.truth_label = line ? "true line y = -0.5x + 2" : "target y = x";
   scene.curve_x = values_of(curve_x);
   scene.param_names = parameter_names(demo, model);

@@ -16,6 +16,10 @@ extern "C" void on_stop_signal(int signal) {
   if (!requested.compare_exchange_strong(none, signal)) {
     ::_exit(128 + signal);  // asked twice: leave now (async-signal-safe)
   }
+  constexpr char kMessage[] =
+      "\nfitreel: stopping after this epoch and finishing the outputs; signal again to quit at "
+      "once\n";
+  [[maybe_unused]] const ssize_t ignored = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
 }
 
 }  // namespace

@@ -99,7 +99,9 @@ Stats epoch_micros(const Demo& demo, const torch::Device& device, Gradients grad
 double cpu_seconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec * 1e-6; };
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + t.tv_usec * 1e-6;
+  };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
@@ -152,8 +154,7 @@ VideoNumbers video_numbers(const Demo& demo, const Settings& settings) {
   cpu = cpu_seconds();
   numbers.encoding = bench::measure_encoding(plot, frames, settings.scratch, settings.preset);
   numbers.encoding_cpu = cpu_seconds() - cpu - numbers.drawing.seconds;  // minus its drawing
-  numbers.video_alone =
-      bench::measure_video_alone(plot, frames, settings.scratch, settings.preset);
+  numbers.video_alone = bench::measure_video_alone(plot, frames, settings.scratch, settings.preset);
 
   // The whole run: training here, drawing and encoding on the pipeline's threads.
   torch::nn::Sequential fresh = demo.fresh_model();
@@ -255,15 +256,15 @@ int main(int argc, char** argv) {
         std::printf("%-5s %-7s %-26s %12.2f %11.2f, %10.2f\n", name.c_str(),
                     device_name(device).c_str(), v.label, s.median, s.min, s.max);
         json_rows.push_back("{\"demo\": \"" + name + "\", \"device\": \"" + device_name(device) +
-                            "\", \"step\": \"" + v.label + "\", \"us_per_epoch\": " +
-                            stats_json(s) + "}");
+                            "\", \"step\": \"" + v.label +
+                            "\", \"us_per_epoch\": " + stats_json(s) + "}");
       }
     }
   }
 #ifdef FITREEL_BENCH_RENDER
-  std::printf("\n%-5s %12s %13s %19s %19s %14s %15s %15s\n", "demo", "drawing fps",
-              "encoding fps", "video alone fps (s)", "whole run fps (s)", "train alone s",
-              "whole/max(t,e)", "whole/max(t,v)");
+  std::printf("\n%-5s %12s %13s %19s %19s %14s %15s %15s\n", "demo", "drawing fps", "encoding fps",
+              "video alone fps (s)", "whole run fps (s)", "train alone s", "whole/max(t,e)",
+              "whole/max(t,v)");
   for (const std::string name : {"line", "net"}) {
     const Demo demo = make_demo(name, settings);
     const VideoNumbers v = video_numbers(demo, settings);
@@ -276,10 +277,11 @@ int main(int argc, char** argv) {
                 name.c_str(), v.drawing.frames_per_second, v.encoding.frames_per_second,
                 v.video_alone.frames_per_second, v.video_alone.seconds, v.whole.frames_per_second,
                 v.whole.seconds, v.train_alone_seconds, overlap, video_overlap);
-    std::printf("      CPU core-seconds: training %.2f, drawing %.2f, encoding %.2f, whole run %.2f "
-                "(%.2f cores busy)\n",
-                v.train_alone_cpu, v.drawing.seconds, v.encoding_cpu, v.whole_cpu,
-                v.whole_cpu / v.whole.seconds);
+    std::printf(
+        "      CPU core-seconds: training %.2f, drawing %.2f, encoding %.2f, whole run %.2f "
+        "(%.2f cores busy)\n",
+        v.train_alone_cpu, v.drawing.seconds, v.encoding_cpu, v.whole_cpu,
+        v.whole_cpu / v.whole.seconds);
     char row[600];
     std::snprintf(row, sizeof row,
                   "{\"demo\": \"%s\", \"drawing_fps\": %.2f, \"encoding_fps\": %.2f, "

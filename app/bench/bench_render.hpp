@@ -16,12 +16,14 @@ struct Throughput {
 };
 
 /// Draws every frame with `plot` (the 1280x720 default), and times that alone.
-Throughput measure_drawing(const render::FitPlot& plot, const std::vector<render::FitFrame>& frames);
+Throughput measure_drawing(const render::FitPlot& plot,
+                           const std::vector<render::FitFrame>& frames);
 
 /// Times only the encoding of the frames into an MP4 in `folder` (each frame is drawn, untimed,
 /// just before it is written; the encoder's own threads keep running meanwhile).
-Throughput measure_encoding(const render::FitPlot& plot, const std::vector<render::FitFrame>& frames,
-                            const std::string& folder, const std::string& preset);
+Throughput measure_encoding(const render::FitPlot& plot,
+                            const std::vector<render::FitFrame>& frames, const std::string& folder,
+                            const std::string& preset);
 
 /// Times making the whole video from recorded frames without training: the pipeline's two
 /// threads drawing and encoding, as in a real run.

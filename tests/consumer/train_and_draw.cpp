@@ -6,8 +6,8 @@
 #include <fitreel/trainer.hpp>
 #include <fitreel/version.hpp>
 
-#include <opencv2/imgcodecs.hpp>
 #include <torch/torch.h>
+#include <opencv2/imgcodecs.hpp>
 
 #include <iostream>
 

@@ -47,8 +47,7 @@ void load_checkpoint(torch::nn::Sequential& model, const std::string& architectu
   c10::IValue saved_architecture;
   try {
     archive.load_from(path);
-    if (!archive.try_read(kArchitectureKey, saved_architecture) ||
-        !saved_architecture.isString()) {
+    if (!archive.try_read(kArchitectureKey, saved_architecture) || !saved_architecture.isString()) {
       throw CheckpointError(path + " is not a fitreel checkpoint (saved with --save-model)");
     }
     if (saved_architecture.toStringRef() != architecture) {
