@@ -13,19 +13,20 @@ namespace fitreel::app {
 
 namespace {
 
-const std::vector<std::string> kCommands = {"line", "net", "all"};
+const std::vector<std::string> kCommands = {"line", "net", "all", "sweep"};
 
 // Option values exactly as typed; empty = not given.
 struct RawOptions {
   std::string out, seed, points, epochs, lr, device, threads, log_level;
   std::string video, frames, schedule, fps, size, preset, gradients;
   std::string save_model, load_model;
+  std::string data, truth, hidden, activation, optimizer, lrs, sweep_demo;
   bool quiet = false;
   bool show = false;
   bool no_cuda_graphs = false;
 };
 
-void add_common_options(CLI::App& command, RawOptions& raw) {
+void add_common_options(CLI::App& command, RawOptions& raw, bool with_lr = true) {
   command
       .add_option("--out", raw.out,
                   "Folder for the results (default fitreel-out). Each demo writes DIR/<demo>/, "
@@ -44,10 +45,11 @@ void add_common_options(CLI::App& command, RawOptions& raw) {
       .add_option("--epochs", raw.epochs,
                   "Full-batch training steps, at least 1 (default: line 30000, net 10000)")
       ->type_name("N");
-  command
-      .add_option("--lr", raw.lr,
-                  "Adagrad learning rate, finite and > 0 (default: line 0.01, net 0.1)")
-      ->type_name("X");
+  if (with_lr) {  // a sweep takes its rates from --lrs
+    command
+        .add_option("--lr", raw.lr, "Learning rate, finite and > 0 (default: line 0.01, net 0.1)")
+        ->type_name("X");
+  }
   command
       .add_option("--device", raw.device,
                   "auto (CUDA when present, else CPU), cpu, cuda or cuda:N (default auto)")
@@ -112,6 +114,39 @@ void add_model_options(CLI::App& command, RawOptions& raw) {
                   "Start from a model saved by --save-model instead of random parameters "
                   "(same demo and architecture)")
       ->type_name("FILE");
+}
+
+// Your own points, the line they should follow, and the optimizer.
+void add_data_options(CLI::App& command, RawOptions& raw) {
+  command
+      .add_option("--data", raw.data,
+                  "Fit the points in a CSV file instead of the seed's: two numeric columns "
+                  "x,y, an optional header, # comments. The line demo still holds out 20%")
+      ->type_name("FILE");
+  command
+      .add_option("--truth", raw.truth,
+                  "The true line to draw, SLOPE,INTERCEPT (default: the seed's, or none "
+                  "with --data)")
+      ->type_name("W,B");
+  command
+      .add_option("--optimizer", raw.optimizer,
+                  "adagrad (the seed's optimizer; its comment calls it SGD, but it is "
+                  "Adagrad), sgd (plain stochastic gradient descent) or adam (default "
+                  "adagrad)")
+      ->type_name("O");
+}
+
+// The net's shape.
+void add_net_options(CLI::App& command, RawOptions& raw) {
+  command
+      .add_option("--hidden", raw.hidden,
+                  "Hidden layer sizes, comma-separated, e.g. 16 or 8,4 (default 2: the "
+                  "seed's 1-2-1 net)")
+      ->type_name("N[,M...]");
+  command
+      .add_option("--activation", raw.activation,
+                  "sigmoid (the seed's), tanh or relu, after every hidden layer")
+      ->type_name("A");
 }
 
 RunOptions validate(const std::string& command, const RawOptions& raw) {
@@ -182,6 +217,39 @@ RunOptions validate(const std::string& command, const RawOptions& raw) {
   if (!raw.load_model.empty()) {
     options.load_model = raw.load_model;
   }
+  if (!raw.data.empty()) {
+    if (!raw.points.empty()) {
+      throw UsageError("--data and --points exclude each other: the file gives the points");
+    }
+    options.data = raw.data;
+  }
+  if (!raw.truth.empty()) {
+    const auto values = parse_list<double>(raw.truth, "--truth", 2, parse_real);
+    if (values.size() != 2) {
+      throw UsageError("--truth got '" + raw.truth + "'; it takes SLOPE,INTERCEPT (e.g. 3,-1)");
+    }
+    options.truth = std::pair(values[0], values[1]);
+  }
+  if (!raw.hidden.empty()) {
+    options.hidden = parse_list<int64_t>(raw.hidden, "--hidden", 8, [](auto text, auto name) {
+      return parse_integer(text, name, 1, 4096);
+    });
+  }
+  if (!raw.activation.empty()) {
+    options.activation = parse_choice(raw.activation, "--activation", {"sigmoid", "tanh", "relu"});
+  }
+  if (!raw.optimizer.empty()) {
+    options.optimizer = parse_choice(raw.optimizer, "--optimizer", {"adagrad", "sgd", "adam"});
+  }
+  if (command == "sweep") {
+    options.sweep_demo = parse_choice(raw.sweep_demo, "sweep's DEMO", {"line", "net"});
+    if (options.sweep_demo == "line" && (!raw.hidden.empty() || !raw.activation.empty())) {
+      throw UsageError("--hidden and --activation shape the net; `sweep line` fits a line");
+    }
+    if (!raw.lrs.empty()) {
+      options.lrs = parse_list<double>(raw.lrs, "--lrs", 16, parse_positive_real);
+    }
+  }
   return options;
 }
 
@@ -213,7 +281,8 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   }
   if (!top_level_only &&
       std::find(kCommands.begin(), kCommands.end(), args[0]) == kCommands.end()) {
-    return usage_error("unknown command '" + args[0] + "'; the commands are line, net and all");
+    return usage_error("unknown command '" + args[0] +
+                       "'; the commands are line, net, all and sweep");
   }
 
   CLI::App cli(
@@ -225,8 +294,10 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   cli.require_subcommand(0, 1);
   cli.footer(
       "Run `fitreel <command> --help` for the options; with no command fitreel runs `all`.\n"
-      "Outputs per demo, in DIR/<demo>/: summary.json, loss.csv, PNG stills and the video.\n"
-      "Exit codes: 0 ok, 1 runtime failure, 2 bad input, 3 diverged, 130 SIGINT, 143 SIGTERM.");
+      "Outputs per demo, in DIR/<demo>/: summary.json, loss.csv, PNG stills and the video;\n"
+      "a sweep writes DIR/sweep-<demo>/: the grid video, sweep.json and sweep.png.\n"
+      "Exit codes: 0 ok, 1 runtime failure, 2 bad input, 3 diverged (a sweep exits 0 and says\n"
+      "which rates diverged), 130 SIGINT, 143 SIGTERM.");
   RawOptions raw;
   CLI::App* line = cli.add_subcommand(
       "line",
@@ -234,12 +305,26 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   CLI::App* net =
       cli.add_subcommand("net", "Train a 1-2-1 sigmoid net to learn y = x with Adagrad and MSE");
   CLI::App* all = cli.add_subcommand("all", "Run line, then net, with the same options (default)");
+  CLI::App* sweep = cli.add_subcommand(
+      "sweep", "Train line or net once per learning rate (--lrs) and draw them side by side");
   for (CLI::App* command : {line, net, all}) {
     add_common_options(*command, raw);
   }
+  add_common_options(*sweep, raw, /*with_lr=*/false);
   for (CLI::App* command : {line, net}) {
     add_model_options(*command, raw);
   }
+  for (CLI::App* command : {line, net, sweep}) {
+    add_data_options(*command, raw);
+  }
+  add_net_options(*net, raw);
+  add_net_options(*sweep, raw);
+  sweep->add_option("demo", raw.sweep_demo, "line or net")->required()->type_name("DEMO");
+  sweep
+      ->add_option("--lrs", raw.lrs,
+                   "Learning rates, comma-separated, each finite and > 0; one model each, from "
+                   "the same seed and data (default 0.001,0.01,0.1,1)")
+      ->type_name("X[,Y...]");
 
   std::vector<const char*> cli_argv{"fitreel"};
   for (const auto& arg : args) {
@@ -257,6 +342,16 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   try {
     const std::string command =
         cli.get_subcommands().empty() ? "all" : cli.get_subcommands()[0]->get_name();
+    // An option given an empty value ("--epochs ''") is an error, not its default.
+    for (const CLI::App* parsed : cli.get_subcommands()) {
+      for (const CLI::Option* option : parsed->get_options()) {
+        for (const std::string& value : option->results()) {
+          if (value.empty() && option->get_type_size() != 0) {
+            throw UsageError(option->get_name() + " got an empty value");
+          }
+        }
+      }
+    }
     RunOptions options = validate(command, raw);
     options.command_line = command_line;
     return {options, kExitOk};

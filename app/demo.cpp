@@ -4,20 +4,15 @@
 #include "progress.hpp"
 #include "results.hpp"
 #include "scene.hpp"
+#include "setup.hpp"
 #include "signals.hpp"
 #include "story.hpp"
 
 #include <fitreel/checkpoint.hpp>
-#include <fitreel/data.hpp>
 #include <fitreel/device.hpp>
 #include <fitreel/evaluate.hpp>
-#include <fitreel/model.hpp>
-#include <fitreel/render/fit_plot.hpp>
 #include <fitreel/render/live_window.hpp>
 #include <fitreel/render/pipeline.hpp>
-#include <fitreel/render/video.hpp>
-#include <fitreel/schedule.hpp>
-#include <fitreel/trainer.hpp>
 #include <fitreel/version.hpp>
 
 #include <spdlog/spdlog.h>
@@ -30,161 +25,47 @@ namespace fitreel::app {
 
 namespace {
 
-constexpr int64_t kCurvePoints = 200;       // where frames evaluate the model
-constexpr int64_t kLossCurvePoints = 1000;  // loss samples drawn in after.png
-
-// The settings of one demo after the defaults are filled in.
-struct Plan {
-  std::string demo;
-  bool line = true;
-  int64_t epochs = 0;
-  double lr = 0.0;
-  Schedule schedule = Schedule::linear;
-  torch::Device device = torch::kCPU;
-};
-
-Plan plan_for(const std::string& demo, const RunOptions& options) {
-  Plan plan;
-  plan.demo = demo;
-  plan.line = demo == "line";
-  plan.epochs = options.epochs.value_or(plan.line ? 30000 : 10000);  // the seed's
-  plan.lr = options.lr.value_or(plan.line ? 0.01 : 0.1);
-  plan.schedule = options.schedule ? *schedule_from_name(*options.schedule)
-                                   : (plan.line ? Schedule::log : Schedule::linear);
-  plan.device = resolve_device(options.device);
-  return plan;
-}
-
 void write_png(const std::filesystem::path& path, const cv::Mat& image) {
   if (!cv::imwrite(path.string(), image)) {
     throw std::runtime_error("cannot write " + path.string());
   }
 }
 
-render::FitFrame frame_of(const Snapshot& snapshot, std::optional<render::StraightLine> optimum) {
+// The model as it is now, as a picture's frame.
+render::FitFrame current_frame(torch::nn::Sequential& model, const DemoSetup& setup,
+                               const torch::Tensor& curve_x, int64_t epoch, std::string note) {
   render::FitFrame frame;
-  frame.epoch = snapshot.epoch;
-  frame.loss = snapshot.loss;
-  frame.params = snapshot.params;
-  frame.curve = snapshot.curve;
-  if (snapshot.final) {
-    frame.least_squares = optimum;
-  }
+  frame.epoch = epoch;
+  frame.params = flat_parameters(*model);
+  frame.curve = predict(model, curve_x);
+  frame.loss = mse(model, setup.data.x_train, setup.data.y_train);
+  frame.note = std::move(note);
   return frame;
 }
 
-// Opens what the frames go to, as --video asks. Returns the sinks and the path summary.json
-// reports (the file actually written, which a fallback may change).
-std::vector<std::unique_ptr<render::FrameSink>> open_sinks(const RunOptions& options,
-                                                           const Plan& plan,
-                                                           const DemoOutput& output,
-                                                           std::optional<std::string>& reported) {
+// What training produced for people to watch.
+struct Watched {
+  TrainResult result;
+  int64_t frames = 0;
+  std::optional<std::string> video;  // the file (or folder) written
+};
+
+// Trains with the frames going to the video (and the window) as the run goes.
+Watched train_and_film(torch::nn::Sequential& model, const DemoSetup& setup,
+                       const RunOptions& options, const render::FitPlot& plot,
+                       const torch::Tensor& curve_x, const DemoOutput& output,
+                       const std::optional<render::StraightLine>& optimum) {
+  Watched watched;
   std::vector<std::unique_ptr<render::FrameSink>> sinks;
-  if (options.video == VideoChoice::none) {
-    return sinks;
+  if (auto sink = open_frame_sink(options, output, setup.demo, watched.video)) {
+    sinks.push_back(std::move(sink));
   }
-  if (options.video == VideoChoice::png) {
-    sinks.push_back(render::make_png_sequence((output.staging() / "frames").string()));
-    reported = output.final_path("frames").string();
-    return sinks;
-  }
-  const render::VideoFormat format = options.video == VideoChoice::webm  ? render::VideoFormat::webm
-                                     : options.video == VideoChoice::avi ? render::VideoFormat::avi
-                                     : options.video == VideoChoice::gif ? render::VideoFormat::gif
-                                                                         : render::VideoFormat::mp4;
-  render::VideoSettings settings;
-  settings.size = {options.width, options.height};
-  settings.fps = options.fps;
-  settings.preset = options.preset;
-  render::OpenedVideo video =
-      render::open_video(output.staging().string(), plan.demo, format, settings);
-  if (!video.warning.empty()) {
-    spdlog::warn("{}", video.warning);
-  }
-  spdlog::debug("video: {} with {}", video.sink->path(), video.codec);
-  reported =
-      output.final_path(std::filesystem::path(video.sink->path()).filename().string()).string();
-  sinks.push_back(std::move(video.sink));
-  return sinks;
-}
-
-std::vector<render::LossPoint> sampled_losses(const std::vector<float>& losses, Schedule schedule) {
-  std::vector<render::LossPoint> points;
-  if (losses.empty()) {
-    return points;
-  }
-  for (int64_t e : frame_epochs(static_cast<int64_t>(losses.size()),
-                                std::max<int64_t>(2, kLossCurvePoints), schedule)) {
-    points.push_back({e, losses[static_cast<size_t>(e)]});
-  }
-  return points;
-}
-
-}  // namespace
-
-void prepare_torch(const RunOptions& options) {
-  if (options.threads) {
-    torch::set_num_threads(*options.threads);
-  }
-  try {
-    resolve_device(options.device);
-  } catch (const DeviceError& error) {
-    throw UsageError(std::string("--device: ") + error.what());
-  }
-}
-
-DemoOutcome run_demo(const std::string& demo, const RunOptions& options) {
-  const Plan plan = plan_for(demo, options);
-
-  // Data first, then the model: the order of random draws is the parity contract.
-  torch::manual_seed(options.seed);
-  const Dataset data = plan.line ? make_noisy_line(options.points) : make_identity(options.points);
-  torch::nn::Sequential model = plan.line ? make_line_model() : make_net();
-  const std::string architecture = plan.line ? "Linear(1, 1)" : describe(NetSpec{});
-  if (options.load_model) {
-    try {
-      load_checkpoint(model, architecture, *options.load_model);
-    } catch (const CheckpointError& error) {
-      throw UsageError(std::string("--load-model: ") + error.what());
-    }
-  }
-  tell_data(plan.demo, data, options.seed);
-  tell_model(plan.demo, model, options.load_model);
-  if (plan.line) {
-    tell_shape_lesson(model, data);
-  }
-
-  DemoOutput output(options.out_dir, plan.demo);
-  const torch::Tensor curve_x = curve_inputs(data);
-  const Line optimum_line = least_squares(data.x_train, data.y_train);
-  const std::optional<render::StraightLine> optimum =
-      plan.line ? std::optional(render::StraightLine{optimum_line.slope, optimum_line.intercept})
-                : std::nullopt;
-  const cv::Size size(options.width, options.height);
-  const render::FitPlot plot(
-      demo_scene(plan.demo, data, curve_x, model, plan.epochs, plan.schedule), size);
-
-  // The seed's plots before training.
-  render::FitFrame before;
-  before.params = flat_parameters(*model);
-  before.curve = predict(model, curve_x);
-  before.loss = mse(model, data.x_train, data.y_train);
-  before.note = "before training";
-  const render::Layers no_panel{true, true, true, true, false};
-  if (plan.line) {
-    write_png(output.staging() / "data.png", plot.draw(before, {true, true, false, false, false}));
-    write_png(output.staging() / "truth.png", plot.draw(before, {true, false, true, false, false}));
-  }
-  write_png(output.staging() / "before.png", plot.draw(before, no_panel));
-
-  // Frames are drawn and encoded on the pipeline's thread while training runs here.
-  std::optional<std::string> video_path;
-  auto sinks = open_sinks(options, plan, output, video_path);
   std::optional<render::LiveWindow> window;
   render::FrameMailbox mailbox;
   if (options.show) {
-    window.emplace("fitreel " + plan.demo);
+    window.emplace("fitreel " + setup.demo);
   }
+  // Frames are drawn and encoded on the pipeline's threads while training runs here.
   std::optional<render::RenderPipeline> pipeline;
   if (!sinks.empty() || window) {
     pipeline.emplace(plot, std::move(sinks), window ? &mailbox : nullptr);
@@ -197,22 +78,27 @@ DemoOutcome run_demo(const std::string& demo, const RunOptions& options) {
   };
 
   TrainOptions train_options;
-  train_options.epochs = plan.epochs;
-  train_options.lr = plan.lr;
-  train_options.device = plan.device;
+  train_options.epochs = setup.epochs;
+  train_options.lr = setup.lr;
+  train_options.optimizer = setup.optimizer;
+  train_options.device = setup.device;
   train_options.curve_x = curve_x;
   train_options.gradients = options.gradients == "autograd"   ? Gradients::autograd
                             : options.gradients == "analytic" ? Gradients::analytic
                                                               : Gradients::automatic;
   train_options.cuda_graphs = options.cuda_graphs;
   if (pipeline) {
-    train_options.snapshot_epochs = frame_epochs(plan.epochs, options.frames, plan.schedule);
+    train_options.snapshot_epochs = frame_epochs(setup.epochs, options.frames, setup.schedule);
   }
-  ProgressLine progress(plan.demo, !options.quiet);
+  ProgressLine progress(setup.demo, !options.quiet);
   TrainCallbacks callbacks;
   if (pipeline) {
-    callbacks.on_snapshot = [&](const Snapshot& snapshot) {
-      pipeline->push(frame_of(snapshot, optimum));
+    callbacks.on_snapshot = [&](const Snapshot& s) {
+      render::FitFrame frame{s.epoch, s.loss, s.params, s.curve};
+      if (s.final) {
+        frame.least_squares = optimum;  // the line demo's last frame shows the optimum
+      }
+      pipeline->push(std::move(frame));
       refresh_window();
     };
   }
@@ -222,36 +108,133 @@ DemoOutcome run_demo(const std::string& demo, const RunOptions& options) {
   };
   callbacks.should_stop = [] { return stop_signal() != 0; };
 
-  spdlog::info("training {}: {} epochs, Adagrad lr {}, full batch on {}", plan.demo, plan.epochs,
-               plan.lr, device_name(plan.device));
-  const TrainResult result = train(model, data, train_options, callbacks);
+  spdlog::info("training {}: {} epochs, {} lr {}, full batch on {}", setup.demo, setup.epochs,
+               optimizer_name(setup.optimizer), setup.lr, device_name(setup.device));
+  watched.result = train(model, setup.data, train_options, callbacks);
   progress.finish();
-  int64_t frames = 0;
   if (pipeline) {
     pipeline->finish();  // the video is complete and playable from here on
-    frames = pipeline->frames();
-    spdlog::debug("{} frames: drawing took {:.2f} s, writing {:.2f} s (on the render thread)",
-                  frames, pipeline->draw_seconds(), pipeline->write_seconds());
+    watched.frames = pipeline->frames();
+    spdlog::debug("{} frames: drawing took {:.2f} s, writing {:.2f} s (on their threads)",
+                  watched.frames, pipeline->draw_seconds(), pipeline->write_seconds());
     refresh_window();
   }
-  window.reset();
+  return watched;
+}
+
+Summary summarize(const DemoSetup& setup, const RunOptions& options, const Watched& watched,
+                  const std::optional<Line>& optimum, double test_mse) {
+  const TrainResult& result = watched.result;
+  Summary summary;
+  summary.demo = setup.demo;
+  summary.seed = options.seed;
+  summary.points = setup.data.x_train.size(0) + setup.data.x_test.size(0);
+  summary.epochs = setup.epochs;
+  summary.epochs_run = result.epochs_run;
+  summary.lr = setup.lr;
+  summary.device = device_name(setup.device);
+  summary.model = setup.architecture;
+  summary.optimizer = std::string(optimizer_name(setup.optimizer));
+  summary.gradients = result.used_analytic_gradients ? "analytic" : "autograd";
+  summary.cuda_graph = result.used_cuda_graph;
+  summary.initial_params = result.initial_params;
+  summary.final_params = result.final_params;
+  if (optimum) {
+    summary.test_mse = test_mse;
+    summary.least_squares = std::array<double, 2>{optimum->slope, optimum->intercept};
+  }
+  summary.train_seconds = result.seconds;
+  summary.interrupted = result.interrupted;
+  summary.diverged_at_epoch = result.diverged_at_epoch;
+  summary.video = watched.video;
+  summary.frames = watched.frames;
+  summary.data = options.data;
+  summary.loaded_model = options.load_model;
+  summary.saved_model = options.save_model;
+  summary.fitreel_version = kVersion;
+  summary.torch_version = TORCH_VERSION;
+  summary.command = options.command_line;
+  return summary;
+}
+
+}  // namespace
+
+// The checkpoint must fit the model this run trains: load it once into a throwaway model.
+void load_checkpoint_into(torch::nn::Sequential& model, const std::string& architecture,
+                          const std::string& path) {
+  try {
+    load_checkpoint(model, architecture, path);
+  } catch (const CheckpointError& error) {
+    throw UsageError(std::string("--load-model: ") + error.what());
+  }
+}
+
+std::shared_ptr<const XyPoints> check_inputs(const RunOptions& options) {
+  if (options.threads) {
+    torch::set_num_threads(*options.threads);
+  }
+  try {
+    resolve_device(options.device);
+  } catch (const DeviceError& error) {
+    throw UsageError(std::string("--device: ") + error.what());
+  }
+  std::shared_ptr<const XyPoints> file = read_data_file(options);
+  if (options.load_model) {
+    const DemoSetup setup = make_setup(options.command, options, file.get());
+    torch::nn::Sequential model = make_model(setup);
+    load_checkpoint_into(model, setup.architecture, *options.load_model);
+  }
+  return file;
+}
+
+DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const XyPoints* file) {
+  // Seed, data, model: the order of random draws is the parity contract.
+  const DemoSetup setup = make_setup(demo, options, file);
+  torch::nn::Sequential model = make_model(setup);
+  if (options.load_model) {
+    load_checkpoint_into(model, setup.architecture, *options.load_model);
+  }
+  tell_data(setup.demo, describe_data(setup, options), setup.data, options.seed);
+  tell_model(setup.demo, model, options.load_model);
+  if (setup.line) {
+    tell_shape_lesson(model, setup.data);
+  }
+
+  DemoOutput output(options.out_dir, setup.demo);
+  const torch::Tensor curve_x = curve_inputs(setup.data);
+  // The line demo compares with the closed-form optimum, drawn dashed at the end.
+  const std::optional<Line> optimum =
+      setup.line ? std::optional(least_squares(setup.data.x_train, setup.data.y_train))
+                 : std::nullopt;
+  const std::optional<render::StraightLine> optimum_drawn =
+      optimum ? std::optional(render::StraightLine{optimum->slope, optimum->intercept})
+              : std::nullopt;
+  const render::FitPlot plot(demo_scene(setup, curve_x, model), {options.width, options.height});
+
+  // The seed's plots before training.
+  const render::FitFrame before = current_frame(model, setup, curve_x, 0, "before training");
+  if (setup.line) {
+    write_png(output.staging() / "data.png", plot.draw(before, {true, true, false, false, false}));
+    write_png(output.staging() / "truth.png", plot.draw(before, {true, false, true, false, false}));
+  }
+  write_png(output.staging() / "before.png", plot.draw(before, {true, true, true, true, false}));
+
+  const Watched watched =
+      train_and_film(model, setup, options, plot, curve_x, output, optimum_drawn);
+  const TrainResult& result = watched.result;
 
   // The seed's plot after training, with the loss history and the least-squares line.
-  render::FitFrame after;
-  after.epoch = result.epochs_run;
-  after.params = result.final_params;
-  after.curve = predict(model, curve_x);
-  after.loss = mse(model, data.x_train, data.y_train);
-  after.loss_curve = sampled_losses(result.losses, plan.schedule);
-  after.least_squares = optimum;
-  after.note = result.diverged_at_epoch ? "diverged"
-               : result.interrupted     ? "interrupted"
-                                        : "after training";
+  render::FitFrame after = current_frame(model, setup, curve_x, result.epochs_run,
+                                         result.diverged_at_epoch ? "diverged"
+                                         : result.interrupted     ? "interrupted"
+                                                                  : "after training");
+  after.loss_curve = loss_points(result.losses, setup.schedule);
+  after.least_squares = optimum_drawn;
   write_png(output.staging() / "after.png", plot.draw(after));
 
-  const double test_mse = mse(model, data.x_test, data.y_test);
-  if (plan.line) {
-    tell_line_result(result, optimum_line, plan.lr, test_mse, data.x_test.size(0));
+  const double test_mse = mse(model, setup.data.x_test, setup.data.y_test);
+  if (optimum) {
+    tell_line_result(result, *optimum, setup, test_mse);
   } else {
     tell_net_result(result);
   }
@@ -259,51 +242,23 @@ DemoOutcome run_demo(const std::string& demo, const RunOptions& options) {
     spdlog::error(
         "{} diverged: the loss of epoch {} is not finite; training stopped there "
         "(a smaller --lr helps)",
-        plan.demo, *result.diverged_at_epoch);
+        setup.demo, *result.diverged_at_epoch);
   }
   if (result.interrupted) {
-    spdlog::warn("{} interrupted after {} of {} epochs; its results are written", plan.demo,
-                 result.epochs_run, plan.epochs);
+    spdlog::warn("{} interrupted after {} of {} epochs; its results are written", setup.demo,
+                 result.epochs_run, setup.epochs);
   }
-
-  Summary summary;
-  summary.demo = plan.demo;
-  summary.seed = options.seed;
-  summary.points = options.points;
-  summary.epochs = plan.epochs;
-  summary.epochs_run = result.epochs_run;
-  summary.lr = plan.lr;
-  summary.device = device_name(plan.device);
-  summary.model = architecture;
-  summary.loaded_model = options.load_model;
   if (options.save_model) {
-    save_checkpoint(model, architecture, *options.save_model);
-    summary.saved_model = options.save_model;
+    save_checkpoint(model, setup.architecture, *options.save_model);
     spdlog::info("saved the model to {}", *options.save_model);
   }
-  summary.optimizer = std::string(optimizer_name(train_options.optimizer));
-  summary.gradients = result.used_analytic_gradients ? "analytic" : "autograd";
-  summary.cuda_graph = result.used_cuda_graph;
-  summary.initial_params = result.initial_params;
-  summary.final_params = result.final_params;
-  if (plan.line) {
-    summary.test_mse = test_mse;
-    summary.least_squares = std::array<double, 2>{optimum_line.slope, optimum_line.intercept};
-  }
-  summary.train_seconds = result.seconds;
-  summary.interrupted = result.interrupted;
-  summary.diverged_at_epoch = result.diverged_at_epoch;
-  summary.video = video_path;
-  summary.frames = frames;
-  summary.fitreel_version = kVersion;
-  summary.torch_version = TORCH_VERSION;
-  summary.command = options.command_line;
+  const Summary summary = summarize(setup, options, watched, optimum, test_mse);
   write_file_atomically(output.staging() / "loss.csv", loss_csv(result.losses));
   write_file_atomically(output.staging() / "summary.json", summary_json(summary, result.losses));
   output.publish();
-  spdlog::info("wrote {}/ ({} frames{})", output.final_dir().string(), frames,
-               video_path ? ", " + std::filesystem::path(*video_path).filename().string() : "");
-
+  spdlog::info(
+      "wrote {}/ ({} frames{})", output.final_dir().string(), watched.frames,
+      watched.video ? ", " + std::filesystem::path(*watched.video).filename().string() : "");
   if (result.diverged_at_epoch) {
     return DemoOutcome::diverged;
   }

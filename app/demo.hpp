@@ -4,18 +4,25 @@
 
 #include "options.hpp"
 
+#include <memory>
 #include <string>
+
+namespace fitreel {
+struct XyPoints;
+}
 
 namespace fitreel::app {
 
 /// How one demo ended.
 enum class DemoOutcome { completed, diverged, interrupted };
 
-/// Applies --threads and checks --device against this machine (UsageError when it cannot be
-/// used). Call before anything is written.
-void prepare_torch(const RunOptions& options);
+/// Checks what the command line asks of this machine before anything is written: applies
+/// --threads, resolves --device, reads --data (returned; null without it) and tries
+/// --load-model on the demo's model. Throws UsageError for anything unusable.
+std::shared_ptr<const XyPoints> check_inputs(const RunOptions& options);
 
-/// Runs demo "line" or "net" with `options` and publishes DIR/<demo>/.
-DemoOutcome run_demo(const std::string& demo, const RunOptions& options);
+/// Runs demo "line" or "net" with `options` (on the points of `file`, when not null) and
+/// publishes DIR/<demo>/.
+DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const XyPoints* file);
 
 }  // namespace fitreel::app

@@ -3,6 +3,7 @@
 #include "options.hpp"
 #include "output.hpp"
 #include "signals.hpp"
+#include "sweep.hpp"
 
 #include <fitreel/render/live_window.hpp>
 
@@ -28,7 +29,7 @@ int exit_code_for_signal(int signal) { return signal == 15 ? kExitTerminate : kE
 
 int run(const RunOptions& options) {
   // Everything that can be wrong with the input is found before anything is written.
-  prepare_torch(options);
+  const std::shared_ptr<const fitreel::XyPoints> file = check_inputs(options);
   if (options.show) {
     if (const auto why = fitreel::render::live_window_unavailable()) {
       throw UsageError(*why);
@@ -39,13 +40,17 @@ int run(const RunOptions& options) {
   }
   prepare_output_root(options.out_dir);
   install_stop_handlers();
+  if (options.command == "sweep") {
+    const DemoOutcome outcome = run_sweep(options, file.get());
+    return outcome == DemoOutcome::interrupted ? exit_code_for_signal(stop_signal()) : kExitOk;
+  }
 
   const std::vector<std::string> demos = options.command == "all"
                                              ? std::vector<std::string>{"line", "net"}
                                              : std::vector<std::string>{options.command};
   bool diverged = false;
   for (const std::string& demo : demos) {
-    const DemoOutcome outcome = run_demo(demo, options);
+    const DemoOutcome outcome = run_demo(demo, options, file.get());
     if (outcome == DemoOutcome::interrupted) {
       return exit_code_for_signal(stop_signal());  // `all` stops after an interrupted demo
     }

@@ -62,6 +62,17 @@ double parse_positive_real(std::string_view text, std::string_view option) {
   return parsed;
 }
 
+double parse_real(std::string_view text, std::string_view option) {
+  const std::string value(text);
+  static const std::regex kReal("[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?");
+  const double parsed = std::regex_match(value, kReal) ? std::strtod(value.c_str(), nullptr) : NAN;
+  if (!std::isfinite(parsed)) {
+    throw UsageError(std::string(option) + " got " + quoted(text) +
+                     "; it takes a finite number (e.g. -0.5 or 2e3)");
+  }
+  return parsed;
+}
+
 std::pair<int, int> parse_size(std::string_view text, std::string_view option) {
   const std::string value(text);
   static const std::regex kSize("([1-9][0-9]{1,4})x([1-9][0-9]{1,4})");

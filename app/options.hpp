@@ -32,7 +32,8 @@ enum class VideoChoice { mp4, webm, avi, gif, png, none };
 
 /// Every option of one invocation, validated, with the demo defaults still open (nullopt).
 struct RunOptions {
-  std::string command = "all";  ///< line, net or all
+  std::string command = "all";  ///< line, net, all or sweep
+  std::string sweep_demo;       ///< sweep: line or net
   std::string out_dir = "fitreel-out";
   uint64_t seed = 0;
   int64_t points = 100;
@@ -52,9 +53,15 @@ struct RunOptions {
   bool show = false;
   std::string gradients = "auto";
   bool cuda_graphs = true;
-  std::optional<std::string> save_model;  ///< line/net: write the trained model here
-  std::optional<std::string> load_model;  ///< line/net: start from this trained model
-  std::string command_line;               ///< as typed, for summary.json
+  std::optional<std::string> data;                 ///< line/net/sweep: points from a CSV file
+  std::optional<std::pair<double, double>> truth;  ///< the true line (slope, intercept)
+  std::vector<int64_t> hidden{2};                  ///< net: hidden layer sizes
+  std::string activation = "sigmoid";              ///< net: sigmoid, tanh or relu
+  std::string optimizer = "adagrad";               ///< adagrad, sgd or adam
+  std::vector<double> lrs{0.001, 0.01, 0.1, 1.0};  ///< sweep: the learning rates
+  std::optional<std::string> save_model;           ///< line/net: write the trained model here
+  std::optional<std::string> load_model;           ///< line/net: start from this trained model
+  std::string command_line;                        ///< as typed, for summary.json
 };
 
 /// Strict parsers for option values: the whole text must be the number, in decimal.
@@ -62,6 +69,28 @@ struct RunOptions {
 int64_t parse_integer(std::string_view text, std::string_view option, int64_t min, int64_t max);
 uint64_t parse_unsigned(std::string_view text, std::string_view option);
 double parse_positive_real(std::string_view text, std::string_view option);
+/// A finite number of either sign.
+double parse_real(std::string_view text, std::string_view option);
+/// Comma-separated values, each parsed by `parse_one`; at least one, at most `max_count`.
+template <class T, class Parse>
+std::vector<T> parse_list(std::string_view text, std::string_view option, size_t max_count,
+                          Parse parse_one) {
+  std::vector<T> values;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    values.push_back(parse_one(text.substr(start, comma - start), option));
+    if (comma == std::string_view::npos) {
+      break;
+    }
+    start = comma + 1;
+  }
+  if (values.size() > max_count) {
+    throw UsageError(std::string(option) + " takes at most " + std::to_string(max_count) +
+                     " values");
+  }
+  return values;
+}
 /// "WIDTHxHEIGHT", both even and at least 64.
 std::pair<int, int> parse_size(std::string_view text, std::string_view option);
 /// One of `choices`, exactly.

@@ -2,6 +2,7 @@
 
 #include "options.hpp"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -88,6 +89,44 @@ void DemoOutput::publish() {
   fs::rename(staging_, final_);
   published_ = true;
   fs::remove_all(previous, error);
+}
+
+render::VideoFormat video_format(VideoChoice choice) {
+  switch (choice) {
+    case VideoChoice::webm:
+      return render::VideoFormat::webm;
+    case VideoChoice::avi:
+      return render::VideoFormat::avi;
+    case VideoChoice::gif:
+      return render::VideoFormat::gif;
+    default:
+      return render::VideoFormat::mp4;
+  }
+}
+
+std::unique_ptr<render::FrameSink> open_frame_sink(const RunOptions& options,
+                                                   const DemoOutput& output,
+                                                   const std::string& stem,
+                                                   std::optional<std::string>& reported) {
+  if (options.video == VideoChoice::none) {
+    return nullptr;
+  }
+  if (options.video == VideoChoice::png) {
+    reported = output.final_path("frames").string();
+    return render::make_png_sequence((output.staging() / "frames").string());
+  }
+  render::VideoSettings settings;
+  settings.size = {options.width, options.height};
+  settings.fps = options.fps;
+  settings.preset = options.preset;
+  render::OpenedVideo video =
+      render::open_video(output.staging().string(), stem, video_format(options.video), settings);
+  if (!video.warning.empty()) {
+    spdlog::warn("{}", video.warning);
+  }
+  spdlog::debug("video: {} with {}", video.sink->path(), video.codec);
+  reported = output.final_path(fs::path(video.sink->path()).filename().string()).string();
+  return std::move(video.sink);
 }
 
 void write_file_atomically(const fs::path& path, const std::string& content) {

@@ -2,7 +2,14 @@
 
 // Where a demo's results go, so that nothing half-written ever sits under a final name.
 
+#include "options.hpp"
+
+#include <fitreel/render/frame_sink.hpp>
+#include <fitreel/render/video.hpp>
+
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
 
 namespace fitreel::app {
@@ -40,6 +47,17 @@ class DemoOutput {
 
 /// Throws UsageError unless `path` can become a file: its folder exists and it is no folder.
 void check_model_destination(const std::filesystem::path& path);
+
+/// The container --video names (mp4, webm, avi or gif).
+render::VideoFormat video_format(VideoChoice choice);
+
+/// Opens what frames go to as --video asks: `<stem>.<ext>` or frames/ in the staging folder,
+/// or nothing for --video none. Sets `reported` to the final path of what is written (which a
+/// fallback to another format may change, with a warning).
+std::unique_ptr<render::FrameSink> open_frame_sink(const RunOptions& options,
+                                                   const DemoOutput& output,
+                                                   const std::string& stem,
+                                                   std::optional<std::string>& reported);
 
 /// Writes `content` to `path` through a temporary file in the same folder and a rename.
 void write_file_atomically(const std::filesystem::path& path, const std::string& content);

@@ -73,6 +73,7 @@ std::string summary_json(const Summary& s, const std::vector<float>& losses) {
                                                 : nlohmann::ordered_json(nullptr)},
       {"video", s.video ? nlohmann::ordered_json(*s.video) : nlohmann::ordered_json(nullptr)},
       {"frames", s.frames},
+      {"data", s.data ? nlohmann::ordered_json(*s.data) : nlohmann::ordered_json(nullptr)},
       {"loaded_model",
        s.loaded_model ? nlohmann::ordered_json(*s.loaded_model) : nlohmann::ordered_json(nullptr)},
       {"saved_model",

@@ -30,6 +30,7 @@ struct Summary {
   bool interrupted = false;
   std::optional<int64_t> diverged_at_epoch;
   std::optional<std::string> video;                      ///< the file written, or null
+  std::optional<std::string> data;                       ///< --data, or null (the seed's)
   std::optional<std::string> loaded_model, saved_model;  ///< --load-model / --save-model
   int64_t frames = 0;
   std::string fitreel_version, torch_version, command;

@@ -24,21 +24,19 @@ std::vector<std::string> parameter_names(const std::string& demo, torch::nn::Seq
 
 }  // namespace
 
-render::FitScene demo_scene(const std::string& demo, const Dataset& data,
-                            const torch::Tensor& curve_x, torch::nn::Sequential& model,
-                            int64_t epochs, Schedule schedule) {
-  const bool line = demo == "line";
+render::FitScene demo_scene(const DemoSetup& setup, const torch::Tensor& curve_x,
+                            torch::nn::Sequential& model) {
   render::FitScene scene;
-  scene.demo = demo;
-  scene.train = {values_of(data.x_train), values_of(data.y_train)};
-  scene.test = {values_of(data.x_test), values_of(data.y_test)};
-  scene.truth =
-      line ? render::StraightLine{kTrueSlope, kTrueIntercept} : render::StraightLine{1.0, 0.0};
-  scene.truth_label = line ? "true line y = -0.5x + 2" : "target y = x";
+  scene.title = setup.demo + " demo";
+  scene.train = {values_of(setup.data.x_train), values_of(setup.data.y_train)};
+  scene.test = {values_of(setup.data.x_test), values_of(setup.data.y_test)};
+  scene.truth = setup.truth;
+  scene.truth_label = setup.truth_label;
   scene.curve_x = values_of(curve_x);
-  scene.param_names = parameter_names(demo, model);
-  scene.epochs = epochs;
-  scene.epoch_scale = schedule == Schedule::log ? render::Scale::log1p : render::Scale::linear;
+  scene.param_names = parameter_names(setup.demo, model);
+  scene.epochs = setup.epochs;
+  scene.epoch_scale =
+      setup.schedule == Schedule::log ? render::Scale::log1p : render::Scale::linear;
   return scene;
 }
 
@@ -46,6 +44,19 @@ torch::Tensor curve_inputs(const Dataset& data, int64_t count) {
   const torch::Tensor all_x = torch::cat({data.x_train, data.x_test});
   return torch::linspace(all_x.min().item<double>(), all_x.max().item<double>(), count)
       .view({-1, 1});
+}
+
+std::vector<render::LossPoint> loss_points(const std::vector<float>& losses, Schedule schedule,
+                                           int64_t count) {
+  std::vector<render::LossPoint> points;
+  if (losses.empty()) {
+    return points;
+  }
+  for (int64_t e :
+       frame_epochs(static_cast<int64_t>(losses.size()), std::max<int64_t>(2, count), schedule)) {
+    points.push_back({e, losses[static_cast<size_t>(e)]});
+  }
+  return points;
 }
 
 }  // namespace fitreel::app

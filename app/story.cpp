@@ -25,23 +25,19 @@ std::string join(const std::vector<float>& values) {
   return text;
 }
 
-// "y = -0.4742x + 0.1653", "y = -0.5x - 2".
+}  // namespace
+
 std::string line_equation(double slope, double intercept) {
-  return fmt::format("y = {:.4f}x {} {:.4f}", slope, intercept < 0 ? '-' : '+',
+  return fmt::format("y = {:.4g}x {} {:.4g}", slope, intercept < 0 ? '-' : '+',
                      std::abs(intercept));
 }
 
-}  // namespace
-
-void tell_data(const std::string& demo, const Dataset& data, uint64_t seed) {
-  if (demo == "line") {
-    spdlog::info("line demo: {} points on y = -0.5x + 2 plus uniform noise in [-5, 5] (seed {})",
-                 data.x_train.size(0) + data.x_test.size(0), seed);
+void tell_data(const std::string& demo, const std::string& description, const Dataset& data,
+               uint64_t seed) {
+  spdlog::info("{} demo: {} (seed {})", demo, description, seed);
+  if (data.x_test.size(0) > 0) {
     spdlog::info("split: {} points to train on, {} held out to test the fit afterwards",
                  data.x_train.size(0), data.x_test.size(0));
-  } else {
-    spdlog::info("net demo: learn y = x from the {} points x = y = 0..{} (seed {})",
-                 data.x_train.size(0), data.x_train.size(0) - 1, seed);
   }
 }
 
@@ -91,24 +87,27 @@ void tell_shape_lesson(torch::nn::Sequential& model, const Dataset& data) {
                predictions[0][0].item<float>());
 }
 
-void tell_line_result(const TrainResult& result, const Line& optimum, double lr, double test_mse,
-                      int64_t test_points) {
+void tell_line_result(const TrainResult& result, const Line& optimum, const DemoSetup& setup,
+                      double test_mse) {
   const float w = result.final_params[0][0];
   const float b = result.final_params[1][0];
-  spdlog::info(
-      "learned {}; the truth is y = -0.5x + 2, and the least-squares line through the "
-      "training points is {}",
-      line_equation(w, b), line_equation(optimum.slope, optimum.intercept));
-  if (std::abs(b - optimum.intercept) > 0.1) {
+  const std::string truth =
+      setup.truth ? ", the truth is " + line_equation(setup.truth->slope, setup.truth->intercept)
+                  : "";
+  spdlog::info("learned {}{}, and the least-squares line through the training points is {}",
+               line_equation(w, b), truth, line_equation(optimum.slope, optimum.intercept));
+  if (setup.optimizer == OptimizerKind::adagrad && std::abs(b - optimum.intercept) > 0.1 &&
+      std::abs(w - optimum.slope) < 0.1) {
     spdlog::info(
         "why the intercept lags: Adagrad divides each step by the root of that parameter's "
         "summed squared gradients. The first epochs' large errors filled the intercept's sum, so "
         "once the slope fits, its small remaining gradient moves it by a tiny fraction of lr = {} "
         "per epoch. More epochs or a larger --lr (try 1) reach the optimum.",
-        lr);
+        setup.lr);
   }
-  spdlog::info("test MSE on the {} held-out points: {:.4f} (training loss {:.4f})", test_points,
-               test_mse, result.losses.empty() ? NAN : result.losses.back());
+  spdlog::info("test MSE on the {} held-out points: {:.4f} (training loss {:.4f})",
+               setup.data.x_test.size(0), test_mse,
+               result.losses.empty() ? NAN : result.losses.back());
 }
 
 void tell_net_result(const TrainResult& result) {

@@ -30,3 +30,17 @@ golden line-seed7 line 7 50 5000 0.05
 golden line-seed123 line 123 9 2000 1.5
 golden net-seed3 net 3 40 3000 0.2
 golden net-seed42 net 42 7 1500 0.01
+
+# Beyond the seed (scripts/reference_extended.py, same contract): wider nets, other
+# activations and optimizers.
+extended() {  # name demo args...
+  local name=$1
+  shift
+  "$python" "$here/scripts/reference_extended.py" "$@" >"$out/$name.json"
+  echo "wrote tests/golden/$name.json"
+}
+extended net-h8-4-tanh-adam net --seed 1 --points 60 --epochs 2000 --lr 0.01 --hidden 8,4 --activation tanh --optimizer adam
+extended net-h5-relu-sgd net --seed 2 --points 30 --epochs 1500 --lr 0.0001 --hidden 5 --activation relu --optimizer sgd
+extended net-h16-sigmoid-adagrad net --seed 4 --points 100 --epochs 1000 --lr 0.1 --hidden 16 --activation sigmoid
+extended line-sgd line --seed 5 --points 100 --epochs 3000 --lr 0.0001 --optimizer sgd
+extended line-adam line --seed 6 --points 40 --epochs 2000 --lr 0.05 --optimizer adam

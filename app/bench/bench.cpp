@@ -12,6 +12,7 @@
 #ifdef FITREEL_BENCH_RENDER
 #include "bench_render.hpp"
 #include "scene.hpp"
+#include "setup.hpp"
 
 #include <fitreel/render/pipeline.hpp>
 #include <fitreel/render/video.hpp>
@@ -127,11 +128,14 @@ struct VideoNumbers {
 
 // The frames a real run draws: snapshots of training at the app's frame epochs.
 VideoNumbers video_numbers(const Demo& demo, const Settings& settings) {
-  const Schedule schedule = demo.name == "line" ? Schedule::log : Schedule::linear;
+  // The app's own setup of the demo, so the frames are the ones `fitreel` draws.
+  app::RunOptions run_options;
+  run_options.epochs = demo.epochs;
+  const app::DemoSetup setup = app::make_setup(demo.name, run_options, nullptr);
+  const Schedule schedule = setup.schedule;
   torch::nn::Sequential model = demo.fresh_model();
   const torch::Tensor curve_x = app::curve_inputs(demo.data);
-  const render::FitPlot plot(
-      app::demo_scene(demo.name, demo.data, curve_x, model, demo.epochs, schedule), {1280, 720});
+  const render::FitPlot plot(app::demo_scene(setup, curve_x, model), {1280, 720});
   TrainOptions options;
   options.epochs = demo.epochs;
   options.lr = demo.lr;

@@ -29,9 +29,10 @@ nlohmann::json summary_of(const std::string& demo_dir) {
 
 // ffprobe's frame count of a video, or -1 when it cannot read it.
 int frames_in(const std::string& video) {
-  const auto result = run(FITREEL_FFPROBE, {"-v", "error", "-select_streams", "v:0", "-count_frames",
-                                            "-show_entries", "stream=nb_read_frames", "-of",
-                                            "default=noprint_wrappers=1:nokey=1", video});
+  const auto result =
+      run(FITREEL_FFPROBE,
+          {"-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries",
+           "stream=nb_read_frames", "-of", "default=noprint_wrappers=1:nokey=1", video});
   return result.exit_code == 0 && !result.out.empty() ? std::stoi(result.out) : -1;
 }
 
@@ -66,8 +67,8 @@ TEST(Divergence, StopsAtTheFirstNonFiniteLossWithAPlayableVideoAndExitThree) {
 
 TEST(Divergence, AllGoesOnToTheNextDemoAndExitsThreeAtTheEnd) {
   TempDir dir;
-  const auto result = run(kFitreel, {"all", "--lr", "1e30", "--epochs", "100", "--video", "none",
-                                     "--out", dir.path()});
+  const auto result = run(
+      kFitreel, {"all", "--lr", "1e30", "--epochs", "100", "--video", "none", "--out", dir.path()});
   EXPECT_EQ(result.exit_code, 3) << result.err;
   EXPECT_EQ(summary_of(dir / "line")["diverged"], true);
   EXPECT_TRUE(fs::exists(dir / "net/summary.json")) << "net still ran";
@@ -75,8 +76,8 @@ TEST(Divergence, AllGoesOnToTheNextDemoAndExitsThreeAtTheEnd) {
 
 TEST(Divergence, AHugeRateOnNormalizedStepsIsABadFitNotDivergence) {
   TempDir dir;
-  const auto result = run(kFitreel, {"net", "--lr", "1e6", "--epochs", "300", "--video", "none",
-                                     "--out", dir.path()});
+  const auto result = run(
+      kFitreel, {"net", "--lr", "1e6", "--epochs", "300", "--video", "none", "--out", dir.path()});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(summary_of(dir / "net")["diverged"], false);
 }
@@ -101,7 +102,8 @@ TEST_P(Interruption, StopsAfterTheEpochFinishesTheVideoAndSaysSo) {
   const nlohmann::json summary = summary_of(dir / "net");
   EXPECT_EQ(summary["interrupted"], true);
   EXPECT_LT(summary["epochs_run"].get<int64_t>(), 100000000);
-  EXPECT_EQ(lines_of(read_file(dir / "net/loss.csv")).size(), summary["epochs_run"].get<size_t>() + 1);
+  EXPECT_EQ(lines_of(read_file(dir / "net/loss.csv")).size(),
+            summary["epochs_run"].get<size_t>() + 1);
   EXPECT_EQ(frames_in(dir / "net/net.mp4"), summary["frames"].get<int>()) << "playable, complete";
   EXPECT_TRUE(hidden_entries(dir.path()).empty()) << "no staging folder left";
 }
@@ -115,7 +117,8 @@ INSTANTIATE_TEST_SUITE_P(Signals, Interruption,
 
 TEST(Interruption, AllStopsAfterTheInterruptedDemo) {
   TempDir dir;
-  Process fitreel(kFitreel, {"all", "--epochs", "100000000", "--video", "none", "--out", dir.path()});
+  Process fitreel(kFitreel,
+                  {"all", "--epochs", "100000000", "--video", "none", "--out", dir.path()});
   ASSERT_TRUE(fitreel.wait_for_stderr(kTrainingStarted, 120s));
   fitreel.send(SIGINT);
   EXPECT_EQ(fitreel.wait(120s).exit_code, 130);
@@ -125,7 +128,9 @@ TEST(Interruption, AllStopsAfterTheInterruptedDemo) {
 
 TEST(Interruption, ASecondSignalExitsAtOnceAndTheEarlierResultsStayWhole) {
   TempDir dir;
-  ASSERT_EQ(run(kFitreel, {"net", "--epochs", "20", "--video", "none", "--out", dir.path()}).exit_code, 0);
+  ASSERT_EQ(
+      run(kFitreel, {"net", "--epochs", "20", "--video", "none", "--out", dir.path()}).exit_code,
+      0);
   const std::string before = read_file(dir / "net/summary.json");
   Process fitreel(kFitreel, {"net", "--epochs", "100000000", "--out", dir.path()});
   ASSERT_TRUE(fitreel.wait_for_stderr(kTrainingStarted, 120s));
@@ -141,8 +146,8 @@ TEST(Interruption, ASecondSignalExitsAtOnceAndTheEarlierResultsStayWhole) {
 
 TEST(Crash, AKilledRunLeavesNoPartialFileUnderAFinalName) {
   TempDir dir;
-  ASSERT_EQ(run(kFitreel, {"line", "--epochs", "30", "--frames", "10", "--size", "320x240",
-                           "--out", dir.path()})
+  ASSERT_EQ(run(kFitreel, {"line", "--epochs", "30", "--frames", "10", "--size", "320x240", "--out",
+                           dir.path()})
                 .exit_code,
             0);
   const std::string summary = read_file(dir / "line/summary.json");
@@ -155,7 +160,9 @@ TEST(Crash, AKilledRunLeavesNoPartialFileUnderAFinalName) {
   EXPECT_EQ(frames_in(dir / "line/line.mp4"), frames) << "the earlier video, whole";
   EXPECT_FALSE(hidden_entries(dir.path()).empty()) << "the killed run's staging folder";
   // The next run clears what the killed one left.
-  ASSERT_EQ(run(kFitreel, {"line", "--epochs", "5", "--video", "none", "--out", dir.path()}).exit_code, 0);
+  ASSERT_EQ(
+      run(kFitreel, {"line", "--epochs", "5", "--video", "none", "--out", dir.path()}).exit_code,
+      0);
   EXPECT_TRUE(hidden_entries(dir.path()).empty());
 }
 
@@ -190,8 +197,8 @@ class BadCheckpoints : public ::testing::TestWithParam<BadCheckpoint> {};
 TEST_P(BadCheckpoints, ExitTwoWithOneLineBeforeWritingAnything) {
   TempDir dir;
   const std::string good = dir / "net.pt";
-  ASSERT_EQ(run(kFitreel, {"net", "--epochs", "3", "--video", "none", "--save-model", good,
-                           "--out", dir / "made"})
+  ASSERT_EQ(run(kFitreel, {"net", "--epochs", "3", "--video", "none", "--save-model", good, "--out",
+                           dir / "made"})
                 .exit_code,
             0);
   std::string file = dir / "bad.pt";
@@ -224,8 +231,8 @@ INSTANTIATE_TEST_SUITE_P(Files, BadCheckpoints,
 
 TEST(Checkpoint, SavingIntoAMissingFolderIsBadInput) {
   TempDir dir;
-  const auto result = run(kFitreel, {"net", "--save-model", dir / "no/such/folder/m.pt", "--out",
-                                     dir / "out"});
+  const auto result =
+      run(kFitreel, {"net", "--save-model", dir / "no/such/folder/m.pt", "--out", dir / "out"});
   EXPECT_EQ(result.exit_code, 2) << result.err;
   EXPECT_EQ(lines_of(result.err).size(), 1U) << result.err;
   EXPECT_FALSE(fs::exists(dir / "out"));

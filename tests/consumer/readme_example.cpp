@@ -14,7 +14,7 @@ int main() {
   torch::nn::Sequential net = fitreel::make_net({{16}, fitreel::Activation::tanh});
 
   fitreel::render::FitScene scene;  // what every frame shares
-  scene.demo = "sin";
+  scene.title = "sin";
   scene.train = {fitreel::values_of(x), fitreel::values_of(data.y_train)};
   scene.curve_x = fitreel::values_of(x);
   scene.epochs = 2000;

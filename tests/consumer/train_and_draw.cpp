@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   const fitreel::TrainResult result = fitreel::train(model, data, options, callbacks);
 
   fitreel::render::FitScene scene;
-  scene.demo = "consumer";
+  scene.title = "consumer";
   for (int64_t i = 0; i < data.x_train.size(0); ++i) {
     scene.train.x.push_back(data.x_train[i][0].item<double>());
     scene.train.y.push_back(data.y_train[i][0].item<double>());

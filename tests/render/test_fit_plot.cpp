@@ -7,7 +7,7 @@ namespace {
 
 FitScene line_scene() {
   FitScene scene;
-  scene.demo = "line";
+  scene.title = "line demo";
   for (int i = 0; i < 10; ++i) {
     scene.train.x.push_back(i * 10);
     scene.train.y.push_back(-0.5 * i * 10 + 2);
@@ -74,6 +74,16 @@ TEST(FitPlot, TheModelCurveIsDrawnInItsColour) {
   EXPECT_EQ(
       image.at<cv::Vec3b>(cv::Point(static_cast<int>(p.x), static_cast<int>(std::lround(p.y)))),
       cv::Vec3b(colors::kModel[0], colors::kModel[1], colors::kModel[2]));
+}
+
+TEST(FitPlot, DrawsEvenAtTheSmallestSize) {
+  for (const cv::Size size : {cv::Size(64, 64), cv::Size(128, 96), cv::Size(320, 180)}) {
+    const FitPlot plot(line_scene(), size);
+    FitFrame frame = a_frame();
+    frame.loss_curve = {{0, 100.0}, {10, 12.5}};
+    EXPECT_EQ(plot.draw(frame).size(), size);
+    EXPECT_EQ(plot.draw(frame, {true, true, true, true, false}).size(), size);
+  }
 }
 
 TEST(FitPlot, ThinsLargeDataForDrawing) {

@@ -13,7 +13,7 @@ namespace {
 
 FitPlot small_plot() {
   FitScene scene;
-  scene.demo = "net";
+  scene.title = "net demo";
   scene.train = {{0, 1, 2}, {0, 1, 2}};
   scene.curve_x = {0, 2};
   scene.epochs = 1000;

@@ -1,5 +1,7 @@
 #include <fitreel/render/fit_plot.hpp>
 
+#include <fitreel/render/loss_chart.hpp>
+
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -38,6 +40,18 @@ std::string with_thousands(size_t value) {
 
 int px(double pixels, double scale) { return static_cast<int>(std::lround(pixels * scale)); }
 
+// `rect` cut to the image and never smaller than 2x2, so tiny frames (--size 64x64) still draw.
+cv::Rect inside(cv::Rect rect, cv::Size size) {
+  rect &= cv::Rect(0, 0, size.width, size.height);
+  rect.width = std::max(rect.width, 2);
+  rect.height = std::max(rect.height, 2);
+  rect.x = std::clamp(rect.x, 0, size.width - 2);
+  rect.y = std::clamp(rect.y, 0, size.height - 2);
+  rect.width = std::min(rect.width, size.width - rect.x);
+  rect.height = std::min(rect.height, size.height - rect.y);
+  return rect;
+}
+
 }  // namespace
 
 Points thin(const Points& points, size_t limit) {
@@ -57,7 +71,10 @@ Points thin(const Points& points, size_t limit) {
 }
 
 FitPlot::FitPlot(FitScene scene, cv::Size size)
-    : scene_(std::move(scene)), size_(size), text_scale_(size.height / 720.0) {
+    : scene_(std::move(scene)),
+      size_(size),
+      // Text scales with the frame, but stays readable in a sweep's small panels.
+      text_scale_(std::max(std::min(0.6, size.height / 400.0), size.height / 720.0)) {
   const double inf = std::numeric_limits<double>::infinity();
   Range x{inf, -inf};
   widen(x, scene_.train.x);
@@ -97,7 +114,7 @@ Axes FitPlot::fit_axes(bool side_panel) const {
   const int right =
       side_panel ? static_cast<int>(size_.width * kPanelSplit) : size_.width - px(40, s);
   const int bottom = size_.height - px(95, s);
-  return Axes(cv::Rect(left, top, right - left, bottom - top), x_range_, y_range_);
+  return Axes(inside(cv::Rect(left, top, right - left, bottom - top), size_), x_range_, y_range_);
 }
 
 cv::Mat FitPlot::draw(const FitFrame& frame, const Layers& layers) const {
@@ -204,7 +221,7 @@ void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& 
           : cv::Point(area.x + area.width - legend_width - px(12, s), area.y + px(12, s));
   draw_legend(image, corner, legend, s);
 
-  std::string title = scene_.demo + " demo    epoch " + std::to_string(frame.epoch) + " of " +
+  std::string title = scene_.title + "    epoch " + std::to_string(frame.epoch) + " of " +
                       std::to_string(scene_.epochs);
   if (layers.model) {
     title += "    loss " + format_number(frame.loss);
@@ -219,45 +236,20 @@ void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& 
     const int right = size_.width - px(30, s);
     const int top = px(80, s);
     const int loss_bottom = top + static_cast<int>((size_.height - px(175, s)) * 0.55);
-    draw_loss_panel(image, frame, cv::Rect(left, top, right - left, loss_bottom - top));
+    draw_loss_panel(image, frame,
+                    inside(cv::Rect(left, top, right - left, loss_bottom - top), size_));
     const int box_top = loss_bottom + px(80, s);
     draw_parameters(image, frame,
-                    cv::Rect(left - px(60, s), box_top, right - left + px(60, s),
-                             size_.height - px(20, s) - box_top));
+                    inside(cv::Rect(left - px(60, s), box_top, right - left + px(60, s),
+                                    size_.height - px(20, s) - box_top),
+                           size_));
   }
 }
 
 void FitPlot::draw_loss_panel(cv::Mat& image, const FitFrame& frame, cv::Rect area) const {
-  const double s = text_scale_;
-  double lo = std::numeric_limits<double>::infinity();
-  double hi = 0.0;
-  std::vector<double> epochs, losses;
-  for (const LossPoint& point : frame.loss_curve) {
-    if (std::isfinite(point.loss) && point.loss > 0.0) {
-      lo = std::min(lo, point.loss);
-      hi = std::max(hi, point.loss);
-      epochs.push_back(static_cast<double>(point.epoch));
-      losses.push_back(point.loss);
-    }
-  }
-  // Whole decades, so the axis changes only when the loss crosses one.
-  const Range y = hi > 0.0 ? Range{std::pow(10.0, std::floor(std::log10(lo))),
-                                   std::pow(10.0, std::ceil(std::log10(hi) + 1e-12))}
-                           : Range{0.1, 10.0};
-  const Range x{0.0, static_cast<double>(std::max<int64_t>(scene_.epochs - 1, 1))};
-  const Axes axes(area, x, y, scene_.epoch_scale, Scale::log);
-  draw_axes(image, axes, scene_.epoch_scale == Scale::log1p ? "epoch (log scale)" : "epoch",
-            "training loss (MSE, log scale)", s);
-  draw_polyline(image, axes, epochs, losses, colors::kModel, std::max(1, px(2, s)));
-  if (std::isfinite(frame.loss) && frame.loss > 0.0) {
-    const cv::Point2d at = axes.to_pixel(static_cast<double>(frame.epoch), frame.loss);
-    if (area.contains(cv::Point(static_cast<int>(at.x), static_cast<int>(at.y)))) {
-      cv::circle(image,
-                 cv::Point(static_cast<int>(std::lround(at.x * 16)),
-                           static_cast<int>(std::lround(at.y * 16))),
-                 px(6, s) * 16, colors::kTruth, cv::FILLED, cv::LINE_AA, 4);
-    }
-  }
+  draw_loss_chart(image, area, scene_.epochs, scene_.epoch_scale,
+                  {LossSeries{"", colors::kModel, frame.loss_curve}}, text_scale_,
+                  LossPoint{frame.epoch, frame.loss});
 }
 
 void FitPlot::draw_parameters(cv::Mat& image, const FitFrame& frame, cv::Rect area) const {

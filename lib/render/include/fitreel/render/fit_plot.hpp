@@ -31,7 +31,7 @@ struct LossPoint {
 
 /// What stays the same in every frame of a run; fixes the axes so the video does not jump.
 struct FitScene {
-  std::string demo;                       ///< named in the title ("line", "net")
+  std::string title;                      ///< the title's first words ("line demo", "lr 0.1")
   Points train;                           ///< training data: blue squares
   Points test;                            ///< held-out data: hollow orange squares
   std::optional<StraightLine> truth;      ///< the true line (red), when known

@@ -1,0 +1,67 @@
+#include "setup.hpp"
+
+#include "story.hpp"
+
+#include <fitreel/device.hpp>
+
+#include <torch/torch.h>
+
+namespace fitreel::app {
+
+std::shared_ptr<const XyPoints> read_data_file(const RunOptions& options) {
+  if (!options.data) {
+    return nullptr;
+  }
+  try {
+    return std::make_shared<const XyPoints>(read_xy_csv(*options.data, kMinPoints));
+  } catch (const CsvError& error) {
+    throw UsageError(std::string("--data ") + error.what());
+  }
+}
+
+DemoSetup make_setup(const std::string& demo, const RunOptions& options, const XyPoints* file) {
+  DemoSetup setup;
+  setup.demo = demo;
+  setup.line = demo == "line";
+  setup.epochs = options.epochs.value_or(setup.line ? 30000 : 10000);  // the seed's
+  setup.lr = options.lr.value_or(setup.line ? 0.01 : 0.1);
+  setup.schedule = options.schedule ? *schedule_from_name(*options.schedule)
+                                    : (setup.line ? Schedule::log : Schedule::linear);
+  setup.device = resolve_device(options.device);
+  setup.optimizer = *optimizer_from_name(options.optimizer);
+  setup.net = NetSpec{options.hidden, *activation_from_name(options.activation)};
+  setup.architecture = setup.line ? "Linear(1, 1)" : describe(setup.net);
+
+  // Seed first, then the data; the caller makes the model next.
+  torch::manual_seed(options.seed);
+  if (file) {
+    setup.data = setup.line ? split_train_test(file->x, file->y)
+                            : Dataset{file->x, file->y, torch::empty({0, 1}), torch::empty({0, 1})};
+  } else {
+    setup.data = setup.line ? make_noisy_line(options.points) : make_identity(options.points);
+  }
+  if (options.truth) {
+    setup.truth = render::StraightLine{options.truth->first, options.truth->second};
+    setup.truth_label = "given line " + line_equation(setup.truth->slope, setup.truth->intercept);
+  } else if (!file) {
+    setup.truth = setup.line ? render::StraightLine{kTrueSlope, kTrueIntercept}
+                             : render::StraightLine{1.0, 0.0};
+    setup.truth_label = setup.line ? "true line y = -0.5x + 2" : "target y = x";
+  }
+  return setup;
+}
+
+torch::nn::Sequential make_model(const DemoSetup& setup) {
+  return setup.line ? make_line_model() : make_net(setup.net);
+}
+
+std::string describe_data(const DemoSetup& setup, const RunOptions& options) {
+  const int64_t points = setup.data.x_train.size(0) + setup.data.x_test.size(0);
+  if (options.data) {
+    return std::to_string(points) + " points from " + *options.data;
+  }
+  return std::to_string(points) + (setup.line ? " points on y = -0.5x + 2 plus noise"
+                                               : " points x = y = 0.." + std::to_string(points - 1));
+}
+
+}  // namespace fitreel::app

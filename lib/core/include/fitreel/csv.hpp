@@ -1,0 +1,26 @@
+#pragma once
+
+#include <torch/types.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace fitreel {
+
+/// A CSV file could not be used; the message names the file, the line and the problem.
+class CsvError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Points read from a file: x and y as float32 tensors of shape (N, 1), in file order.
+struct XyPoints {
+  torch::Tensor x, y;
+};
+
+/// Reads two numeric columns x,y from a CSV file: comma-separated, an optional header line
+/// first, `#` comments and blank lines skipped. Every value must be finite and every row have
+/// exactly two cells; at least `min_rows` rows are needed. Throws CsvError otherwise.
+XyPoints read_xy_csv(const std::string& path, int64_t min_rows = 5);
+
+}  // namespace fitreel

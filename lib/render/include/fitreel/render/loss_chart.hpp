@@ -1,0 +1,43 @@
+#pragma once
+
+#include <fitreel/render/fit_plot.hpp>
+#include <fitreel/render/plot.hpp>
+
+#include <opencv2/core.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fitreel::render {
+
+/// One loss curve of a chart.
+struct LossSeries {
+  std::string label;             ///< legend text; empty = no legend entry
+  cv::Scalar color;
+  std::vector<LossPoint> points;  ///< ascending epochs; non-positive or non-finite are skipped
+};
+
+/// Losses against epochs in `area`: log-scale loss over whole decades, epochs in [0, epochs)
+/// on `epoch_scale`, a legend for labelled series, and a dot at `marker` when given.
+void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_scale,
+                     const std::vector<LossSeries>& series, double text_scale,
+                     std::optional<LossPoint> marker = std::nullopt);
+
+/// A distinct colour for the i-th of several series (BGR).
+cv::Scalar series_color(size_t index);
+
+/// Columns, rows and cell size for `count` panels tiling a frame of `size` (cells even-sized).
+struct GridLayout {
+  int columns = 1;
+  int rows = 1;
+  cv::Size cell;
+};
+GridLayout grid_layout(size_t count, cv::Size size);
+
+/// Copies panel i into cell i of `frame` (row by row); the rest of the frame stays white.
+void tile(const std::vector<cv::Mat>& panels, const GridLayout& layout, cv::Size size,
+          cv::Mat& frame);
+
+}  // namespace fitreel::render

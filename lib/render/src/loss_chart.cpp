@@ -1,0 +1,95 @@
+#include <fitreel/render/loss_chart.hpp>
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace fitreel::render {
+
+namespace {
+
+int px(double pixels, double scale) { return static_cast<int>(std::lround(pixels * scale)); }
+
+}  // namespace
+
+cv::Scalar series_color(size_t index) {
+  // matplotlib's tab10, BGR.
+  static const cv::Scalar kPalette[] = {{180, 119, 31},  {14, 127, 255},  {44, 160, 44},
+                                        {40, 39, 214},   {189, 103, 148}, {75, 86, 140},
+                                        {194, 119, 227}, {127, 127, 127}, {34, 189, 188},
+                                        {207, 190, 23}};
+  return kPalette[index % std::size(kPalette)];
+}
+
+void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_scale,
+                     const std::vector<LossSeries>& series, double text_scale,
+                     std::optional<LossPoint> marker) {
+  double lo = std::numeric_limits<double>::infinity();
+  double hi = 0.0;
+  std::vector<std::vector<double>> xs(series.size()), ys(series.size());
+  for (size_t s = 0; s < series.size(); ++s) {
+    for (const LossPoint& point : series[s].points) {
+      if (std::isfinite(point.loss) && point.loss > 0.0) {
+        lo = std::min(lo, point.loss);
+        hi = std::max(hi, point.loss);
+        xs[s].push_back(static_cast<double>(point.epoch));
+        ys[s].push_back(point.loss);
+      }
+    }
+  }
+  // Whole decades, so the axis changes only when a loss crosses one.
+  const Range y = hi > 0.0 ? Range{std::pow(10.0, std::floor(std::log10(lo))),
+                                   std::pow(10.0, std::ceil(std::log10(hi) + 1e-12))}
+                           : Range{0.1, 10.0};
+  const Range x{0.0, static_cast<double>(std::max<int64_t>(epochs - 1, 1))};
+  const Axes axes(area, x, y, epoch_scale, Scale::log);
+  draw_axes(image, axes, epoch_scale == Scale::log1p ? "epoch (log scale)" : "epoch",
+            "training loss (MSE, log scale)", text_scale);
+  std::vector<LegendEntry> legend;
+  for (size_t s = 0; s < series.size(); ++s) {
+    draw_polyline(image, axes, xs[s], ys[s], series[s].color, std::max(1, px(2, text_scale)));
+    if (!series[s].label.empty()) {
+      legend.push_back({series[s].label, series[s].color, LegendEntry::Mark::line});
+    }
+  }
+  if (marker && std::isfinite(marker->loss) && marker->loss > 0.0) {
+    const cv::Point2d at = axes.to_pixel(static_cast<double>(marker->epoch), marker->loss);
+    if (area.contains(cv::Point(static_cast<int>(at.x), static_cast<int>(at.y)))) {
+      constexpr int kShift = 4;
+      cv::circle(image,
+                 cv::Point(static_cast<int>(std::lround(at.x * (1 << kShift))),
+                           static_cast<int>(std::lround(at.y * (1 << kShift)))),
+                 px(6, text_scale) << kShift, colors::kTruth, cv::FILLED, cv::LINE_AA, kShift);
+    }
+  }
+  draw_legend(image, {area.x + area.width - px(260, text_scale), area.y + px(10, text_scale)},
+              legend, text_scale);
+}
+
+GridLayout grid_layout(size_t count, cv::Size size) {
+  GridLayout layout;
+  layout.columns = std::max(1, static_cast<int>(std::ceil(std::sqrt(static_cast<double>(count)))));
+  layout.rows = std::max(1, static_cast<int>((count + layout.columns - 1) / layout.columns));
+  layout.cell = {size.width / layout.columns / 2 * 2, size.height / layout.rows / 2 * 2};
+  return layout;
+}
+
+void tile(const std::vector<cv::Mat>& panels, const GridLayout& layout, cv::Size size,
+          cv::Mat& frame) {
+  frame.create(size, CV_8UC3);
+  frame.setTo(colors::kBackground);
+  for (size_t i = 0; i < panels.size(); ++i) {
+    const int column = static_cast<int>(i) % layout.columns;
+    const int row = static_cast<int>(i) / layout.columns;
+    const cv::Rect cell(column * layout.cell.width, row * layout.cell.height, layout.cell.width,
+                        layout.cell.height);
+    panels[i](cv::Rect(0, 0, std::min(cell.width, panels[i].cols),
+                       std::min(cell.height, panels[i].rows)))
+        .copyTo(frame(cv::Rect(cell.x, cell.y, std::min(cell.width, panels[i].cols),
+                               std::min(cell.height, panels[i].rows))));
+  }
+}
+
+}  // namespace fitreel::render

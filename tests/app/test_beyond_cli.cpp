@@ -1,0 +1,166 @@
+// Beyond the seed: your own data, wider nets, other optimizers, learning-rate sweeps.
+#include "process.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+namespace fitreel {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::lines_of;
+using testing::read_file;
+using testing::run;
+using testing::TempDir;
+
+const std::string kFitreel = FITREEL_EXE;
+
+nlohmann::json json_at(const std::string& path) { return nlohmann::json::parse(read_file(path)); }
+
+std::string probe_frames(const std::string& video) {
+  const auto result = run(FITREEL_FFPROBE, {"-v", "error", "-select_streams", "v:0", "-count_frames",
+                                            "-show_entries", "stream=nb_read_frames,width,height",
+                                            "-of", "default=noprint_wrappers=1", video});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  return result.out;
+}
+
+// y = 3x - 1 exactly, x = 0..n-1, with a header and a comment.
+std::string write_line_csv(const TempDir& dir, int rows) {
+  const std::string path = dir / "points.csv";
+  std::ofstream out(path);
+  out << "# y = 3x - 1\nx,y\n";
+  for (int i = 0; i < rows; ++i) {
+    out << i * 0.1 << "," << 3 * (i * 0.1) - 1 << "\n";
+  }
+  return path;
+}
+
+TEST(DataFile, TheLineFitsYourPointsAndHoldsOutTwentyPercent) {
+  TempDir dir;
+  const std::string csv = write_line_csv(dir, 50);
+  const auto result = run(kFitreel, {"line", "--data", csv, "--epochs", "3000", "--lr", "0.5",
+                                     "--video", "none", "--out", dir.path()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const nlohmann::json summary = json_at(dir / "line/summary.json");
+  EXPECT_EQ(summary["points"], 50);
+  EXPECT_NEAR(summary["least_squares"][0].get<double>(), 3.0, 1e-4);
+  EXPECT_NEAR(summary["least_squares"][1].get<double>(), -1.0, 1e-4);
+  EXPECT_NEAR(summary["final_params"][0][0].get<double>(), 3.0, 0.05);
+  EXPECT_LT(summary["test_mse"].get<double>(), 0.01);
+  EXPECT_NE(result.err.find("points.csv"), std::string::npos);
+  EXPECT_EQ(result.err.find("true line"), std::string::npos) << "no truth unless --truth";
+}
+
+TEST(DataFile, TheNetFitsYourPointsAndDrawsTheTruthGiven) {
+  TempDir dir;
+  const std::string csv = write_line_csv(dir, 40);
+  const auto result = run(kFitreel, {"net", "--data", csv, "--truth", "3,-1", "--epochs", "200",
+                                     "--frames", "5", "--size", "320x240", "--out", dir.path()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(json_at(dir / "net/summary.json")["points"], 40);
+  EXPECT_NE(probe_frames(dir / "net/net.mp4").find("nb_read_frames=5"), std::string::npos);
+}
+
+TEST(DataFile, BadFilesAreBadInputNamingFileLineAndProblem) {
+  TempDir dir;
+  const std::string csv = dir / "bad.csv";
+  std::ofstream(csv) << "x,y\n1,2\n3,oops\n";
+  const auto result = run(kFitreel, {"line", "--data", csv, "--out", dir / "out"});
+  EXPECT_EQ(result.exit_code, 2);
+  ASSERT_EQ(lines_of(result.err).size(), 1U) << result.err;
+  EXPECT_NE(result.err.find("bad.csv:3:"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("'oops'"), std::string::npos) << result.err;
+  EXPECT_FALSE(fs::exists(dir / "out"));
+  const auto missing = run(kFitreel, {"net", "--data", dir / "none.csv", "--out", dir / "out"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("none.csv: cannot open"), std::string::npos) << missing.err;
+  const auto both = run(kFitreel, {"line", "--data", csv, "--points", "50", "--out", dir / "out"});
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_NE(both.err.find("--points"), std::string::npos) << both.err;
+}
+
+TEST(WiderNets, HiddenActivationAndOptimizerShapeTheModel) {
+  TempDir dir;
+  const auto result = run(kFitreel, {"net", "--hidden", "8,4", "--activation", "tanh",
+                                     "--optimizer", "adam", "--lr", "0.01", "--epochs", "2000",
+                                     "--seed", "1", "--points", "60", "--video", "none", "--out",
+                                     dir.path()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const nlohmann::json summary = json_at(dir / "net/summary.json");
+  EXPECT_EQ(summary["model"], "1-8-4-1 tanh");
+  EXPECT_EQ(summary["optimizer"], "adam");
+  ASSERT_EQ(summary["final_params"].size(), 6U);
+  // The same numbers as Python PyTorch (tests/golden/net-h8-4-tanh-adam.json).
+  const nlohmann::json golden = json_at(std::string(FITREEL_GOLDEN_DIR) + "/net-h8-4-tanh-adam.json");
+  EXPECT_EQ(summary["initial_params"], golden["initial_params"]);
+  const double want = golden["loss_at_epoch"]["1999"];
+  EXPECT_LE(std::abs(summary["loss_at_epoch"]["1999"].get<double>() - want), 1e-5 * want);
+}
+
+TEST(WiderNets, BadShapesAreBadInput) {
+  TempDir dir;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"net", "--hidden", "0"}, {"net", "--hidden", "4,,2"},
+        {"net", "--hidden", "x"}, {"net", "--activation", "swish"},
+        {"line", "--optimizer", "lbfgs"}, {"line", "--truth", "1"}, {"line", "--truth", "nan,1"}}) {
+    std::vector<std::string> full = args;
+    full.insert(full.end(), {"--out", dir / "out"});
+    const auto result = run(kFitreel, full);
+    EXPECT_EQ(result.exit_code, 2) << args[1] << " " << args[2] << ": " << result.err;
+    EXPECT_EQ(lines_of(result.err).size(), 1U) << result.err;
+  }
+  EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
+TEST(Sweep, OneModelPerRateInAGridVideoWithJsonAndChart) {
+  TempDir dir;
+  const auto result = run(kFitreel, {"sweep", "line", "--lrs", "0.01,0.1,1,1e30", "--epochs",
+                                     "300", "--frames", "24", "--size", "640x360", "--out",
+                                     dir.path()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::string folder = dir / "sweep-line";
+  const std::string info = probe_frames(folder + "/sweep-line.mp4");
+  EXPECT_NE(info.find("nb_read_frames=24"), std::string::npos) << info;
+  EXPECT_NE(info.find("width=640"), std::string::npos) << info;
+  EXPECT_TRUE(fs::file_size(folder + "/sweep.png") > 1000);
+  const nlohmann::json sweep = json_at(folder + "/sweep.json");
+  EXPECT_EQ(sweep["demo"], "line");
+  ASSERT_EQ(sweep["runs"].size(), 4U);
+  EXPECT_EQ(sweep["frames"], 24);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(sweep["runs"][i]["diverged"], false) << i;
+    EXPECT_TRUE(sweep["runs"][i]["final_loss"].is_number());
+  }
+  EXPECT_EQ(sweep["runs"][3]["lr"], 1e30);
+  EXPECT_EQ(sweep["runs"][3]["diverged"], true) << "a diverging rate does not stop the sweep";
+
+  // Each rate equals the single run with that rate: same seed, same data, same start.
+  ASSERT_EQ(run(kFitreel, {"line", "--lr", "0.1", "--epochs", "300", "--video", "none", "--out",
+                           dir / "single"})
+                .exit_code,
+            0);
+  const nlohmann::json single = json_at(dir / "single/line/summary.json");
+  EXPECT_EQ(sweep["runs"][1]["final_params"], single["final_params"]);
+}
+
+TEST(Sweep, NeedsADemoAndRates) {
+  TempDir dir;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"sweep"}, {"sweep", "circle"}, {"sweep", "net", "--lrs", "0.1,-1"},
+        {"sweep", "net", "--lrs", ""}}) {
+    std::vector<std::string> full = args;
+    full.insert(full.end(), {"--out", dir / "out"});
+    const auto result = run(kFitreel, full);
+    EXPECT_EQ(result.exit_code, 2) << result.err;
+    EXPECT_EQ(lines_of(result.err).size(), 1U) << result.err;
+  }
+  EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
+}  // namespace
+}  // namespace fitreel
