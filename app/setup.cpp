@@ -4,7 +4,10 @@
 
 #include <fitreel/device.hpp>
 
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
+
+#include <chrono>
 
 namespace fitreel::app {
 
@@ -13,7 +16,11 @@ std::shared_ptr<const XyPoints> read_data_file(const RunOptions& options) {
     return nullptr;
   }
   try {
-    return std::make_shared<const XyPoints>(read_xy_csv(*options.data, kMinPoints));
+    const auto start = std::chrono::steady_clock::now();
+    auto points = std::make_shared<const XyPoints>(read_xy_csv(*options.data, kMinPoints));
+    spdlog::info("read {} points from {} in {:.2f} s", points->x.size(0), *options.data,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return points;
   } catch (const CsvError& error) {
     throw UsageError(std::string("--data ") + error.what());
   }
@@ -61,7 +68,7 @@ std::string describe_data(const DemoSetup& setup, const RunOptions& options) {
     return std::to_string(points) + " points from " + *options.data;
   }
   return std::to_string(points) + (setup.line ? " points on y = -0.5x + 2 plus noise"
-                                               : " points x = y = 0.." + std::to_string(points - 1));
+                                              : " points x = y = 0.." + std::to_string(points - 1));
 }
 
 }  // namespace fitreel::app

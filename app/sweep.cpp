@@ -12,10 +12,10 @@
 #include <fitreel/render/video.hpp>
 #include <fitreel/version.hpp>
 
-#include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 namespace fitreel::app {
 
@@ -130,9 +130,10 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file) {
   // sweep.png: every rate's loss curve on one log-scale chart.
   std::vector<render::LossSeries> series;
   for (size_t i = 0; i < runs.size(); ++i) {
-    render::LossSeries curve{rate_label(runs[i].lr) +
-                                 (runs[i].result.diverged_at_epoch ? " (diverged)" : ""),
-                             render::series_color(i), {}};
+    render::LossSeries curve{
+        rate_label(runs[i].lr) + (runs[i].result.diverged_at_epoch ? " (diverged)" : ""),
+        render::series_color(i),
+        {}};
     const auto& losses = runs[i].result.losses;
     if (!losses.empty()) {
       for (int64_t e : frame_epochs(static_cast<int64_t>(losses.size()), 1000, setup.schedule)) {
@@ -146,13 +147,13 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file) {
   render::draw_text(chart, "sweep " + demo + ": training loss per learning rate",
                     {static_cast<int>(90 * text_scale), static_cast<int>(45 * text_scale)},
                     {1.5 * text_scale, render::colors::kInk, true});
-  render::draw_loss_chart(chart,
-                          cv::Rect(static_cast<int>(110 * text_scale), static_cast<int>(80 * text_scale),
-                                   size.width - static_cast<int>(150 * text_scale),
-                                   size.height - static_cast<int>(175 * text_scale)),
-                          setup.epochs, setup.schedule == Schedule::log ? render::Scale::log1p
-                                                                        : render::Scale::linear,
-                          series, text_scale);
+  render::draw_loss_chart(
+      chart,
+      cv::Rect(static_cast<int>(110 * text_scale), static_cast<int>(80 * text_scale),
+               size.width - static_cast<int>(150 * text_scale),
+               size.height - static_cast<int>(175 * text_scale)),
+      setup.epochs, setup.schedule == Schedule::log ? render::Scale::log1p : render::Scale::linear,
+      series, text_scale);
   if (!cv::imwrite((output.staging() / "sweep.png").string(), chart)) {
     throw std::runtime_error("cannot write sweep.png");
   }
@@ -165,15 +166,16 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file) {
     train_seconds += r.seconds;
     interrupted = interrupted || r.interrupted;
     const double final_loss = r.losses.empty() ? NAN : r.losses.back();
-    json_runs.push_back({{"lr", run.lr},
-                         {"final_loss", std::isfinite(final_loss) ? nlohmann::ordered_json(final_loss)
-                                                                  : nlohmann::ordered_json(nullptr)},
-                         {"final_params", r.final_params},
-                         {"diverged", r.diverged_at_epoch.has_value()},
-                         {"diverged_at_epoch", r.diverged_at_epoch ? nlohmann::ordered_json(*r.diverged_at_epoch)
-                                                                   : nlohmann::ordered_json(nullptr)},
-                         {"epochs_run", r.epochs_run},
-                         {"train_seconds", r.seconds}});
+    json_runs.push_back(
+        {{"lr", run.lr},
+         {"final_loss", std::isfinite(final_loss) ? nlohmann::ordered_json(final_loss)
+                                                  : nlohmann::ordered_json(nullptr)},
+         {"final_params", r.final_params},
+         {"diverged", r.diverged_at_epoch.has_value()},
+         {"diverged_at_epoch", r.diverged_at_epoch ? nlohmann::ordered_json(*r.diverged_at_epoch)
+                                                   : nlohmann::ordered_json(nullptr)},
+         {"epochs_run", r.epochs_run},
+         {"train_seconds", r.seconds}});
     spdlog::info("{:>10}: final loss {:.6g}{}", rate_label(run.lr), final_loss,
                  r.diverged_at_epoch ? " (diverged)" : "");
   }

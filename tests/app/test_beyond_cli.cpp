@@ -21,14 +21,6 @@ const std::string kFitreel = FITREEL_EXE;
 
 nlohmann::json json_at(const std::string& path) { return nlohmann::json::parse(read_file(path)); }
 
-std::string probe_frames(const std::string& video) {
-  const auto result = run(FITREEL_FFPROBE, {"-v", "error", "-select_streams", "v:0", "-count_frames",
-                                            "-show_entries", "stream=nb_read_frames,width,height",
-                                            "-of", "default=noprint_wrappers=1", video});
-  EXPECT_EQ(result.exit_code, 0) << result.err;
-  return result.out;
-}
-
 // y = 3x - 1 exactly, x = 0..n-1, with a header and a comment.
 std::string write_line_csv(const TempDir& dir, int rows) {
   const std::string path = dir / "points.csv";
@@ -63,7 +55,7 @@ TEST(DataFile, TheNetFitsYourPointsAndDrawsTheTruthGiven) {
                                      "--frames", "5", "--size", "320x240", "--out", dir.path()});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(json_at(dir / "net/summary.json")["points"], 40);
-  EXPECT_NE(probe_frames(dir / "net/net.mp4").find("nb_read_frames=5"), std::string::npos);
+  EXPECT_NE(testing::probe_video(dir / "net/net.mp4").find("nb_read_frames=5"), std::string::npos);
 }
 
 TEST(DataFile, BadFilesAreBadInputNamingFileLineAndProblem) {
@@ -86,17 +78,18 @@ TEST(DataFile, BadFilesAreBadInputNamingFileLineAndProblem) {
 
 TEST(WiderNets, HiddenActivationAndOptimizerShapeTheModel) {
   TempDir dir;
-  const auto result = run(kFitreel, {"net", "--hidden", "8,4", "--activation", "tanh",
-                                     "--optimizer", "adam", "--lr", "0.01", "--epochs", "2000",
-                                     "--seed", "1", "--points", "60", "--video", "none", "--out",
-                                     dir.path()});
+  const auto result =
+      run(kFitreel, {"net", "--hidden", "8,4", "--activation", "tanh", "--optimizer", "adam",
+                     "--lr", "0.01", "--epochs", "2000", "--seed", "1", "--points", "60", "--video",
+                     "none", "--out", dir.path()});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const nlohmann::json summary = json_at(dir / "net/summary.json");
   EXPECT_EQ(summary["model"], "1-8-4-1 tanh");
   EXPECT_EQ(summary["optimizer"], "adam");
   ASSERT_EQ(summary["final_params"].size(), 6U);
   // The same numbers as Python PyTorch (tests/golden/net-h8-4-tanh-adam.json).
-  const nlohmann::json golden = json_at(std::string(FITREEL_GOLDEN_DIR) + "/net-h8-4-tanh-adam.json");
+  const nlohmann::json golden =
+      json_at(std::string(FITREEL_GOLDEN_DIR) + "/net-h8-4-tanh-adam.json");
   EXPECT_EQ(summary["initial_params"], golden["initial_params"]);
   const double want = golden["loss_at_epoch"]["1999"];
   EXPECT_LE(std::abs(summary["loss_at_epoch"]["1999"].get<double>() - want), 1e-5 * want);
@@ -104,10 +97,13 @@ TEST(WiderNets, HiddenActivationAndOptimizerShapeTheModel) {
 
 TEST(WiderNets, BadShapesAreBadInput) {
   TempDir dir;
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"net", "--hidden", "0"}, {"net", "--hidden", "4,,2"},
-        {"net", "--hidden", "x"}, {"net", "--activation", "swish"},
-        {"line", "--optimizer", "lbfgs"}, {"line", "--truth", "1"}, {"line", "--truth", "nan,1"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"net", "--hidden", "0"},
+                                               {"net", "--hidden", "4,,2"},
+                                               {"net", "--hidden", "x"},
+                                               {"net", "--activation", "swish"},
+                                               {"line", "--optimizer", "lbfgs"},
+                                               {"line", "--truth", "1"},
+                                               {"line", "--truth", "nan,1"}}) {
     std::vector<std::string> full = args;
     full.insert(full.end(), {"--out", dir / "out"});
     const auto result = run(kFitreel, full);
@@ -119,12 +115,11 @@ TEST(WiderNets, BadShapesAreBadInput) {
 
 TEST(Sweep, OneModelPerRateInAGridVideoWithJsonAndChart) {
   TempDir dir;
-  const auto result = run(kFitreel, {"sweep", "line", "--lrs", "0.01,0.1,1,1e30", "--epochs",
-                                     "300", "--frames", "24", "--size", "640x360", "--out",
-                                     dir.path()});
+  const auto result = run(kFitreel, {"sweep", "line", "--lrs", "0.01,0.1,1,1e30", "--epochs", "300",
+                                     "--frames", "24", "--size", "640x360", "--out", dir.path()});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const std::string folder = dir / "sweep-line";
-  const std::string info = probe_frames(folder + "/sweep-line.mp4");
+  const std::string info = testing::probe_video(folder + "/sweep-line.mp4");
   EXPECT_NE(info.find("nb_read_frames=24"), std::string::npos) << info;
   EXPECT_NE(info.find("width=640"), std::string::npos) << info;
   EXPECT_TRUE(fs::file_size(folder + "/sweep.png") > 1000);
@@ -150,9 +145,10 @@ TEST(Sweep, OneModelPerRateInAGridVideoWithJsonAndChart) {
 
 TEST(Sweep, NeedsADemoAndRates) {
   TempDir dir;
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"sweep"}, {"sweep", "circle"}, {"sweep", "net", "--lrs", "0.1,-1"},
-        {"sweep", "net", "--lrs", ""}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"sweep"},
+                                               {"sweep", "circle"},
+                                               {"sweep", "net", "--lrs", "0.1,-1"},
+                                               {"sweep", "net", "--lrs", ""}}) {
     std::vector<std::string> full = args;
     full.insert(full.end(), {"--out", dir / "out"});
     const auto result = run(kFitreel, full);

@@ -14,6 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using testing::frames_in;
 using testing::lines_of;
 using testing::Process;
 using testing::read_file;
@@ -25,15 +26,6 @@ constexpr const char* kTrainingStarted = "training started";
 
 nlohmann::json summary_of(const std::string& demo_dir) {
   return nlohmann::json::parse(read_file(demo_dir + "/summary.json"));
-}
-
-// ffprobe's frame count of a video, or -1 when it cannot read it.
-int frames_in(const std::string& video) {
-  const auto result =
-      run(FITREEL_FFPROBE,
-          {"-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries",
-           "stream=nb_read_frames", "-of", "default=noprint_wrappers=1:nokey=1", video});
-  return result.exit_code == 0 && !result.out.empty() ? std::stoi(result.out) : -1;
 }
 
 std::vector<std::string> hidden_entries(const std::string& dir) {

@@ -18,12 +18,9 @@ using testing::TempDir;
 const std::string kFitreel = FITREEL_EXE;
 
 std::string probe(const std::string& path) {
-  const auto result = run(
-      FITREEL_FFPROBE, {"-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries",
-                        "stream=codec_name,pix_fmt,width,height,nb_read_frames", "-of",
-                        "default=noprint_wrappers=1", path});
-  EXPECT_EQ(result.exit_code, 0) << result.err;
-  return result.out;
+  const std::string info = testing::probe_video(path);
+  EXPECT_FALSE(info.empty()) << "ffprobe cannot read " << path;
+  return info;
 }
 
 nlohmann::json summary_of(const std::string& demo_dir) {

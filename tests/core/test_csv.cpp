@@ -32,10 +32,11 @@ class Csv : public ::testing::Test {
       }
     }
   }
-  std::string path_ = (std::filesystem::temp_directory_path() /
-                       ("fitreel-csv-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                        ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".csv"))
-                          .string();
+  std::string path_ =
+      (std::filesystem::temp_directory_path() /
+       ("fitreel-csv-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+        ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".csv"))
+          .string();
 };
 
 TEST_F(Csv, ReadsHeaderCommentsBlankLinesAndSpaces) {

@@ -44,14 +44,10 @@ std::string write_video(const TempDir& dir, VideoFormat format, int frames, cv::
   return video.sink->path();
 }
 
-// ffprobe's view of the first video stream: "key=value" lines.
 std::string probe(const std::string& path) {
-  const auto result = fitreel::testing::run(
-      FITREEL_FFPROBE, {"-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries",
-                        "stream=codec_name,pix_fmt,width,height,nb_read_frames", "-of",
-                        "default=noprint_wrappers=1", path});
-  EXPECT_EQ(result.exit_code, 0) << result.err;
-  return result.out;
+  const std::string info = fitreel::testing::probe_video(path);
+  EXPECT_FALSE(info.empty()) << "ffprobe cannot read " << path;
+  return info;
 }
 
 int frames_read_by_opencv(const std::string& path, cv::Size* size = nullptr,

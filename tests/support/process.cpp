@@ -145,6 +145,20 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
+std::string probe_video(const std::string& path) {
+  const ProcessResult result = run(
+      FITREEL_FFPROBE, {"-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries",
+                        "stream=codec_name,pix_fmt,width,height,nb_read_frames", "-of",
+                        "default=noprint_wrappers=1", path});
+  return result.exit_code == 0 ? result.out : "";
+}
+
+int frames_in(const std::string& path) {
+  const std::string info = probe_video(path);
+  const size_t at = info.find("nb_read_frames=");
+  return at == std::string::npos ? -1 : std::stoi(info.substr(at + 15));
+}
+
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream in(text);

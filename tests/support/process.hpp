@@ -68,6 +68,12 @@ class TempDir {
   std::string path_;
 };
 
+/// ffprobe's view of a video's first stream: "key=value" lines for codec_name, pix_fmt, width,
+/// height and nb_read_frames (counted by decoding). Empty when ffprobe cannot read the file.
+std::string probe_video(const std::string& path);
+/// The frames ffprobe decodes from a video, or -1 when it cannot read it.
+int frames_in(const std::string& path);
+
 /// Lines of `text` (without the newlines), ignoring a last empty one.
 std::vector<std::string> lines_of(const std::string& text);
 /// The whole content of a file ("" when unreadable).

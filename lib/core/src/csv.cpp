@@ -89,9 +89,9 @@ XyPoints read_xy_csv(const std::string& path, int64_t min_rows) {
     const bool y_ok = parse_number(second, y);
     if (!x_ok && !y_ok) {  // two words: a header, allowed only before the data
       if (!xs.empty() || header_line != 0) {
-        fail(line_number, "a header line " + quoted(line) + " after " +
-                              (xs.empty() ? "the header on line " + std::to_string(header_line)
-                                          : "data rows"));
+        fail(line_number,
+             "a header line " + quoted(line) + " after " +
+                 (xs.empty() ? "the header on line " + std::to_string(header_line) : "data rows"));
       }
       header_line = line_number;
       continue;

@@ -16,10 +16,9 @@ int px(double pixels, double scale) { return static_cast<int>(std::lround(pixels
 
 cv::Scalar series_color(size_t index) {
   // matplotlib's tab10, BGR.
-  static const cv::Scalar kPalette[] = {{180, 119, 31},  {14, 127, 255},  {44, 160, 44},
-                                        {40, 39, 214},   {189, 103, 148}, {75, 86, 140},
-                                        {194, 119, 227}, {127, 127, 127}, {34, 189, 188},
-                                        {207, 190, 23}};
+  static const cv::Scalar kPalette[] = {
+      {180, 119, 31}, {14, 127, 255},  {44, 160, 44},   {40, 39, 214},  {189, 103, 148},
+      {75, 86, 140},  {194, 119, 227}, {127, 127, 127}, {34, 189, 188}, {207, 190, 23}};
   return kPalette[index % std::size(kPalette)];
 }
 
@@ -85,8 +84,8 @@ void tile(const std::vector<cv::Mat>& panels, const GridLayout& layout, cv::Size
     const int row = static_cast<int>(i) / layout.columns;
     const cv::Rect cell(column * layout.cell.width, row * layout.cell.height, layout.cell.width,
                         layout.cell.height);
-    panels[i](cv::Rect(0, 0, std::min(cell.width, panels[i].cols),
-                       std::min(cell.height, panels[i].rows)))
+    panels[i](
+        cv::Rect(0, 0, std::min(cell.width, panels[i].cols), std::min(cell.height, panels[i].rows)))
         .copyTo(frame(cv::Rect(cell.x, cell.y, std::min(cell.width, panels[i].cols),
                                std::min(cell.height, panels[i].rows))));
   }

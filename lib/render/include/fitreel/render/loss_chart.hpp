@@ -14,7 +14,7 @@ namespace fitreel::render {
 
 /// One loss curve of a chart.
 struct LossSeries {
-  std::string label;             ///< legend text; empty = no legend entry
+  std::string label;  ///< legend text; empty = no legend entry
   cv::Scalar color;
   std::vector<LossPoint> points;  ///< ascending epochs; non-positive or non-finite are skipped
 };
