@@ -185,10 +185,13 @@ TEST_P(BadInputs, ExitTwoWithOneLineAndWriteNothing) {
       arg = dir / ("file" + arg.substr(4));
     }
   }
-  args.insert(args.end(), {"--video", "none"});
+  // Right after the command, so that the case's own arguments come last (--epochs with no
+  // value stays at the end).
+  std::vector<std::string> extra = {"--video", "none"};
   if (std::find(args.begin(), args.end(), "--out") == args.end()) {
-    args.insert(args.end(), {"--out", dir / "out"});
+    extra.insert(extra.end(), {"--out", dir / "out"});
   }
+  args.insert(args.begin() + 1, extra.begin(), extra.end());
   std::ofstream(dir / "file") << "a regular file";
   const auto result = run(kFitreel, args);
   EXPECT_EQ(result.exit_code, 2) << result.err;
@@ -218,6 +221,18 @@ INSTANTIATE_TEST_SUITE_P(
                       BadInput{"PointsThree", {"line", "--points", "3"}, "--points"},
                       BadInput{"SeedNegative", {"line", "--seed", "-5"}, "--seed"},
                       BadInput{"DeviceTpu", {"line", "--device", "tpu"}, "tpu"},
+                      BadInput{"DeviceCudaPastTheCount", {"line", "--device", "cuda:7"}, "cuda:7"},
+                      BadInput{"DeviceMalformed", {"line", "--device", "cuda:x"}, "cuda:x"},
+                      BadInput{"EpochsMissingValue", {"line", "--epochs"}, "--epochs"},
+                      BadInput{"EpochsEmpty", {"line", "--epochs", ""}, "--epochs"},
+                      BadInput{"PointsNan", {"line", "--points", "nan"}, "--points"},
+                      BadInput{"FpsNan", {"line", "--fps", "nan"}, "--fps"},
+                      BadInput{"FramesLeadingZero", {"line", "--frames", "010"}, "leading zeros"},
+                      BadInput{"SeedScientific", {"line", "--seed", "1e3"}, "--seed"},
+                      BadInput{"SizeMissingHeight", {"line", "--size", "1280x"}, "--size"},
+                      BadInput{"PresetUnknown", {"line", "--preset", "warp"}, "--preset"},
+                      BadInput{
+                          "CommandOptionForAll", {"all", "--save-model", "m.pt"}, "--save-model"},
                       BadInput{"FramesOne", {"line", "--frames", "1"}, "--frames"},
                       BadInput{"FpsZero", {"line", "--fps", "0"}, "--fps"},
                       BadInput{"SizeOdd", {"line", "--size", "1281x720"}, "--size"},

@@ -122,10 +122,28 @@ TEST(Video, GifLoopsAndKeepsThePlotColoursExact) {
   ASSERT_NE(netscape, std::string::npos);
   EXPECT_EQ(bytes.substr(netscape + 11, 4), std::string("\x03\x01\x00\x00", 4));
   cv::Mat first;
-  EXPECT_EQ(frames_read_by_opencv(path, nullptr, &first), 6);
+  cv::Size size;
+  EXPECT_EQ(frames_read_by_opencv(path, &size, &first), 6);
+  EXPECT_EQ(size, cv::Size(160, 120));
   EXPECT_EQ(first.at<cv::Vec3b>(50, 60), cv::Vec3b(255, 0, 0));      // kData, exact
   EXPECT_EQ(first.at<cv::Vec3b>(100, 12), cv::Vec3b(0, 0, 255));     // kTruth, exact
   EXPECT_EQ(first.at<cv::Vec3b>(5, 150), cv::Vec3b(255, 255, 255));  // background, exact
+}
+
+TEST(Video, AMissingEncoderFallsBackToMotionJpegAviAndSaysSo) {
+  TempDir dir;
+  VideoSettings settings;
+  settings.size = {160, 120};
+  settings.encoder = "no-such-encoder";
+  OpenedVideo video = open_video(dir.path(), "clip", VideoFormat::mp4, settings);
+  EXPECT_EQ(video.format, VideoFormat::avi);
+  EXPECT_EQ(video.codec, "mjpeg");
+  EXPECT_NE(video.warning.find("no-such-encoder"), std::string::npos) << video.warning;
+  EXPECT_EQ(fs::path(video.sink->path()).filename(), "clip.avi");
+  video.sink->write(make_frame({160, 120}, 0));
+  video.sink->finish();
+  EXPECT_FALSE(fs::exists(dir / "clip.mp4")) << "no half-made file of the format that failed";
+  EXPECT_NE(probe(video.sink->path()).find("codec_name=mjpeg"), std::string::npos);
 }
 
 TEST(Video, RejectsWrongFramesAndSettings) {

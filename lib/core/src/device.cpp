@@ -24,9 +24,9 @@ bool all_digits(std::string_view text) {
 
 torch::Device cuda_device(int index) {
   if (!torch::cuda::is_available()) {
-    throw DeviceError(
-        "CUDA was asked for, but this machine has none (no CUDA device, or a LibTorch built "
-        "without CUDA); use --device cpu or auto");
+    throw DeviceError("cuda:" + std::to_string(index) +
+                      " was asked for, but this machine has no CUDA (no CUDA device, or a "
+                      "LibTorch built without CUDA); use --device cpu or auto");
   }
   const auto count = static_cast<int>(torch::cuda::device_count());
   if (index >= count) {

@@ -318,26 +318,35 @@ OpenedVideo open_video(const std::string& folder, const std::string& stem, Video
       settings.size.width % 2 != 0 || settings.size.height % 2 != 0) {
     throw VideoError("a video needs fps >= 1 and an even width and height");
   }
+  // What to try, in order: the format's encoders (or the one asked for), then Motion JPEG AVI,
+  // which every FFmpeg has.
+  std::vector<std::pair<VideoFormat, Encoder>> attempts;
+  if (settings.encoder.empty()) {
+    for (const Encoder& encoder : encoders_for(format)) {
+      attempts.emplace_back(format, encoder);
+    }
+  } else {
+    attempts.emplace_back(
+        format, Encoder{settings.encoder.c_str(), encoders_for(format).front().pixel_format});
+  }
+  if (format != VideoFormat::avi || !settings.encoder.empty()) {
+    attempts.emplace_back(VideoFormat::avi, encoders_for(VideoFormat::avi).front());
+  }
   std::string failures;
-  for (VideoFormat candidate : {format, VideoFormat::avi}) {
+  for (const auto& [candidate, encoder] : attempts) {
     const std::string path =
         (std::filesystem::path(folder) / (stem + "." + std::string(video_format_name(candidate))))
             .string();
-    for (const Encoder& encoder : encoders_for(candidate)) {
-      try {
-        OpenedVideo opened{std::make_unique<FfmpegVideo>(path, candidate, encoder, settings),
-                           candidate, encoder.name, ""};
-        if (candidate != format) {
-          opened.warning = "cannot write " + std::string(video_format_name(format)) + " (" +
-                           failures + "); wrote Motion JPEG AVI instead";
-        }
-        return opened;
-      } catch (const VideoError& error) {
-        failures += std::string(failures.empty() ? "" : "; ") + error.what();
+    try {
+      OpenedVideo opened{std::make_unique<FfmpegVideo>(path, candidate, encoder, settings),
+                         candidate, encoder.name, ""};
+      if (!failures.empty()) {
+        opened.warning = "cannot write " + std::string(video_format_name(format)) + " (" +
+                         failures + "); wrote Motion JPEG AVI instead";
       }
-    }
-    if (candidate == VideoFormat::avi && format == VideoFormat::avi) {
-      break;
+      return opened;
+    } catch (const VideoError& error) {
+      failures += std::string(failures.empty() ? "" : "; ") + error.what();
     }
   }
   throw VideoError("no video encoder works here: " + failures);

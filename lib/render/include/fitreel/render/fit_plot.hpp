@@ -72,6 +72,7 @@ struct Layers {
 /// same pixels.
 class FitPlot {
  public:
+  /// Lays `scene` out for frames of `size`, with axes fixed from its data and truth.
   FitPlot(FitScene scene, cv::Size size);
 
   /// Draws `frame` into `out` (reallocated only when its size or type differ).
@@ -83,6 +84,7 @@ class FitPlot {
   Axes fit_axes(bool side_panel) const;
   /// How many markers of each data set are drawn after thinning.
   size_t drawn_points() const { return shown_train_.x.size() + shown_test_.x.size(); }
+  /// The scene drawn.
   const FitScene& scene() const { return scene_; }
 
  private:

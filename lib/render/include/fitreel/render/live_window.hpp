@@ -14,6 +14,7 @@ std::optional<std::string> live_window_unavailable();
 /// A HighGUI window that shows frames as they come. Use it from one thread (the main one).
 class LiveWindow {
  public:
+  /// Opens a window called `title` (check live_window_unavailable() first).
   explicit LiveWindow(std::string title);
   /// Closes the window.
   ~LiveWindow();

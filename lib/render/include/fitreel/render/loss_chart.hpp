@@ -28,12 +28,13 @@ void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_
 /// A distinct colour for the i-th of several series (BGR).
 cv::Scalar series_color(size_t index);
 
-/// Columns, rows and cell size for `count` panels tiling a frame of `size` (cells even-sized).
+/// How panels tile a frame: columns, rows and the (even-sized) cell of each panel.
 struct GridLayout {
   int columns = 1;
   int rows = 1;
   cv::Size cell;
 };
+/// The most square grid for `count` panels in a frame of `size`.
 GridLayout grid_layout(size_t count, cv::Size size);
 
 /// Copies panel i into cell i of `frame` (row by row); the rest of the frame stays white.

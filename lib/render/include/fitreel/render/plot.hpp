@@ -39,10 +39,12 @@ std::string format_tick(double value, double step);
 /// for everything drawn on an axes.
 class Axes {
  public:
+  /// Data ranges `x`, `y` mapped onto `area` (in pixels of the image drawn into).
   Axes(cv::Rect area, Range x, Range y, Scale x_scale = Scale::linear,
        Scale y_scale = Scale::linear);
   /// Pixel position of (x, y) in the image the area belongs to; may lie outside the area.
   cv::Point2d to_pixel(double x, double y) const;
+  /// The area, ranges and scales the axes were made with.
   const cv::Rect& area() const { return area_; }
   const Range& x_range() const { return x_; }
   const Range& y_range() const { return y_; }

@@ -32,6 +32,9 @@ struct VideoSettings {
   /// x264 speed/size trade-off for mp4: ultrafast, superfast, veryfast, faster, fast, medium,
   /// slow, slower, veryslow. Faster presets make bigger files of the same quality.
   std::string preset = "ultrafast";
+  /// An FFmpeg encoder to use instead of the format's own (e.g. "libopenh264" for mp4); when
+  /// it cannot be opened the usual fallback applies.
+  std::string encoder;
 };
 
 /// Encoding failed (no encoder left, a write error).
