@@ -66,9 +66,12 @@ void tell_model(const std::string& demo, torch::nn::Sequential& model,
 
 void tell_shape_lesson(torch::nn::Sequential& model, const Dataset& data) {
   torch::NoGradGuard no_grad;
-  const torch::Tensor flat = data.x_test.flatten();  // the seed's mistake: shape [20], not [20, 1]
-  spdlog::info("tensors are tricky: feed the {} test x values as a 1-D tensor of shape [{}] ...",
-               flat.size(0), flat.size(0));
+  // The seed's mistake: the test x values as shape [20], not [20, 1]. (With one test point a
+  // [1] happens to work, so then the training x values show it.)
+  const bool use_test = data.x_test.size(0) >= 2;
+  const torch::Tensor flat = (use_test ? data.x_test : data.x_train).flatten();
+  spdlog::info("tensors are tricky: feed the {} {} x values as a 1-D tensor of shape [{}] ...",
+               flat.size(0), use_test ? "test" : "training", flat.size(0));
   try {
     model->forward(flat);
     spdlog::warn("... and this LibTorch accepted it");
@@ -76,7 +79,7 @@ void tell_shape_lesson(torch::nn::Sequential& model, const Dataset& data) {
     spdlog::info("... and LibTorch refuses: \"{}\"", one_line(error.what_without_backtrace()));
   }
   try {
-    require_column(flat, "x_test");
+    require_column(flat, use_test ? "x_test" : "x_train");
   } catch (const ShapeError& error) {
     spdlog::info("why: {}", error.what());
   }
