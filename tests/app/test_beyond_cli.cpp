@@ -1,4 +1,5 @@
 // Beyond the seed: your own data, wider nets, other optimizers, learning-rate sweeps.
+#include "json_file.hpp"
 #include "process.hpp"
 
 #include <gtest/gtest.h>
@@ -14,12 +15,11 @@ namespace {
 namespace fs = std::filesystem;
 using testing::lines_of;
 using testing::read_file;
+using testing::read_json;
 using testing::run;
 using testing::TempDir;
 
 const std::string kFitreel = FITREEL_EXE;
-
-nlohmann::json json_at(const std::string& path) { return nlohmann::json::parse(read_file(path)); }
 
 // y = 3x - 1 exactly, x = 0..n-1, with a header and a comment.
 std::string write_line_csv(const TempDir& dir, int rows) {
@@ -38,7 +38,7 @@ TEST(DataFile, TheLineFitsYourPointsAndHoldsOutTwentyPercent) {
   const auto result = run(kFitreel, {"line", "--data", csv, "--epochs", "3000", "--lr", "0.5",
                                      "--video", "none", "--out", dir.path()});
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  const nlohmann::json summary = json_at(dir / "line/summary.json");
+  const nlohmann::json summary = read_json(dir / "line/summary.json");
   EXPECT_EQ(summary["points"], 50);
   EXPECT_NEAR(summary["least_squares"][0].get<double>(), 3.0, 1e-4);
   EXPECT_NEAR(summary["least_squares"][1].get<double>(), -1.0, 1e-4);
@@ -54,7 +54,7 @@ TEST(DataFile, TheNetFitsYourPointsAndDrawsTheTruthGiven) {
   const auto result = run(kFitreel, {"net", "--data", csv, "--truth", "3,-1", "--epochs", "200",
                                      "--frames", "5", "--size", "320x240", "--out", dir.path()});
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_EQ(json_at(dir / "net/summary.json")["points"], 40);
+  EXPECT_EQ(read_json(dir / "net/summary.json")["points"], 40);
   EXPECT_NE(testing::probe_video(dir / "net/net.mp4").find("nb_read_frames=5"), std::string::npos);
 }
 
@@ -83,13 +83,13 @@ TEST(WiderNets, HiddenActivationAndOptimizerShapeTheModel) {
                      "--lr", "0.01", "--epochs", "2000", "--seed", "1", "--points", "60", "--video",
                      "none", "--out", dir.path()});
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  const nlohmann::json summary = json_at(dir / "net/summary.json");
+  const nlohmann::json summary = read_json(dir / "net/summary.json");
   EXPECT_EQ(summary["model"], "1-8-4-1 tanh");
   EXPECT_EQ(summary["optimizer"], "adam");
   ASSERT_EQ(summary["final_params"].size(), 6U);
   // The same numbers as Python PyTorch (tests/golden/net-h8-4-tanh-adam.json).
   const nlohmann::json golden =
-      json_at(std::string(FITREEL_GOLDEN_DIR) + "/net-h8-4-tanh-adam.json");
+      read_json(std::string(FITREEL_GOLDEN_DIR) + "/net-h8-4-tanh-adam.json");
   EXPECT_EQ(summary["initial_params"], golden["initial_params"]);
   const double want = golden["loss_at_epoch"]["1999"];
   EXPECT_LE(std::abs(summary["loss_at_epoch"]["1999"].get<double>() - want), 1e-5 * want);
@@ -123,7 +123,7 @@ TEST(Sweep, OneModelPerRateInAGridVideoWithJsonAndChart) {
   EXPECT_NE(info.find("nb_read_frames=24"), std::string::npos) << info;
   EXPECT_NE(info.find("width=640"), std::string::npos) << info;
   EXPECT_TRUE(fs::file_size(folder + "/sweep.png") > 1000);
-  const nlohmann::json sweep = json_at(folder + "/sweep.json");
+  const nlohmann::json sweep = read_json(folder + "/sweep.json");
   EXPECT_EQ(sweep["demo"], "line");
   ASSERT_EQ(sweep["runs"].size(), 4U);
   EXPECT_EQ(sweep["frames"], 24);
@@ -139,7 +139,7 @@ TEST(Sweep, OneModelPerRateInAGridVideoWithJsonAndChart) {
                            dir / "single"})
                 .exit_code,
             0);
-  const nlohmann::json single = json_at(dir / "single/line/summary.json");
+  const nlohmann::json single = read_json(dir / "single/line/summary.json");
   EXPECT_EQ(sweep["runs"][1]["final_params"], single["final_params"]);
 }
 

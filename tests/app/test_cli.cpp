@@ -1,4 +1,5 @@
 // The fitreel executable driven as a user would: short runs, their outputs, and bad input.
+#include "json_file.hpp"
 #include "process.hpp"
 
 #include <gtest/gtest.h>
@@ -15,16 +16,11 @@ namespace {
 namespace fs = std::filesystem;
 using testing::lines_of;
 using testing::read_file;
+using testing::read_json;
 using testing::run;
 using testing::TempDir;
 
 const std::string kFitreel = FITREEL_EXE;
-
-nlohmann::json read_json(const std::string& path) {
-  const std::string text = read_file(path);
-  EXPECT_FALSE(text.empty()) << path;
-  return nlohmann::json::parse(text);
-}
 
 nlohmann::json golden(const std::string& name) {
   return read_json(std::string(FITREEL_GOLDEN_DIR) + "/" + name + ".json");

@@ -1,5 +1,6 @@
 // How fitreel fails: divergence, signals, kills, checkpoints. Each drives the real binary;
 // signals are sent once the first progress line is on stderr, never after a guessed sleep.
+#include "json_file.hpp"
 #include "process.hpp"
 
 #include <gtest/gtest.h>
@@ -19,14 +20,11 @@ using testing::lines_of;
 using testing::Process;
 using testing::read_file;
 using testing::run;
+using testing::summary_of;
 using testing::TempDir;
 
 const std::string kFitreel = FITREEL_EXE;
 constexpr const char* kTrainingStarted = "training started";
-
-nlohmann::json summary_of(const std::string& demo_dir) {
-  return nlohmann::json::parse(read_file(demo_dir + "/summary.json"));
-}
 
 std::vector<std::string> hidden_entries(const std::string& dir) {
   std::vector<std::string> hidden;

@@ -1,4 +1,5 @@
 // What `fitreel` leaves behind for people to watch: stills, videos, and the --show window.
+#include "json_file.hpp"
 #include "process.hpp"
 
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::read_file;
 using testing::run;
+using testing::summary_of;
 using testing::TempDir;
 
 const std::string kFitreel = FITREEL_EXE;
@@ -21,10 +23,6 @@ std::string probe(const std::string& path) {
   const std::string info = testing::probe_video(path);
   EXPECT_FALSE(info.empty()) << "ffprobe cannot read " << path;
   return info;
-}
-
-nlohmann::json summary_of(const std::string& demo_dir) {
-  return nlohmann::json::parse(read_file(demo_dir + "/summary.json"));
 }
 
 TEST(VideoCli, DefaultRunMakesThreeHundredFrameHdVideosThatBrowsersPlay) {
