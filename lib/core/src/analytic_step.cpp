@@ -178,13 +178,12 @@ bool supports_analytic_gradients(const torch::nn::Sequential& model) {
 }
 
 std::unique_ptr<TrainStep> make_analytic_step(const StepInputs& inputs) {
-  std::vector<Layer> layers = layers_of(inputs.model);
-  if (layers.empty() || inputs.model->parameters().empty()) {
+  if (!supports_analytic_gradients(inputs.model)) {
     throw std::invalid_argument(
         "analytic gradients need a Sequential of Linear layers (with bias) and "
         "sigmoid/tanh/relu activations");
   }
-  return std::make_unique<AnalyticStep>(std::move(layers), inputs);
+  return std::make_unique<AnalyticStep>(layers_of(inputs.model), inputs);
 }
 
 }  // namespace fitreel::detail

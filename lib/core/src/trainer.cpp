@@ -212,16 +212,11 @@ TrainResult train(torch::nn::Sequential& model, const Dataset& data, const Train
     }
   }
   result.epochs_run = epoch;
+  if (!result.diverged_at_epoch) {  // the last batch, fetched now on CUDA, may reveal one
+    result.diverged_at_epoch = history.check(/*force=*/true);
+  }
   result.losses = history.take();
   result.seconds = seconds_since(start);
-  if (!result.diverged_at_epoch) {  // a batch fetched at the end may reveal one
-    for (size_t e = 0; e < result.losses.size(); ++e) {
-      if (!std::isfinite(result.losses[e])) {
-        result.diverged_at_epoch = static_cast<int64_t>(e);
-        break;
-      }
-    }
-  }
   result.final_params = flat_parameters(*model);
 
   const bool ended_early = epoch < options.epochs;

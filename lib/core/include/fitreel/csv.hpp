@@ -1,5 +1,7 @@
 #pragma once
 
+#include <fitreel/data.hpp>
+
 #include <torch/types.h>
 
 #include <stdexcept>
@@ -20,7 +22,8 @@ struct XyPoints {
 
 /// Reads two numeric columns x,y from a CSV file: comma-separated, an optional header line
 /// first, `#` comments and blank lines skipped. Every value must be finite and every row have
-/// exactly two cells; at least `min_rows` rows are needed. Throws CsvError otherwise.
-XyPoints read_xy_csv(const std::string& path, int64_t min_rows = 5);
+/// exactly two cells; at least `min_rows` rows are needed (default: what the split needs). Throws
+/// CsvError otherwise.
+XyPoints read_xy_csv(const std::string& path, int64_t min_rows = kMinPoints);
 
 }  // namespace fitreel
