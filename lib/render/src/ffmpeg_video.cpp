@@ -16,7 +16,6 @@ extern "C" {
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
-#include <array>
 #include <cstring>
 #include <filesystem>
 #include <thread>

@@ -2,6 +2,8 @@
 
 #include <fitreel/render/loss_chart.hpp>
 
+#include "drawing_units.hpp"
+
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -12,6 +14,9 @@
 namespace fitreel::render {
 
 namespace {
+
+using detail::px;
+using detail::scaled;
 
 constexpr double kPanelSplit = 0.66;  // share of the width the fit plot gets beside the panel
 
@@ -38,8 +43,6 @@ std::string with_thousands(size_t value) {
   return digits;
 }
 
-int px(double pixels, double scale) { return static_cast<int>(std::lround(pixels * scale)); }
-
 // `rect` cut to the image and never smaller than 2x2, so tiny frames (--size 64x64) still draw.
 cv::Rect inside(cv::Rect rect, cv::Size size) {
   rect &= cv::Rect(0, 0, size.width, size.height);
@@ -50,6 +53,36 @@ cv::Rect inside(cv::Rect rect, cv::Size size) {
   rect.width = std::min(rect.width, size.width - rect.x);
   rect.height = std::min(rect.height, size.height - rect.y);
   return rect;
+}
+
+double y_at(const StraightLine& line, double x) { return line.slope * x + line.intercept; }
+
+// `line` across the whole x range of `axes`.
+void draw_straight_line(cv::Mat& image, const Axes& axes, const StraightLine& line,
+                        const cv::Scalar& color, int thickness, Stroke stroke = Stroke::solid) {
+  const Range& x = axes.x_range();
+  draw_polyline(image, axes, {x.lo, x.hi}, {y_at(line, x.lo), y_at(line, x.hi)}, color, thickness,
+                stroke);
+}
+
+// Whether fewer of `points` lie in the top-left than in the top-right part of `axes`.
+bool fewer_top_left(const Points& points, const Axes& axes) {
+  const cv::Rect& area = axes.area();
+  int left_count = 0;
+  int right_count = 0;
+  for (size_t i = 0; i < points.x.size(); ++i) {
+    const cv::Point2d p = axes.to_pixel(points.x[i], points.y[i]);
+    if (p.y < area.y + area.height * 0.4) {
+      (p.x < area.x + area.width * 0.5 ? left_count : right_count)++;
+    }
+  }
+  return left_count <= right_count;
+}
+
+// The parts of `layers` that draw_static() depends on (the side panel through the axes).
+bool same_static(const Layers& a, const Layers& b) {
+  return a.train == b.train && a.test == b.test && a.truth == b.truth &&
+         a.side_panel == b.side_panel;
 }
 
 }  // namespace
@@ -70,7 +103,7 @@ Points thin(const Points& points, size_t limit) {
   return kept;
 }
 
-FitPlot::FitPlot(FitScene scene, cv::Size size)
+FitPlot::FitPlot(FitScene scene, cv::Size size, Layers animated)
     : scene_(std::move(scene)),
       size_(size),
       // Text scales with the frame, but stays readable in a sweep's small panels.
@@ -87,8 +120,7 @@ FitPlot::FitPlot(FitScene scene, cv::Size size)
   widen(y, scene_.train.y);
   widen(y, scene_.test.y);
   if (scene_.truth) {
-    widen(y, {scene_.truth->slope * x.lo + scene_.truth->intercept,
-              scene_.truth->slope * x.hi + scene_.truth->intercept});
+    widen(y, {y_at(*scene_.truth, x.lo), y_at(*scene_.truth, x.hi)});
   }
   if (!(y.hi >= y.lo)) {
     y = {0.0, 1.0};
@@ -103,8 +135,12 @@ FitPlot::FitPlot(FitScene scene, cv::Size size)
       thin(scene_.train, std::max<size_t>(2, static_cast<size_t>(share * scene_.train.x.size())));
   shown_test_ =
       thin(scene_.test, std::max<size_t>(2, static_cast<size_t>(share * scene_.test.x.size())));
+  // The legend goes into whichever top corner has fewer training points.
+  legend_left_ = {fewer_top_left(shown_train_, fit_axes(false)),
+                  fewer_top_left(shown_train_, fit_axes(true))};
+  background_layers_ = animated;
   background_.create(size_, CV_8UC3);
-  draw_static(background_, Layers{}, fit_axes(true));
+  draw_static(background_, animated, fit_axes(animated.side_panel));
 }
 
 Axes FitPlot::fit_axes(bool side_panel) const {
@@ -125,8 +161,8 @@ cv::Mat FitPlot::draw(const FitFrame& frame, const Layers& layers) const {
 
 void FitPlot::draw(const FitFrame& frame, cv::Mat& out, const Layers& layers) const {
   const Axes axes = fit_axes(layers.side_panel);
-  if (layers == Layers{} && !background_.empty()) {
-    background_.copyTo(out);  // a video's frames share everything but the model and the panel
+  if (same_static(layers, background_layers_) && !background_.empty()) {
+    background_.copyTo(out);  // an animation's frames share everything but the model and panel
   } else {
     out.create(size_, CV_8UC3);
     draw_static(out, layers, axes);
@@ -145,10 +181,7 @@ void FitPlot::draw_static(cv::Mat& image, const Layers& layers, const Axes& axes
     draw_squares(image, axes, shown_test_.x, shown_test_.y, colors::kTest, half, false);
   }
   if (layers.truth && scene_.truth) {
-    draw_polyline(image, axes, {x_range_.lo, x_range_.hi},
-                  {scene_.truth->slope * x_range_.lo + scene_.truth->intercept,
-                   scene_.truth->slope * x_range_.hi + scene_.truth->intercept},
-                  colors::kTruth, std::max(1, px(2, text_scale_)));
+    draw_straight_line(image, axes, *scene_.truth, colors::kTruth, scaled(2, text_scale_));
   }
 }
 
@@ -186,37 +219,27 @@ std::vector<LegendEntry> FitPlot::legend_for(const FitFrame& frame, const Layers
 void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& layers,
                            const Axes& axes) const {
   const double s = text_scale_;
-  const int line_width = std::max(1, px(2, s));
+  const int line_width = scaled(2, s);
   if (layers.model && frame.least_squares) {
-    const StraightLine& line = *frame.least_squares;
-    draw_polyline(
-        image, axes, {x_range_.lo, x_range_.hi},
-        {line.slope * x_range_.lo + line.intercept, line.slope * x_range_.hi + line.intercept},
-        colors::kLeastSquares, line_width, Stroke::dashed);
+    draw_straight_line(image, axes, *frame.least_squares, colors::kLeastSquares, line_width,
+                       Stroke::dashed);
   }
   if (layers.model && !frame.curve.empty()) {
     const std::vector<double> curve(frame.curve.begin(), frame.curve.end());
     draw_polyline(image, axes, scene_.curve_x, curve, colors::kModel, line_width + 1);
   }
 
-  // The legend goes into whichever top corner has fewer training points.
+  // The legend goes into the top corner with fewer training points (found once, in the
+  // constructor: the axes depend on the side panel only).
   const std::vector<LegendEntry> legend = legend_for(frame, layers);
   const cv::Rect& area = axes.area();
-  int left_count = 0;
-  int right_count = 0;
-  for (size_t i = 0; i < shown_train_.x.size(); ++i) {
-    const cv::Point2d p = axes.to_pixel(shown_train_.x[i], shown_train_.y[i]);
-    if (p.y < area.y + area.height * 0.4) {
-      (p.x < area.x + area.width * 0.5 ? left_count : right_count)++;
-    }
-  }
   int widest = 0;
   for (const auto& entry : legend) {
     widest = std::max(widest, text_size(entry.label, TextStyle{0.85 * s}).width);
   }
   const int legend_width = widest + px(60, s);
   const cv::Point corner =
-      left_count <= right_count
+      legend_left_[layers.side_panel ? 1 : 0]
           ? cv::Point(area.x + px(12, s), area.y + px(12, s))
           : cv::Point(area.x + area.width - legend_width - px(12, s), area.y + px(12, s));
   draw_legend(image, corner, legend, s);
@@ -247,8 +270,9 @@ void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& 
 }
 
 void FitPlot::draw_loss_panel(cv::Mat& image, const FitFrame& frame, cv::Rect area) const {
-  draw_loss_chart(image, area, scene_.epochs, scene_.epoch_scale,
-                  {LossSeries{"", colors::kModel, frame.loss_curve}}, text_scale_,
+  std::vector<LossSeries> series;
+  series.push_back({"", colors::kModel, frame.loss_curve});  // the curve's only copy
+  draw_loss_chart(image, area, scene_.epochs, scene_.epoch_scale, series, text_scale_,
                   LossPoint{frame.epoch, frame.loss});
 }
 

@@ -4,7 +4,6 @@
 
 #include <opencv2/core.hpp>
 
-#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -19,8 +18,6 @@ class GifPalette {
   void write_palette(uint8_t* destination) const;
   /// Replaces each BGR pixel by the index of its nearest palette colour.
   void map(const cv::Mat& bgr, uint8_t* indices, int stride) const;
-  /// The palette's colours, BGR.
-  const std::vector<cv::Vec3b>& colours() const { return colours_; }
 
  private:
   static constexpr int kBits = 6;  // lookup table precision per channel

@@ -38,6 +38,4 @@ void LiveWindow::show(const cv::Mat& frame, int wait_ms) {
   cv::waitKey(wait_ms);
 }
 
-void LiveWindow::poll(int wait_ms) { cv::waitKey(wait_ms); }
-
 }  // namespace fitreel::render

@@ -1,5 +1,7 @@
 #include <fitreel/render/loss_chart.hpp>
 
+#include "drawing_units.hpp"
+
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -10,7 +12,10 @@ namespace fitreel::render {
 
 namespace {
 
-int px(double pixels, double scale) { return static_cast<int>(std::lround(pixels * scale)); }
+using detail::fixed_point;
+using detail::kShift;
+using detail::px;
+using detail::scaled;
 
 }  // namespace
 
@@ -48,7 +53,7 @@ void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_
             "training loss (MSE, log scale)", text_scale);
   std::vector<LegendEntry> legend;
   for (size_t s = 0; s < series.size(); ++s) {
-    draw_polyline(image, axes, xs[s], ys[s], series[s].color, std::max(1, px(2, text_scale)));
+    draw_polyline(image, axes, xs[s], ys[s], series[s].color, scaled(2, text_scale));
     if (!series[s].label.empty()) {
       legend.push_back({series[s].label, series[s].color, LegendEntry::Mark::line});
     }
@@ -56,11 +61,8 @@ void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_
   if (marker && std::isfinite(marker->loss) && marker->loss > 0.0) {
     const cv::Point2d at = axes.to_pixel(static_cast<double>(marker->epoch), marker->loss);
     if (area.contains(cv::Point(static_cast<int>(at.x), static_cast<int>(at.y)))) {
-      constexpr int kShift = 4;
-      cv::circle(image,
-                 cv::Point(static_cast<int>(std::lround(at.x * (1 << kShift))),
-                           static_cast<int>(std::lround(at.y * (1 << kShift)))),
-                 px(6, text_scale) << kShift, colors::kTruth, cv::FILLED, cv::LINE_AA, kShift);
+      cv::circle(image, fixed_point(at), px(6, text_scale) << kShift, colors::kTruth, cv::FILLED,
+                 cv::LINE_AA, kShift);
     }
   }
   draw_legend(image, {area.x + area.width - px(260, text_scale), area.y + px(10, text_scale)},
@@ -84,10 +86,10 @@ void tile(const std::vector<cv::Mat>& panels, const GridLayout& layout, cv::Size
     const int row = static_cast<int>(i) / layout.columns;
     const cv::Rect cell(column * layout.cell.width, row * layout.cell.height, layout.cell.width,
                         layout.cell.height);
-    panels[i](
-        cv::Rect(0, 0, std::min(cell.width, panels[i].cols), std::min(cell.height, panels[i].rows)))
-        .copyTo(frame(cv::Rect(cell.x, cell.y, std::min(cell.width, panels[i].cols),
-                               std::min(cell.height, panels[i].rows))));
+    // The panel's top-left part that fits the cell, and where that lands in the frame.
+    const cv::Rect part(0, 0, std::min(cell.width, panels[i].cols),
+                        std::min(cell.height, panels[i].rows));
+    panels[i](part).copyTo(frame(part + cell.tl()));
   }
 }
 

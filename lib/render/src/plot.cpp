@@ -1,5 +1,7 @@
 #include <fitreel/render/plot.hpp>
 
+#include "drawing_units.hpp"
+
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -13,17 +15,11 @@ namespace {
 constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
 constexpr int kBoldFont = cv::FONT_HERSHEY_DUPLEX;
 constexpr double kFontBase = 0.5;  // Hershey scale of normal text at 720 px
-constexpr int kShift = 4;          // sub-pixel bits for anti-aliased drawing
-constexpr double kSubPixel = 1 << kShift;
 
-cv::Point fixed_point(const cv::Point2d& p) {
-  return {static_cast<int>(std::lround(p.x * kSubPixel)),
-          static_cast<int>(std::lround(p.y * kSubPixel))};
-}
-
-int scaled(double pixels, double text_scale) {
-  return std::max(1, static_cast<int>(std::lround(pixels * text_scale)));
-}
+using detail::fixed_point;
+using detail::kShift;
+using detail::kSubPixel;
+using detail::scaled;
 
 double position(double value, const Range& range, Scale scale) {
   switch (scale) {
@@ -350,8 +346,6 @@ void draw_legend(cv::Mat& image, cv::Point corner, const std::vector<LegendEntry
         cv::rectangle(image, centre - cv::Point(half, half), centre + cv::Point(half, half),
                       entry.color,
                       entry.mark == LegendEntry::Mark::square ? cv::FILLED : std::max(1, half / 3));
-        break;
-      case LegendEntry::Mark::none:
         break;
     }
     draw_text(image, entry.label,

@@ -4,6 +4,7 @@
 
 #include <opencv2/core.hpp>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -72,8 +73,10 @@ struct Layers {
 /// same pixels.
 class FitPlot {
  public:
-  /// Lays `scene` out for frames of `size`, with axes fixed from its data and truth.
-  FitPlot(FitScene scene, cv::Size size);
+  /// Lays `scene` out for frames of `size`, with axes fixed from its data and truth. What
+  /// stays the same from frame to frame under the `animated` layers (axes, data, truth) is
+  /// drawn here once; frames drawn with layers that differ in those parts draw it anew.
+  FitPlot(FitScene scene, cv::Size size, Layers animated = {});
 
   /// Draws `frame` into `out` (reallocated only when its size or type differ).
   void draw(const FitFrame& frame, cv::Mat& out, const Layers& layers = {}) const;
@@ -101,7 +104,9 @@ class FitPlot {
   double text_scale_;
   Range x_range_, y_range_;
   Points shown_train_, shown_test_;
-  cv::Mat background_;  // draw_static() for the default layers, drawn once: frames copy it
+  std::array<bool, 2> legend_left_{};  // legend in the top-left corner? [side_panel]
+  Layers background_layers_;           // what background_ was drawn for
+  cv::Mat background_;  // draw_static() for the animated layers, drawn once: frames copy it
 };
 
 /// Every k-th point so at most `limit` remain (the first and last kept), for drawing.

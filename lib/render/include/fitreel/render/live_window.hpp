@@ -23,8 +23,6 @@ class LiveWindow {
 
   /// Shows `frame` and lets the window process its events for `wait_ms` milliseconds.
   void show(const cv::Mat& frame, int wait_ms = 1);
-  /// Lets the window process its events (repaint, resize) without a new frame.
-  void poll(int wait_ms = 1);
 
  private:
   std::string title_;
