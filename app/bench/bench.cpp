@@ -14,8 +14,6 @@
 #include "scene.hpp"
 #include "setup.hpp"
 
-#include <fitreel/render/pipeline.hpp>
-#include <fitreel/render/video.hpp>
 #endif
 
 #include <sys/resource.h>
@@ -55,24 +53,27 @@ Stats stats_of(std::vector<double> values) {
   return {values.front(), values[values.size() / 2], values.back()};
 }
 
-// One demo as the app sets it up: seed 0, 100 points, the seed's learning rate.
+// One demo as the app sets it up: seed 0, 100 points, the seed's learning rate, and the model
+// drawn right after the data (the parity contract's order).
 struct Demo {
   std::string name;
   double lr;
   int64_t epochs;
   Dataset data;
+  torch::nn::Sequential start;  // every run trains a copy of it
   torch::nn::Sequential fresh_model() const {
-    torch::manual_seed(0);
-    const Dataset unused = name == "line" ? make_noisy_line(100) : make_identity(100);
-    return name == "line" ? make_line_model() : make_net();
+    return torch::nn::Sequential(
+        std::dynamic_pointer_cast<torch::nn::SequentialImpl>(start->clone()));
   }
 };
 
 Demo make_demo(const std::string& name, const Settings& settings) {
+  const bool line = name == "line";
   torch::manual_seed(0);
-  Dataset data = name == "line" ? make_noisy_line(100) : make_identity(100);
-  return {name, name == "line" ? 0.01 : 0.1,
-          name == "line" ? settings.line_epochs : settings.net_epochs, std::move(data)};
+  Dataset data = line ? make_noisy_line(100) : make_identity(100);
+  torch::nn::Sequential start = line ? make_line_model() : make_net();
+  return {name, line ? 0.01 : 0.1, line ? settings.line_epochs : settings.net_epochs,
+          std::move(data), std::move(start)};
 }
 
 // Microseconds per epoch of train() alone, `repeats` times after a warm-up run.
@@ -135,7 +136,8 @@ VideoNumbers video_numbers(const Demo& demo, const Settings& settings) {
   const Schedule schedule = setup.schedule;
   torch::nn::Sequential model = demo.fresh_model();
   const torch::Tensor curve_x = app::curve_inputs(demo.data);
-  const render::FitPlot plot(app::demo_scene(setup, curve_x, model), {1280, 720});
+  const cv::Size frame_size(1280, 720);  // the app's default --size
+  const render::FitPlot plot(app::demo_scene(setup, curve_x, model), frame_size);
   TrainOptions options;
   options.epochs = demo.epochs;
   options.lr = demo.lr;
@@ -150,34 +152,29 @@ VideoNumbers video_numbers(const Demo& demo, const Settings& settings) {
                                   }});
   numbers.train_alone_cpu = cpu_seconds() - cpu;
   numbers.train_alone_seconds = alone.seconds;
-  for (size_t i = 1; i < frames.size(); ++i) {  // the loss panel as the pipeline would fill it
-    frames[i].loss_curve = frames[i - 1].loss_curve;
-    frames[i].loss_curve.push_back({frames[i - 1].epoch, frames[i - 1].loss});
-  }
+  render::VideoSettings video_settings;
+  video_settings.size = frame_size;
+  video_settings.preset = settings.preset;
   numbers.drawing = bench::measure_drawing(plot, frames);
   cpu = cpu_seconds();
-  numbers.encoding = bench::measure_encoding(plot, frames, settings.scratch, settings.preset);
+  numbers.encoding = bench::measure_encoding(plot, frames, settings.scratch, video_settings);
   numbers.encoding_cpu = cpu_seconds() - cpu - numbers.drawing.seconds;  // minus its drawing
-  numbers.video_alone = bench::measure_video_alone(plot, frames, settings.scratch, settings.preset);
+  numbers.video_alone = bench::measure_pipeline(
+      plot, settings.scratch, "video-alone", video_settings, [&](render::RenderPipeline& pipeline) {
+        for (const render::FitFrame& frame : frames) {
+          pipeline.push(frame);
+        }
+      });
 
   // The whole run: training here, drawing and encoding on the pipeline's threads.
   torch::nn::Sequential fresh = demo.fresh_model();
   cpu = cpu_seconds();
-  render::VideoSettings video_settings;
-  video_settings.preset = settings.preset;
-  const auto start = std::chrono::steady_clock::now();
-  render::OpenedVideo video =
-      render::open_video(settings.scratch, "whole-run", render::VideoFormat::mp4, video_settings);
-  std::vector<std::unique_ptr<render::FrameSink>> sinks;
-  sinks.push_back(std::move(video.sink));
-  render::RenderPipeline pipeline(plot, std::move(sinks));
-  train(fresh, demo.data, options, {[&](const Snapshot& s) {
-          pipeline.push({s.epoch, s.loss, s.params, s.curve});
-        }});
-  pipeline.finish();
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  numbers.whole = {static_cast<double>(pipeline.frames()) / seconds, seconds};
+  numbers.whole = bench::measure_pipeline(
+      plot, settings.scratch, "whole-run", video_settings, [&](render::RenderPipeline& pipeline) {
+        train(fresh, demo.data, options, {[&](const Snapshot& s) {
+                pipeline.push({s.epoch, s.loss, s.params, s.curve});
+              }});
+      });
   numbers.whole_cpu = cpu_seconds() - cpu;
   return numbers;
 }

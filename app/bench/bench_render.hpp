@@ -3,7 +3,10 @@
 // fitreel-bench's drawing and encoding measurements (OpenCV + FFmpeg, no LibTorch).
 
 #include <fitreel/render/fit_plot.hpp>
+#include <fitreel/render/pipeline.hpp>
+#include <fitreel/render/video.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,7 +18,8 @@ struct Throughput {
   double seconds = 0.0;
 };
 
-/// Draws every frame with `plot` (the 1280x720 default), and times that alone.
+/// Draws every recorded frame with `plot`, its loss panel grown as the pipeline grows it, and
+/// times that alone.
 Throughput measure_drawing(const render::FitPlot& plot,
                            const std::vector<render::FitFrame>& frames);
 
@@ -23,12 +27,13 @@ Throughput measure_drawing(const render::FitPlot& plot,
 /// just before it is written; the encoder's own threads keep running meanwhile).
 Throughput measure_encoding(const render::FitPlot& plot,
                             const std::vector<render::FitFrame>& frames, const std::string& folder,
-                            const std::string& preset);
+                            const render::VideoSettings& settings);
 
-/// Times making the whole video from recorded frames without training: the pipeline's two
-/// threads drawing and encoding, as in a real run.
-Throughput measure_video_alone(const render::FitPlot& plot,
-                               const std::vector<render::FitFrame>& frames,
-                               const std::string& folder, const std::string& preset);
+/// Times making `<stem>.mp4` in `folder` with the pipeline's two threads (drawing, encoding)
+/// while `produce` pushes the frames: recorded ones for the video alone, or a training run's
+/// snapshots for the whole run.
+Throughput measure_pipeline(const render::FitPlot& plot, const std::string& folder,
+                            const std::string& stem, const render::VideoSettings& settings,
+                            const std::function<void(render::RenderPipeline&)>& produce);
 
 }  // namespace fitreel::bench
