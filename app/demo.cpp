@@ -17,19 +17,12 @@
 
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
-#include <opencv2/imgcodecs.hpp>
 
 #include <optional>
 
 namespace fitreel::app {
 
 namespace {
-
-void write_png(const std::filesystem::path& path, const cv::Mat& image) {
-  if (!cv::imwrite(path.string(), image)) {
-    throw std::runtime_error("cannot write " + path.string());
-  }
-}
 
 // The model as it is now, as a picture's frame.
 render::FitFrame current_frame(torch::nn::Sequential& model, const DemoSetup& setup,
@@ -77,16 +70,8 @@ Watched train_and_film(torch::nn::Sequential& model, const DemoSetup& setup,
     }
   };
 
-  TrainOptions train_options;
-  train_options.epochs = setup.epochs;
-  train_options.lr = setup.lr;
-  train_options.optimizer = setup.optimizer;
-  train_options.device = setup.device;
+  TrainOptions train_options = train_options_for(setup, options);
   train_options.curve_x = curve_x;
-  train_options.gradients = options.gradients == "autograd"   ? Gradients::autograd
-                            : options.gradients == "analytic" ? Gradients::analytic
-                                                              : Gradients::automatic;
-  train_options.cuda_graphs = options.cuda_graphs;
   if (pipeline) {
     train_options.snapshot_epochs = frame_epochs(setup.epochs, options.frames, setup.schedule);
   }
@@ -157,9 +142,7 @@ Summary summarize(const DemoSetup& setup, const RunOptions& options, const Watch
   return summary;
 }
 
-}  // namespace
-
-// The checkpoint must fit the model this run trains: load it once into a throwaway model.
+// Loads a --load-model file into `model`; a file that does not fit it is a usage error.
 void load_checkpoint_into(torch::nn::Sequential& model, const std::string& architecture,
                           const std::string& path) {
   try {
@@ -168,6 +151,8 @@ void load_checkpoint_into(torch::nn::Sequential& model, const std::string& archi
     throw UsageError(std::string("--load-model: ") + error.what());
   }
 }
+
+}  // namespace
 
 std::shared_ptr<const XyPoints> check_inputs(const RunOptions& options) {
   if (options.threads) {

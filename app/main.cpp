@@ -10,6 +10,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <exception>
 #include <iostream>
 
@@ -25,7 +26,7 @@ void set_up_logging(const RunOptions& options) {
                                   : spdlog::level::from_str(options.log_level));
 }
 
-int exit_code_for_signal(int signal) { return signal == 15 ? kExitTerminate : kExitInterrupt; }
+int exit_code_for_signal(int signal) { return signal == SIGTERM ? kExitTerminate : kExitInterrupt; }
 
 int run(const RunOptions& options) {
   // Everything that can be wrong with the input is found before anything is written.

@@ -12,6 +12,12 @@ namespace {
 
 std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
 
+// Decimal or scientific notation only: no nan, inf, hex floats or trailing junk.
+const std::regex& real_number() {
+  static const std::regex pattern("[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?");
+  return pattern;
+}
+
 }  // namespace
 
 int64_t parse_integer(std::string_view text, std::string_view option, int64_t min, int64_t max) {
@@ -37,10 +43,10 @@ int64_t parse_integer(std::string_view text, std::string_view option, int64_t mi
 uint64_t parse_unsigned(std::string_view text, std::string_view option) {
   const std::string value(text);
   static const std::regex kDecimal("\\+?(0|[1-9][0-9]*)");
+  const bool decimal = std::regex_match(value, kDecimal);
   errno = 0;
-  const unsigned long long parsed =
-      std::regex_match(value, kDecimal) ? std::strtoull(value.c_str(), nullptr, 10) : 0;
-  if (!std::regex_match(value, kDecimal) || errno == ERANGE) {
+  const unsigned long long parsed = decimal ? std::strtoull(value.c_str(), nullptr, 10) : 0;
+  if (!decimal || errno == ERANGE) {
     throw UsageError(std::string(option) + " got " + quoted(text) +
                      "; it takes an integer from 0 to 18446744073709551615, without leading zeros");
   }
@@ -49,10 +55,8 @@ uint64_t parse_unsigned(std::string_view text, std::string_view option) {
 
 double parse_positive_real(std::string_view text, std::string_view option) {
   const std::string value(text);
-  // Decimal or scientific notation only: no nan, inf, hex floats or trailing junk.
-  static const std::regex kReal("[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?");
   const std::string accepted = "; it takes a finite number greater than 0 (e.g. 0.01 or 1e-3)";
-  if (!std::regex_match(value, kReal)) {
+  if (!std::regex_match(value, real_number())) {
     throw UsageError(std::string(option) + " got " + quoted(text) + accepted);
   }
   const double parsed = std::strtod(value.c_str(), nullptr);
@@ -64,8 +68,8 @@ double parse_positive_real(std::string_view text, std::string_view option) {
 
 double parse_real(std::string_view text, std::string_view option) {
   const std::string value(text);
-  static const std::regex kReal("[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?");
-  const double parsed = std::regex_match(value, kReal) ? std::strtod(value.c_str(), nullptr) : NAN;
+  const double parsed =
+      std::regex_match(value, real_number()) ? std::strtod(value.c_str(), nullptr) : NAN;
   if (!std::isfinite(parsed)) {
     throw UsageError(std::string(option) + " got " + quoted(text) +
                      "; it takes a finite number (e.g. -0.5 or 2e3)");

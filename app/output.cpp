@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
+#include <opencv2/imgcodecs.hpp>
 
 #include <fstream>
 #include <system_error>
@@ -140,6 +141,12 @@ void write_file_atomically(const fs::path& path, const std::string& content) {
     }
   }
   fs::rename(temporary, path);
+}
+
+void write_png(const fs::path& path, const cv::Mat& image) {
+  if (!cv::imwrite(path.string(), image)) {
+    throw std::runtime_error("cannot write " + path.string());
+  }
 }
 
 }  // namespace fitreel::app

@@ -62,4 +62,7 @@ std::unique_ptr<render::FrameSink> open_frame_sink(const RunOptions& options,
 /// Writes `content` to `path` through a temporary file in the same folder and a rename.
 void write_file_atomically(const std::filesystem::path& path, const std::string& content);
 
+/// Writes `image` as a PNG (into a staging folder: published whole with it).
+void write_png(const std::filesystem::path& path, const cv::Mat& image);
+
 }  // namespace fitreel::app

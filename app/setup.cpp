@@ -17,7 +17,7 @@ std::shared_ptr<const XyPoints> read_data_file(const RunOptions& options) {
   }
   try {
     const auto start = std::chrono::steady_clock::now();
-    auto points = std::make_shared<const XyPoints>(read_xy_csv(*options.data, kMinPoints));
+    auto points = std::make_shared<const XyPoints>(read_xy_csv(*options.data));
     spdlog::info("read {} points from {} in {:.2f} s", points->x.size(0), *options.data,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     return points;
@@ -60,6 +60,19 @@ DemoSetup make_setup(const std::string& demo, const RunOptions& options, const X
 
 torch::nn::Sequential make_model(const DemoSetup& setup) {
   return setup.line ? make_line_model() : make_net(setup.net);
+}
+
+TrainOptions train_options_for(const DemoSetup& setup, const RunOptions& options) {
+  TrainOptions train_options;
+  train_options.epochs = setup.epochs;
+  train_options.lr = setup.lr;
+  train_options.optimizer = setup.optimizer;
+  train_options.device = setup.device;
+  train_options.gradients = options.gradients == "autograd"   ? Gradients::autograd
+                            : options.gradients == "analytic" ? Gradients::analytic
+                                                              : Gradients::automatic;
+  train_options.cuda_graphs = options.cuda_graphs;
+  return train_options;
 }
 
 std::string describe_data(const DemoSetup& setup, const RunOptions& options) {

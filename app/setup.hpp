@@ -43,6 +43,10 @@ DemoSetup make_setup(const std::string& demo, const RunOptions& options, const X
 /// The demo's model, drawn from the generator now.
 torch::nn::Sequential make_model(const DemoSetup& setup);
 
+/// How to train the demo as the command line asks (epochs, rate, optimizer, device,
+/// gradients, CUDA graphs); the caller adds the curve and the snapshot epochs it wants.
+TrainOptions train_options_for(const DemoSetup& setup, const RunOptions& options);
+
 /// A single-line description of the data for the story ("100 points ..." or "data.csv").
 std::string describe_data(const DemoSetup& setup, const RunOptions& options);
 

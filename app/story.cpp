@@ -1,5 +1,6 @@
 #include "story.hpp"
 
+#include <fitreel/model.hpp>
 #include <fitreel/shape.hpp>
 
 #include <spdlog/spdlog.h>
@@ -57,10 +58,11 @@ void tell_model(const std::string& demo, torch::nn::Sequential& model,
   if (loaded_from) {
     spdlog::info("its parameters come from {} instead of the random start", *loaded_from);
   }
-  for (const auto& named : model->named_parameters()) {
-    spdlog::info("  {} {:<9} {}", loaded_from ? "loaded" : "random start", named.key(),
-                 join(std::vector<float>(named.value().data_ptr<float>(),
-                                         named.value().data_ptr<float>() + named.value().numel())));
+  const auto named = model->named_parameters();
+  const std::vector<std::vector<float>> values = flat_parameters(*model);  // in the same order
+  for (size_t i = 0; i < values.size(); ++i) {
+    spdlog::info("  {} {:<9} {}", loaded_from ? "loaded" : "random start", named[i].key(),
+                 join(values[i]));
   }
 }
 

@@ -15,7 +15,6 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
 
 namespace fitreel::app {
 
@@ -64,13 +63,11 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file) {
       spdlog::info("sweep {}: {} rates, {} epochs each, {} on {}", demo, options.lrs.size(),
                    setup.epochs, describe_data(setup, options), device_name(setup.device));
     }
-    TrainOptions train_options;
-    train_options.epochs = setup.epochs;
-    train_options.lr = lr;
-    train_options.optimizer = setup.optimizer;
-    train_options.device = setup.device;
+    TrainOptions train_options = train_options_for(setup, single);
     train_options.curve_x = curve_x;
-    train_options.snapshot_epochs = frame_at;
+    if (options.video != VideoChoice::none) {  // snapshots only feed the grid video
+      train_options.snapshot_epochs = frame_at;
+    }
     SweepRun run;
     run.lr = lr;
     ProgressLine progress(demo + " " + rate_label(lr), !options.quiet);
@@ -95,17 +92,18 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file) {
   // The grid video: one small fit panel per rate, every panel at the same epoch.
   const cv::Size size(options.width, options.height);
   const render::GridLayout layout = render::grid_layout(runs.size(), size);
+  const render::Layers panel_layers{true, true, true, true, false};  // no side panel
   std::vector<render::FitPlot> panels;
   torch::nn::Sequential names_model = make_model(setup);  // parameter names only
+  const render::FitScene shared_scene = demo_scene(setup, curve_x, names_model);
   for (const SweepRun& run : runs) {
-    render::FitScene scene = demo_scene(setup, curve_x, names_model);
+    render::FitScene scene = shared_scene;
     scene.title = rate_label(run.lr);
-    panels.emplace_back(std::move(scene), layout.cell);
+    panels.emplace_back(std::move(scene), layout.cell, panel_layers);
   }
   std::optional<std::string> video_path;
   int64_t frames = 0;
   if (auto sink = open_frame_sink(options, output, "sweep-" + demo, video_path)) {
-    const render::Layers panel_layers{true, true, true, true, false};
     std::vector<cv::Mat> images(runs.size());
     cv::Mat frame;
     for (int64_t epoch : frame_at) {
@@ -134,12 +132,7 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file) {
         rate_label(runs[i].lr) + (runs[i].result.diverged_at_epoch ? " (diverged)" : ""),
         render::series_color(i),
         {}};
-    const auto& losses = runs[i].result.losses;
-    if (!losses.empty()) {
-      for (int64_t e : frame_epochs(static_cast<int64_t>(losses.size()), 1000, setup.schedule)) {
-        curve.points.push_back({e, losses[static_cast<size_t>(e)]});
-      }
-    }
+    curve.points = loss_points(runs[i].result.losses, setup.schedule);
     series.push_back(std::move(curve));
   }
   cv::Mat chart(size, CV_8UC3, render::colors::kBackground);
@@ -154,9 +147,7 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file) {
                size.height - static_cast<int>(175 * text_scale)),
       setup.epochs, setup.schedule == Schedule::log ? render::Scale::log1p : render::Scale::linear,
       series, text_scale);
-  if (!cv::imwrite((output.staging() / "sweep.png").string(), chart)) {
-    throw std::runtime_error("cannot write sweep.png");
-  }
+  write_png(output.staging() / "sweep.png", chart);
 
   nlohmann::ordered_json json_runs = nlohmann::ordered_json::array();
   double train_seconds = 0.0;
