@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Configures and builds one CMake preset (default: release) with both cores.
-#   scripts/build.sh [preset] [extra cmake -D options...]
+# Configures (the first time, or when options are given) and builds one CMake preset with both
+# cores. Later builds re-run CMake by themselves when a CMakeLists.txt changes.
+#   scripts/build.sh [preset] [extra cmake -D options...]     preset: app, release (default),
+#                                                             dev, asan (CMakePresets.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=${1:-release}
 shift || true
-cmake --preset "$preset" "$@" >/dev/null
+if [ $# -gt 0 ] || [ ! -f "build/$preset/CMakeCache.txt" ]; then
+  cmake --preset "$preset" "$@" >/dev/null
+fi
 cmake --build --preset "$preset" -j "$(nproc)"

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian packages fitreel needs (sudo only when not root).
-#   scripts/deps.sh          what building and running need
-#   scripts/deps.sh --test   plus what the tests need (ffprobe, Chromium, Xvfb, clang-format)
+#   scripts/deps.sh          what building and running the fitreel executable need
+#   scripts/deps.sh --test   plus what the tests need (GoogleTest, ffprobe, Chromium, Xvfb,
+#                            clang-format)
 #   scripts/deps.sh --bench  plus the Python reference (python3-torch, matplotlib)
 set -euo pipefail
 
 packages=(
   cmake g++ make pkg-config ccache
-  libtorch-dev libopencv-dev libspdlog-dev libcli11-dev nlohmann-json3-dev libgtest-dev
+  libtorch-dev libopencv-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
   libavcodec-dev libavformat-dev libswscale-dev libavutil-dev
 )
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(ffmpeg chromium xvfb xauth clang-format) ;;
+    --test) packages+=(libgtest-dev ffmpeg chromium xvfb xauth clang-format) ;;
     --bench) packages+=(ffmpeg python3-torch python3-matplotlib) ;;
     *) echo "deps.sh: unknown option $arg (use --test or --bench)" >&2; exit 2 ;;
   esac

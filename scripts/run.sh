@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs what fitreel needs, builds it (Release) and runs `fitreel all`; the results land in
+# Installs what building and running fitreel need (no test tools), builds the executable alone
+# (preset `app`, in build/app: no tests, no bench) and runs `fitreel all`; the results land in
 # fitreel-out/. Extra arguments go to fitreel, e.g. scripts/run.sh --epochs 500.
+# A second call installs nothing and rebuilds nothing that has not changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
-bash scripts/build.sh release
-exec ./build/release/app/fitreel all "$@"
+bash scripts/build.sh app
+exec ./build/app/app/fitreel all "$@"
