@@ -5,6 +5,13 @@ include(CMakePackageConfigHelpers)
 set(FITREEL_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/fitreel"
     CACHE STRING "Where the fitreel CMake package is installed")
 
+install(TARGETS fitreel_files EXPORT fitreel-files-targets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(DIRECTORY lib/files/include/fitreel DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+        FILES_MATCHING PATTERN "*.hpp")
+install(EXPORT fitreel-files-targets NAMESPACE fitreel:: DESTINATION ${FITREEL_INSTALL_CMAKEDIR})
+
 install(TARGETS fitreel_core EXPORT fitreel-core-targets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
