@@ -11,6 +11,7 @@
 #include <fitreel/checkpoint.hpp>
 #include <fitreel/device.hpp>
 #include <fitreel/evaluate.hpp>
+#include <fitreel/files/atomic_file.hpp>
 #include <fitreel/render/live_window.hpp>
 #include <fitreel/render/pipeline.hpp>
 #include <fitreel/version.hpp>
@@ -172,7 +173,8 @@ std::shared_ptr<const XyPoints> check_inputs(const RunOptions& options) {
   return file;
 }
 
-DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const XyPoints* file) {
+DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const XyPoints* file,
+                     DemoOutput& output) {
   // Seed, data, model: the order of random draws is the parity contract.
   const DemoSetup setup = make_setup(demo, options, file);
   torch::nn::Sequential model = make_model(setup);
@@ -185,7 +187,6 @@ DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const X
     tell_shape_lesson(model, setup.data);
   }
 
-  DemoOutput output(options.out_dir, setup.demo);
   const torch::Tensor curve_x = curve_inputs(setup.data);
   // The line demo compares with the closed-form optimum, drawn dashed at the end.
   const std::optional<Line> optimum =
@@ -238,8 +239,9 @@ DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const X
     spdlog::info("saved the model to {}", *options.save_model);
   }
   const Summary summary = summarize(setup, options, watched, optimum, test_mse);
-  write_file_atomically(output.staging() / "loss.csv", loss_csv(result.losses));
-  write_file_atomically(output.staging() / "summary.json", summary_json(summary, result.losses));
+  files::write_file_atomically(output.staging() / "loss.csv", loss_csv(result.losses));
+  files::write_file_atomically(output.staging() / "summary.json",
+                               summary_json(summary, result.losses));
   output.publish();
   spdlog::info(
       "wrote {}/ ({} frames{})", output.final_dir().string(), watched.frames,

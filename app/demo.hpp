@@ -21,8 +21,11 @@ enum class DemoOutcome { completed, diverged, interrupted };
 /// --load-model on the demo's model. Throws UsageError for anything unusable.
 std::shared_ptr<const XyPoints> check_inputs(const RunOptions& options);
 
-/// Runs demo "line" or "net" with `options` (on the points of `file`, when not null) and
-/// publishes DIR/<demo>/.
-DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const XyPoints* file);
+class DemoOutput;
+
+/// Runs demo "line" or "net" with `options` (on the points of `file`, when not null), writes
+/// its results into `output` and publishes them.
+DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const XyPoints* file,
+                     DemoOutput& output);
 
 }  // namespace fitreel::app

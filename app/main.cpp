@@ -10,9 +10,16 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <exception>
+#include <filesystem>
 #include <iostream>
+#include <memory>
+#include <vector>
 
 namespace {
 
@@ -28,30 +35,44 @@ void set_up_logging(const RunOptions& options) {
 
 int exit_code_for_signal(int signal) { return signal == SIGTERM ? kExitTerminate : kExitInterrupt; }
 
+// Result folders this run replaces: DIR/line, DIR/net, or DIR/sweep-<demo>.
+std::vector<std::string> result_folder_names(const RunOptions& options) {
+  if (options.command == "sweep") {
+    return {"sweep-" + options.sweep_demo};
+  }
+  return options.command == "all" ? std::vector<std::string>{"line", "net"}
+                                  : std::vector<std::string>{options.command};
+}
+
 int run(const RunOptions& options) {
   // Everything that can be wrong with the input is found before anything is written.
+  const std::vector<std::string> names = result_folder_names(options);
+  std::vector<std::filesystem::path> folders;
+  for (const std::string& name : names) {
+    folders.push_back(std::filesystem::path(options.out_dir) / name);
+  }
+  check_model_paths(options, folders);
   const std::shared_ptr<const fitreel::XyPoints> file = check_inputs(options);
   if (options.show) {
     if (const auto why = fitreel::render::live_window_unavailable()) {
       throw UsageError(*why);
     }
   }
-  if (options.save_model) {
-    check_model_destination(*options.save_model);
-  }
   prepare_output_root(options.out_dir);
+  // Every folder this run replaces is locked and checked before any training (`all`: both).
+  std::vector<std::unique_ptr<DemoOutput>> outputs;
+  for (const std::string& name : names) {
+    outputs.push_back(std::make_unique<DemoOutput>(options.out_dir, name));
+  }
   install_stop_handlers();
   if (options.command == "sweep") {
-    const DemoOutcome outcome = run_sweep(options, file.get());
+    const DemoOutcome outcome = run_sweep(options, file.get(), *outputs.front());
     return outcome == DemoOutcome::interrupted ? exit_code_for_signal(stop_signal()) : kExitOk;
   }
 
-  const std::vector<std::string> demos = options.command == "all"
-                                             ? std::vector<std::string>{"line", "net"}
-                                             : std::vector<std::string>{options.command};
   bool diverged = false;
-  for (const std::string& demo : demos) {
-    const DemoOutcome outcome = run_demo(demo, options, file.get());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const DemoOutcome outcome = run_demo(names[i], options, file.get(), *outputs[i]);
     if (outcome == DemoOutcome::interrupted) {
       return exit_code_for_signal(stop_signal());  // `all` stops after an interrupted demo
     }
@@ -63,9 +84,24 @@ int run(const RunOptions& options) {
   return diverged ? kExitDiverged : kExitOk;
 }
 
+// A closed stdin, stdout or stderr (`fitreel 2>&-`) would hand its number to the first file
+// fitreel opens, and the log would be written into a video. /dev/null takes the place first.
+void open_closed_standard_streams() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+      const int opened = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+      if (opened >= 0 && opened != fd) {  // open() takes the lowest free number: fd itself
+        ::dup2(opened, fd);
+        ::close(opened);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  open_closed_standard_streams();
   const ParseOutcome parsed = parse_command_line(argc, argv);
   if (!parsed.options) {
     return parsed.exit_code;

@@ -8,6 +8,7 @@
 
 #include <fitreel/device.hpp>
 #include <fitreel/evaluate.hpp>
+#include <fitreel/files/atomic_file.hpp>
 #include <fitreel/render/loss_chart.hpp>
 #include <fitreel/render/video.hpp>
 #include <fitreel/version.hpp>
@@ -44,7 +45,7 @@ const Snapshot* snapshot_at(const SweepRun& run, int64_t epoch) {
 
 }  // namespace
 
-DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file) {
+DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutput& output) {
   const std::string demo = options.sweep_demo;
   std::vector<SweepRun> runs;
   std::optional<DemoSetup> first_setup;
@@ -87,7 +88,6 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file) {
     }
   }
   const DemoSetup& setup = *first_setup;
-  DemoOutput output(options.out_dir, "sweep-" + demo);
 
   // The grid video: one small fit panel per rate, every panel at the same epoch.
   const cv::Size size(options.width, options.height);
@@ -184,7 +184,7 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file) {
       {"frames", frames},
       {"fitreel_version", kVersion},
       {"command", options.command_line}};
-  write_file_atomically(output.staging() / "sweep.json", sweep.dump(1) + "\n");
+  files::write_file_atomically(output.staging() / "sweep.json", sweep.dump(1) + "\n");
   output.publish();
   spdlog::info("wrote {}/ ({} frames)", output.final_dir().string(), frames);
   return interrupted ? DemoOutcome::interrupted : DemoOutcome::completed;

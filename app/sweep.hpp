@@ -9,6 +9,7 @@ namespace fitreel::app {
 /// and data (so each equals the single run with that rate), drawn side by side in one video,
 /// with sweep.json and sweep.png (the loss curves) in DIR/sweep-<demo>/. A rate that diverges
 /// is shown as such and does not stop the others.
-DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file);
+/// Its results go into `output` (DIR/sweep-<demo>), published at the end.
+DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutput& output);
 
 }  // namespace fitreel::app

@@ -29,8 +29,10 @@ constexpr const char* kTrainingStarted = "training started";
 std::vector<std::string> hidden_entries(const std::string& dir) {
   std::vector<std::string> hidden;
   for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.path().filename().string().front() == '.') {
-      hidden.push_back(entry.path().filename().string());
+    const std::string name = entry.path().filename().string();
+    // Lock files (.<demo>.lock) stay between runs by design.
+    if (name.front() == '.' && name.find(".lock") == std::string::npos) {
+      hidden.push_back(name);
     }
   }
   return hidden;

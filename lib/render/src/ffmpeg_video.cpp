@@ -3,6 +3,8 @@
 // (faststart, so browsers can play while downloading) and tag the colour space.
 #include <fitreel/render/video.hpp>
 
+#include <fitreel/files/atomic_file.hpp>
+
 #include "gif_palette.hpp"
 
 extern "C" {
@@ -102,13 +104,11 @@ class FfmpegVideo final : public FrameSink {
  public:
   FfmpegVideo(std::string path, VideoFormat format, const Encoder& encoder,
               const VideoSettings& settings)
-      : path_(std::move(path)), size_(settings.size) {
+      : path_(std::move(path)), file_(path_), size_(settings.size) {
     try {
       open(format, encoder, settings);
     } catch (...) {
-      release();
-      std::error_code ignored;
-      std::filesystem::remove(path_, ignored);  // nothing half-written is left behind
+      release();  // file_ then removes the temporary file: nothing half-written is left
       throw;
     }
   }
@@ -153,6 +153,7 @@ class FfmpegVideo final : public FrameSink {
     encode(nullptr);  // flush the frames the encoder holds back
     check(av_write_trailer(container_), "finishing " + path_);
     release();
+    file_.commit();  // the whole video appears under its name, or nothing does
   }
 
   const std::string& path() const override { return path_; }
@@ -165,7 +166,8 @@ class FfmpegVideo final : public FrameSink {
       throw VideoError(std::string("no ") + encoder.name + " encoder in this FFmpeg");
     }
     const std::string muxer(video_format_name(format));
-    check(avformat_alloc_output_context2(&container_, nullptr, muxer.c_str(), path_.c_str()),
+    check(avformat_alloc_output_context2(&container_, nullptr, muxer.c_str(),
+                                         file_.temporary_path().c_str()),
           "container for " + path_);
     stream_ = avformat_new_stream(container_, nullptr);
     context_ = avcodec_alloc_context3(codec);
@@ -214,7 +216,8 @@ class FfmpegVideo final : public FrameSink {
     check(avcodec_parameters_from_context(stream_->codecpar, context_), "stream parameters");
     stream_->time_base = context_->time_base;
 
-    check(avio_open(&container_->pb, path_.c_str(), AVIO_FLAG_WRITE), "creating " + path_);
+    check(avio_open(&container_->pb, file_.temporary_path().c_str(), AVIO_FLAG_WRITE),
+          "creating " + path_);
     AVDictionary* muxer_options = nullptr;
     if (format == VideoFormat::mp4) {
       av_dict_set(&muxer_options, "movflags", "+faststart", 0);
@@ -280,6 +283,7 @@ class FfmpegVideo final : public FrameSink {
   }
 
   std::string path_;
+  files::AtomicFile file_;  // FFmpeg writes (and, for faststart, rereads) its temporary name
   cv::Size size_;
   AVFormatContext* container_ = nullptr;
   AVStream* stream_ = nullptr;
