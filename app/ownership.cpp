@@ -5,9 +5,9 @@
 
 #include <fitreel/files/atomic_file.hpp>
 
-#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <fstream>
@@ -47,9 +47,9 @@ std::set<std::string> manifest_entries(const fs::path& manifest) {
 
 // A name fitreel 0.1 wrote into DIR/<name> (it had no manifest).
 bool written_by_version_0_1(const std::string& entry, const std::string& name) {
-  static const std::set<std::string> kFixed = {
-      "summary.json", "loss.csv",   "data.png",  "truth.png", "before.png",
-      "after.png",    "sweep.json", "sweep.png", "frames/"};
+  static const std::set<std::string> kFixed = {"summary.json", "loss.csv",   "data.png",
+                                               "truth.png",    "before.png", "after.png",
+                                               "sweep.json",   "sweep.png",  "frames/"};
   static const std::regex kFrame("frames/frame_[0-9]{5}\\.png");
   return kFixed.count(entry) != 0 || entry == name + ".mp4" || entry == name + ".webm" ||
          entry == name + ".avi" || entry == name + ".gif" || std::regex_match(entry, kFrame);
@@ -134,8 +134,8 @@ void check_replaceable(const fs::path& folder, const std::string& name) {
   if (!fs::exists(status)) {
     return;
   }
-  const std::string fix = "; fitreel replaces " + folder.string() +
-                          " whole, so move that away or choose another --out";
+  const std::string fix =
+      "; fitreel replaces " + folder.string() + " whole, so move that away or choose another --out";
   if (fs::is_symlink(status)) {
     throw UsageError(folder.string() + " is a symbolic link fitreel did not make" + fix);
   }

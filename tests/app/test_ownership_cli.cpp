@@ -4,8 +4,8 @@
 #include "process.hpp"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sys/stat.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <csignal>
@@ -39,8 +39,8 @@ void write_text(const fs::path& path, const std::string& text) {
 
 // A quick line run into `out` with `seed`, no video.
 ProcessResult quick_line(const std::string& out, int seed) {
-  return run(kFitreel, {"line", "--epochs", "5", "--video", "none", "--seed",
-                        std::to_string(seed), "--out", out});
+  return run(kFitreel, {"line", "--epochs", "5", "--video", "none", "--seed", std::to_string(seed),
+                        "--out", out});
 }
 
 // The seed of the whole result in `folder`, or -1 when it is not whole: every file listed in
@@ -83,8 +83,8 @@ std::vector<std::string> leftovers(const fs::path& dir) {
 // (LeakSanitizer cannot run under ptrace).
 ProcessResult run_injected(const std::vector<std::string>& injections,
                            const std::vector<std::string>& fitreel_args) {
-  std::vector<std::string> args{"-f", "-qq", "-o", "/dev/null", "-e",
-                                "trace=rename,renameat2,unlinkat"};
+  std::vector<std::string> args{"-f",        "-qq", "-o",
+                                "/dev/null", "-e",  "trace=rename,renameat2,unlinkat"};
   for (const std::string& injection : injections) {
     args.insert(args.end(), {"-e", "inject=" + injection});
   }
@@ -95,8 +95,8 @@ ProcessResult run_injected(const std::vector<std::string>& injections,
   return run(FITREEL_STRACE, args, options);
 }
 
-const std::vector<std::string> kSeedTwoRun{"line",   "--epochs", "5", "--video", "none",
-                                           "--seed", "2"};
+const std::vector<std::string> kSeedTwoRun{"line", "--epochs", "5", "--video",
+                                           "none", "--seed",   "2"};
 
 std::vector<std::string> seed_two_into(const std::string& out) {
   std::vector<std::string> args = kSeedTwoRun;
@@ -122,7 +122,8 @@ TEST(Ownership, APlainFileOrASymlinkNamedLikeTheDemoIsRefusedAndKept) {
   write_text(dir / "line", "my notes\n");
   TempDir elsewhere;
   fs::create_symlink(elsewhere.path(), dir / "net");
-  const auto file = run(kFitreel, {"line", "--epochs", "5", "--video", "none", "--out", dir.path()});
+  const auto file =
+      run(kFitreel, {"line", "--epochs", "5", "--video", "none", "--out", dir.path()});
   EXPECT_EQ(file.exit_code, 2) << file.err;
   EXPECT_NE(file.err.find("is a file fitreel did not write"), std::string::npos) << file.err;
   EXPECT_EQ(read_file(dir / "line"), "my notes\n");
@@ -186,8 +187,9 @@ TEST(Ownership, ModelFilesInsideAResultFolderAreRefusedBeforeTraining) {
 TEST(Streams, AClosedStderrNeverEndsUpInsideAVideo) {
   TempDir dir;
   const auto result =
-      run("/bin/sh", {"-c", "exec \"$0\" net --epochs 40 --video gif --frames 6 --size 160x120 "
-                            "--out \"$1\" 2>&-",
+      run("/bin/sh", {"-c",
+                      "exec \"$0\" net --epochs 40 --video gif --frames 6 --size 160x120 "
+                      "--out \"$1\" 2>&-",
                       kFitreel, dir.path()});
   ASSERT_EQ(result.exit_code, 0);
   const nlohmann::json summary = summary_of(dir / "net");
@@ -225,9 +227,9 @@ TEST(Locking, ANonRootRunOverRootOwnedResultsIsRefusedBeforeTraining) {
   TempDir dir;
   fs::permissions(dir.path(), fs::perms::all);
   ASSERT_EQ(quick_line(dir.path(), 1).exit_code, 0);
-  const auto result = run(FITREEL_SETPRIV, {"--reuid=65534", "--regid=65534", "--clear-groups",
-                                      kFitreel, "line", "--epochs", "5", "--video", "none",
-                                      "--out", dir.path()});
+  const auto result =
+      run(FITREEL_SETPRIV, {"--reuid=65534", "--regid=65534", "--clear-groups", kFitreel, "line",
+                            "--epochs", "5", "--video", "none", "--out", dir.path()});
   EXPECT_EQ(result.exit_code, 2) << result.err;
   EXPECT_NE(result.err.find("no permission"), std::string::npos) << result.err;
   EXPECT_EQ(whole_result_seed(dir / "line"), 1);
@@ -273,9 +275,9 @@ TEST(Publishing, WithoutAtomicExchangeTheNextRunRestoresWhatAKillLeft) {
   ASSERT_EQ(quick_line(dir.path(), 1).exit_code, 0);
   bool saw_gap = false;
   for (int when = 1; when < 20; ++when) {
-    const auto result = run_injected(
-        {"renameat2:error=EINVAL", "rename:signal=KILL:when=" + std::to_string(when)},
-        seed_two_into(dir.path()));
+    const auto result =
+        run_injected({"renameat2:error=EINVAL", "rename:signal=KILL:when=" + std::to_string(when)},
+                     seed_two_into(dir.path()));
     if (result.exit_code == 0) {
       EXPECT_NE(result.err.find("cannot swap folders atomically"), std::string::npos);
       EXPECT_EQ(whole_result_seed(dir / "line"), 2);
