@@ -2,12 +2,16 @@
 
 #include "options.hpp"
 
+#include <fitreel/files/atomic_file.hpp>
+
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 #include <opencv2/imgcodecs.hpp>
 
 #include <fstream>
+#include <string_view>
 #include <system_error>
+#include <vector>
 
 namespace fitreel::app {
 
@@ -144,9 +148,14 @@ void write_file_atomically(const fs::path& path, const std::string& content) {
 }
 
 void write_png(const fs::path& path, const cv::Mat& image) {
-  if (!cv::imwrite(path.string(), image)) {
-    throw std::runtime_error("cannot write " + path.string());
+  // Encoded in memory, then written atomically: a full disk is the OS's reason in one line,
+  // not libpng's own stderr line and a bare "cannot write".
+  std::vector<unsigned char> png;
+  if (!cv::imencode(".png", image, png)) {
+    throw std::runtime_error("cannot write " + path.string() + ": PNG encoding failed");
   }
+  files::write_file_atomically(
+      path, std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
 }
 
 }  // namespace fitreel::app
