@@ -1,4 +1,5 @@
 // Links fitreel::core alone: builds where OpenCV is absent.
+#include <fitreel/checkpoint.hpp>
 #include <fitreel/data.hpp>
 #include <fitreel/evaluate.hpp>
 #include <fitreel/model.hpp>
@@ -6,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include <cstdio>
 #include <iostream>
 
 #ifdef CV_VERSION
@@ -21,5 +23,12 @@ int main() {
   options.lr = 0.1;
   const fitreel::TrainResult result = fitreel::train(net, data, options);
   std::cout << "net: loss " << result.losses.front() << " -> " << result.losses.back() << "\n";
+  // A checkpoint round trip links libzip, core's own dependency, through the package.
+  const std::string checkpoint = "core_only_net.pt";
+  fitreel::save_checkpoint(net, "1-2-1 sigmoid", checkpoint);
+  fitreel::verify_checkpoint(checkpoint);
+  torch::nn::Sequential loaded = fitreel::make_net();
+  fitreel::load_checkpoint(loaded, "1-2-1 sigmoid", checkpoint);
+  std::remove(checkpoint.c_str());
   return result.losses.back() < result.losses.front() ? 0 : 1;
 }

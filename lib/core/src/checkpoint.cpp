@@ -1,8 +1,11 @@
+#include "checkpoint_file.hpp"
+
 #include <fitreel/checkpoint.hpp>
+#include <fitreel/files/atomic_file.hpp>
 
 #include <torch/torch.h>
 
-#include <filesystem>
+#include <sstream>
 
 namespace fitreel {
 
@@ -15,38 +18,13 @@ std::string one_line(const char* text) {
   return message.substr(0, message.find('\n'));
 }
 
-}  // namespace
-
-void save_checkpoint(torch::nn::Sequential& model, const std::string& architecture,
-                     const std::string& path) {
-  const std::filesystem::path target(path);
-  const std::filesystem::path temporary =
-      target.parent_path() / ("." + target.filename().string() + ".partial");
-  torch::serialize::OutputArchive archive;
-  model->save(archive);
-  archive.write(kArchitectureKey, c10::IValue(architecture));
-  try {
-    archive.save_to(temporary.string());
-  } catch (const c10::Error& error) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    throw std::runtime_error("cannot write the checkpoint " + path + ": " +
-                             one_line(error.what_without_backtrace()));
-  }
-  std::filesystem::rename(temporary, target);
-}
-
-void load_checkpoint(torch::nn::Sequential& model, const std::string& architecture,
-                     const std::string& path) {
-  if (!std::filesystem::is_regular_file(path)) {
-    throw CheckpointError("no checkpoint file at " + path);
-  }
-  // Load into a copy first: a bad file must not leave the model half-overwritten.
-  const auto candidate = std::dynamic_pointer_cast<torch::nn::SequentialImpl>(model->clone());
+// Parses verified bytes into `model`'s copy; every parser error becomes one line.
+void parse_into(torch::nn::SequentialImpl& candidate, const std::string& architecture,
+                const std::string& path, const std::string& bytes) {
   torch::serialize::InputArchive archive;
   c10::IValue saved_architecture;
   try {
-    archive.load_from(path);
+    archive.load_from(bytes.data(), bytes.size(), torch::Device(torch::kCPU));
     if (!archive.try_read(kArchitectureKey, saved_architecture) || !saved_architecture.isString()) {
       throw CheckpointError(path + " is not a fitreel checkpoint (saved with --save-model)");
     }
@@ -54,11 +32,40 @@ void load_checkpoint(torch::nn::Sequential& model, const std::string& architectu
       throw CheckpointError(path + " holds a " + saved_architecture.toStringRef() +
                             " model, not the " + architecture + " this run trains");
     }
-    candidate->load(archive);
+    candidate.load(archive);
+  } catch (const CheckpointError&) {
+    throw;
   } catch (const c10::Error& error) {
-    throw CheckpointError(path + " cannot be read as a checkpoint (truncated or not one): " +
-                          one_line(error.what_without_backtrace()));
+    throw CheckpointError(
+        path + " cannot be read as a checkpoint: " + one_line(error.what_without_backtrace()));
+  } catch (const std::exception& error) {
+    throw CheckpointError(path + " cannot be read as a checkpoint: " + one_line(error.what()));
   }
+}
+
+}  // namespace
+
+void save_checkpoint(torch::nn::Sequential& model, const std::string& architecture,
+                     const std::string& path) {
+  torch::serialize::OutputArchive archive;
+  model->save(archive);
+  archive.write(kArchitectureKey, c10::IValue(architecture));
+  std::ostringstream bytes;
+  try {
+    archive.save_to(bytes);
+  } catch (const c10::Error& error) {
+    throw files::WriteError("cannot write " + path + ": " +
+                            one_line(error.what_without_backtrace()));
+  }
+  files::write_file_atomically(path, bytes.str());
+}
+
+void load_checkpoint(torch::nn::Sequential& model, const std::string& architecture,
+                     const std::string& path) {
+  const std::string bytes = read_verified_checkpoint(path);
+  // Load into a copy first: a bad file must not leave the model half-overwritten.
+  const auto candidate = std::dynamic_pointer_cast<torch::nn::SequentialImpl>(model->clone());
+  parse_into(*candidate, architecture, path, bytes);
   // LibTorch replaces tensors on load without comparing shapes; we do.
   const auto loaded = candidate->named_parameters();
   for (const auto& expected : model->named_parameters()) {

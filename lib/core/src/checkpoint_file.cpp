@@ -1,0 +1,217 @@
+// Reading a checkpoint file and verifying it with libzip before LibTorch parses it. LibTorch
+// 1.13's ZIP reader (miniz) is built without CRC checks and trusts the headers it reads, so a
+// damaged file can load changed weights or crash it; libzip checks both.
+#include "checkpoint_file.hpp"
+
+#include <fitreel/checkpoint.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zip.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+namespace fitreel {
+
+namespace {
+
+[[noreturn]] void refuse(const std::string& path, const std::string& why) {
+  throw CheckpointError(path + " cannot be read as a checkpoint: " + why);
+}
+
+std::string file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a folder";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+  return "not a regular file";
+}
+
+// Entry names come from the file: keep the message one printable line.
+std::string printable(const char* name) {
+  std::string text = name == nullptr ? "?" : name;
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return text;
+}
+
+std::string describe(const zip_error_t* error, const std::string& entry) {
+  const std::string in_entry = entry.empty() ? "" : " in entry " + entry;
+  switch (zip_error_code_zip(error)) {
+    case ZIP_ER_CRC:
+      return "CRC error" + in_entry + " (the file is damaged)";
+    case ZIP_ER_INCONS:
+      return "damaged ZIP archive (its headers disagree" + in_entry + ")";
+    case ZIP_ER_MULTIDISK:  // what libzip makes of damaged disk numbers or entry counts
+      return "damaged ZIP archive (its end record is inconsistent)";
+    case ZIP_ER_EOF:
+    case ZIP_ER_READ:
+      return "truncated" + in_entry;
+    case ZIP_ER_ZLIB:
+    case ZIP_ER_COMPRESSED_DATA:
+      return "damaged compressed data" + in_entry;
+    case ZIP_ER_MEMORY:
+      return "too large to read into memory";
+    default:
+      return printable(zip_error_strerror(const_cast<zip_error_t*>(error))) + in_entry;
+  }
+}
+
+std::string read_regular_file(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) {
+      throw CheckpointError("no checkpoint file at " + path);
+    }
+    throw CheckpointError("cannot read " + path + ": " + std::strerror(errno));
+  }
+  // Checked before open(): opening a FIFO for reading would wait for a writer.
+  if (!S_ISREG(info.st_mode)) {
+    throw CheckpointError(path + " is " + file_kind(info.st_mode) + ", not a checkpoint file");
+  }
+  // O_NONBLOCK: should the name be swapped for a FIFO meanwhile, open() still returns at once.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    throw CheckpointError("cannot read " + path + ": " + std::strerror(errno));
+  }
+  const std::unique_ptr<int, void (*)(int*)> closer(new int(fd), [](int* owned) {
+    ::close(*owned);
+    delete owned;
+  });
+  if (::fstat(fd, &info) != 0) {
+    throw CheckpointError("cannot read " + path + ": " + std::strerror(errno));
+  }
+  if (!S_ISREG(info.st_mode)) {
+    throw CheckpointError(path + " is " + file_kind(info.st_mode) + ", not a checkpoint file");
+  }
+  if (static_cast<std::uint64_t>(info.st_size) > kMaxCheckpointBytes) {
+    refuse(path, "too large (" + std::to_string(info.st_size) + " bytes; the cap is " +
+                     std::to_string(kMaxCheckpointBytes >> 20) + " MiB)");
+  }
+  std::string bytes(static_cast<std::size_t>(info.st_size), '\0');
+  std::size_t filled = 0;
+  while (filled < bytes.size()) {
+    const ssize_t got = ::read(fd, bytes.data() + filled, bytes.size() - filled);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      throw CheckpointError("cannot read " + path + ": " + std::strerror(errno));
+    }
+    if (got == 0) break;  // shrank while being read
+    filled += static_cast<std::size_t>(got);
+  }
+  bytes.resize(filled);
+  if (bytes.empty()) {
+    refuse(path, "the file is empty");
+  }
+  return bytes;
+}
+
+using Archive = std::unique_ptr<zip_t, decltype(&zip_discard)>;
+
+Archive open_archive(const std::string& path, const std::string& bytes) {
+  zip_error_t error;
+  zip_error_init(&error);
+  zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
+  if (source == nullptr) {
+    const std::string why = describe(&error, "");
+    zip_error_fini(&error);
+    refuse(path, why);
+  }
+  zip_t* archive = zip_open_from_source(source, ZIP_CHECKCONS | ZIP_RDONLY, &error);
+  if (archive == nullptr) {
+    zip_source_free(source);
+    std::string why = describe(&error, "");
+    if (zip_error_code_zip(&error) == ZIP_ER_NOZIP) {
+      // A ZIP's first bytes without its end record: cut short (or damaged at the end).
+      why = bytes.rfind("PK\x03\x04", 0) == 0 ? "truncated (no end-of-archive record)"
+                                              : "not a ZIP archive (checkpoints are)";
+    }
+    zip_error_fini(&error);
+    refuse(path, why);
+  }
+  zip_error_fini(&error);
+  return Archive(archive, &zip_discard);
+}
+
+// Reads entry `index` to its end: libzip compares the CRC and the size only there.
+void read_entry(const std::string& path, zip_t* archive, zip_uint64_t index,
+                const std::string& name, zip_uint64_t expected_size) {
+  zip_file_t* file = zip_fopen_index(archive, index, 0);
+  if (file == nullptr) {
+    refuse(path, describe(zip_get_error(archive), name));
+  }
+  std::array<char, 1 << 16> buffer{};
+  zip_uint64_t total = 0;
+  for (;;) {
+    const zip_int64_t got = zip_fread(file, buffer.data(), buffer.size());
+    if (got < 0) {
+      const std::string why = describe(zip_file_get_error(file), name);
+      zip_fclose(file);
+      refuse(path, why);
+    }
+    if (got == 0) break;
+    total += static_cast<zip_uint64_t>(got);
+    if (total > expected_size) {
+      zip_fclose(file);
+      refuse(path, "damaged ZIP archive (entry " + name + " is longer than its header says)");
+    }
+  }
+  const int closed = zip_fclose(file);
+  if (closed != 0) {
+    zip_error_t error;
+    zip_error_init_with_code(&error, closed);
+    const std::string why = describe(&error, name);
+    zip_error_fini(&error);
+    refuse(path, why);
+  }
+  if (total != expected_size) {
+    refuse(path, "truncated in entry " + name);
+  }
+}
+
+void verify_archive(const std::string& path, const std::string& bytes) {
+  const Archive archive = open_archive(path, bytes);
+  const zip_int64_t entries = zip_get_num_entries(archive.get(), 0);
+  if (entries <= 0) {
+    refuse(path, "an empty ZIP archive");
+  }
+  if (static_cast<std::uint64_t>(entries) > kMaxCheckpointEntries) {
+    refuse(path, "too large (" + std::to_string(entries) + " entries; the cap is " +
+                     std::to_string(kMaxCheckpointEntries) + ")");
+  }
+  std::uint64_t total = 0;
+  for (zip_uint64_t index = 0; index < static_cast<zip_uint64_t>(entries); ++index) {
+    zip_stat_t stat;
+    zip_stat_init(&stat);
+    if (zip_stat_index(archive.get(), index, 0, &stat) != 0) {
+      refuse(path, describe(zip_get_error(archive.get()), ""));
+    }
+    const std::string name = printable(stat.name);
+    if ((stat.valid & ZIP_STAT_SIZE) == 0) {
+      refuse(path, "damaged ZIP archive (entry " + name + " has no size)");
+    }
+    total += stat.size;
+    if (stat.size > kMaxCheckpointUncompressedBytes || total > kMaxCheckpointUncompressedBytes) {
+      refuse(path, "too large (entry " + name + " unpacks past the cap of " +
+                       std::to_string(kMaxCheckpointUncompressedBytes >> 20) + " MiB)");
+    }
+    read_entry(path, archive.get(), index, name, stat.size);
+  }
+}
+
+}  // namespace
+
+std::string read_verified_checkpoint(const std::string& path) {
+  std::string bytes = read_regular_file(path);
+  verify_archive(path, bytes);
+  return bytes;
+}
+
+void verify_checkpoint(const std::string& path) { read_verified_checkpoint(path); }
+
+}  // namespace fitreel
