@@ -9,20 +9,20 @@ namespace fitreel {
 
 namespace {
 
-torch::Device device_of(torch::nn::Sequential& model) {
-  const auto params = model->parameters();
+torch::Device device_of(const ModelRef& model) {
+  const auto params = model.module().parameters();
   return params.empty() ? torch::Device(torch::kCPU) : params.front().device();
 }
 
 }  // namespace
 
-double mse(torch::nn::Sequential& model, const torch::Tensor& x, const torch::Tensor& y) {
+double mse(const ModelRef& model, const torch::Tensor& x, const torch::Tensor& y) {
   if (x.size(0) == 0) {
     return std::numeric_limits<double>::quiet_NaN();
   }
   torch::NoGradGuard no_grad;
   const torch::Device device = device_of(model);
-  const torch::Tensor output = model->forward(x.to(device));
+  const torch::Tensor output = model.forward(x.to(device));
   return torch::mse_loss(output, y.to(device)).item<double>();
 }
 
@@ -43,10 +43,10 @@ Line least_squares(const torch::Tensor& x, const torch::Tensor& y) {
   return line;
 }
 
-std::vector<float> predict(torch::nn::Sequential& model, const torch::Tensor& x) {
+std::vector<float> predict(const ModelRef& model, const torch::Tensor& x) {
   torch::InferenceMode inference;
   const torch::Tensor output =
-      model->forward(x.to(device_of(model))).to(torch::kCPU, torch::kFloat32).contiguous();
+      model.forward(x.to(device_of(model))).to(torch::kCPU, torch::kFloat32).contiguous();
   return {output.data_ptr<float>(), output.data_ptr<float>() + output.numel()};
 }
 

@@ -2,7 +2,7 @@
 
 #include <fitreel/files/atomic_file.hpp>
 
-#include <torch/nn/modules/container/sequential.h>
+#include <fitreel/model_ref.hpp>
 
 #include <cstdint>
 #include <stdexcept>
@@ -31,18 +31,24 @@ inline constexpr std::uint64_t kMaxCheckpointUncompressedBytes = std::uint64_t{1
 /// in a weight would otherwise load silently. Throws CheckpointError.
 void verify_checkpoint(const std::string& path);
 
-/// Saves `model`'s parameters with torch::save, tagged with `architecture` (e.g. "1-2-1
-/// sigmoid"). Serialized in memory, then written atomically (temporary name in the same folder,
-/// fsync, rename): FILE is the whole new checkpoint or what it was before. Throws
-/// files::WriteError ("cannot write PATH: No space left on device").
-void save_checkpoint(torch::nn::Sequential& model, const std::string& architecture,
+/// Saves `model`'s parameters and buffers (any module: see ModelRef) as LibTorch's
+/// torch::save does, tagged with `architecture` (e.g. "1-2-1 sigmoid"; empty: no tag).
+/// Serialized in memory, then written atomically (temporary name in the same folder, fsync,
+/// rename): FILE is the whole new checkpoint or what it was before. Throws files::WriteError
+/// ("cannot write PATH: No space left on device").
+void save_checkpoint(const ModelRef& model, const std::string& architecture,
                      const std::string& path);
+/// The same without a tag.
+void save_checkpoint(const ModelRef& model, const std::string& path);
 
-/// Loads parameters saved by save_checkpoint into `model`, which must have the same
-/// `architecture` (tag and every parameter's shape). Verifies the file first
-/// (verify_checkpoint) and parses the very bytes it verified. Throws CheckpointError
-/// otherwise, leaving the model as it was.
-void load_checkpoint(torch::nn::Sequential& model, const std::string& architecture,
+/// Loads what save_checkpoint saved into `model` (any module: no clone() needed). Verifies the
+/// file first (verify_checkpoint) and parses the very bytes it verified; then checks the tag
+/// (unless `architecture` is empty) and that every parameter and buffer of `model` is there
+/// with its shape, and only then copies them in. Throws CheckpointError (one line: what is
+/// missing or which shapes differ), leaving the model as it was.
+void load_checkpoint(const ModelRef& model, const std::string& architecture,
                      const std::string& path);
+/// The same without checking a tag.
+void load_checkpoint(const ModelRef& model, const std::string& path);
 
 }  // namespace fitreel

@@ -1,6 +1,7 @@
 #pragma once
 
-#include <torch/nn/modules/container/sequential.h>
+#include <fitreel/model_ref.hpp>
+
 #include <torch/types.h>
 
 #include <vector>
@@ -9,7 +10,7 @@ namespace fitreel {
 
 /// Mean squared error of `model` on (x, y), computed without gradients on the model's device.
 /// NaN when x has no rows (nothing held out).
-double mse(torch::nn::Sequential& model, const torch::Tensor& x, const torch::Tensor& y);
+double mse(const ModelRef& model, const torch::Tensor& x, const torch::Tensor& y);
 
 /// A straight line y = slope * x + intercept.
 struct Line {
@@ -22,6 +23,6 @@ struct Line {
 Line least_squares(const torch::Tensor& x, const torch::Tensor& y);
 
 /// The model's outputs for x (N, 1), without gradients, as a CPU float vector.
-std::vector<float> predict(torch::nn::Sequential& model, const torch::Tensor& x);
+std::vector<float> predict(const ModelRef& model, const torch::Tensor& x);
 
 }  // namespace fitreel
