@@ -3,6 +3,7 @@
 #include <fitreel/checkpoint.hpp>
 #include <fitreel/evaluate.hpp>
 #include <fitreel/model_ref.hpp>
+#include <fitreel/trainer.hpp>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -104,6 +105,25 @@ TEST(ModelRef, ATaggedCheckpointRefusesAnotherArchitecture) {
   EXPECT_NO_THROW(load_checkpoint(net, "cubic 1-8-1 tanh", file.path));
   EXPECT_NO_THROW(load_checkpoint(net, file.path)) << "no tag asked for: names and shapes";
   EXPECT_THROW(load_checkpoint(net, "1-2-1 sigmoid", file.path), CheckpointError);
+}
+
+TEST(ModelRef, TrainsAUsersOwnModuleThroughAutograd) {
+  torch::manual_seed(5);
+  CubicNet net(16);
+  Dataset data;
+  data.x_train = torch::linspace(-2, 2, 64).view({-1, 1});
+  data.y_train = data.x_train.pow(3) - 2 * data.x_train;
+  TrainOptions options;
+  options.epochs = 300;
+  options.lr = 0.02;
+  options.optimizer = OptimizerKind::adam;
+  const double before = mse(net, data.x_train, data.y_train);
+  const TrainResult result = train(net, data, options);
+  EXPECT_FALSE(result.used_analytic_gradients) << "not a Sequential: autograd";
+  EXPECT_EQ(result.epochs_run, 300);
+  EXPECT_LT(mse(net, data.x_train, data.y_train), before / 10) << "the caller's net learned";
+  options.gradients = Gradients::analytic;
+  EXPECT_THROW(train(net, data, options), std::invalid_argument);
 }
 
 }  // namespace

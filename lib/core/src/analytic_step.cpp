@@ -17,9 +17,9 @@ struct Layer {
   torch::Tensor weight_grad, bias_grad;  // where this layer's gradients are written
 };
 
-std::vector<Layer> layers_of(const torch::nn::Sequential& model) {
+std::vector<Layer> layers_of(const torch::nn::SequentialImpl& model) {
   std::vector<Layer> layers;
-  for (const auto& child : model->children()) {
+  for (const auto& child : model.children()) {
     if (const auto* linear = child->as<torch::nn::Linear>()) {
       if (!linear->bias.defined()) {
         return {};
@@ -92,7 +92,7 @@ class AnalyticStep final : public TrainStep {
  public:
   AnalyticStep(std::vector<Layer> layers, const StepInputs& inputs)
       : layers_(std::move(layers)),
-        flat_(inputs.model->parameters()),
+        flat_(inputs.model.module().parameters()),
         optimizer_(make_optimizer(inputs.optimizer, {flat_.values()}, inputs.lr)),
         x_(inputs.x),
         y_(inputs.y),
@@ -173,8 +173,10 @@ class AnalyticStep final : public TrainStep {
 
 }  // namespace
 
-bool supports_analytic_gradients(const torch::nn::Sequential& model) {
-  return !layers_of(model).empty() && !model->parameters().empty();
+bool supports_analytic_gradients(const ModelRef& model) {
+  const auto& sequential = model.sequential();
+  return sequential != nullptr && !layers_of(*sequential).empty() &&
+         !sequential->parameters().empty();
 }
 
 std::unique_ptr<TrainStep> make_analytic_step(const StepInputs& inputs) {
@@ -183,7 +185,7 @@ std::unique_ptr<TrainStep> make_analytic_step(const StepInputs& inputs) {
         "analytic gradients need a Sequential of Linear layers (with bias) and "
         "sigmoid/tanh/relu activations");
   }
-  return std::make_unique<AnalyticStep>(layers_of(inputs.model), inputs);
+  return std::make_unique<AnalyticStep>(layers_of(*inputs.model.sequential()), inputs);
 }
 
 }  // namespace fitreel::detail

@@ -23,7 +23,7 @@ class AutogradStep final : public TrainStep {
  public:
   explicit AutogradStep(const StepInputs& inputs)
       : model_(inputs.model),
-        params_(model_->parameters()),
+        params_(model_.module().parameters()),
         optimizer_(make_optimizer(inputs.optimizer, params_, inputs.lr)),
         x_(inputs.x),
         y_(inputs.y) {}
@@ -34,14 +34,14 @@ class AutogradStep final : public TrainStep {
     for (auto& p : params_) {
       p.mutable_grad().reset();
     }
-    torch::Tensor loss = torch::mse_loss(model_->forward(x_), y_);
+    torch::Tensor loss = torch::mse_loss(model_.forward(x_), y_);
     loss.backward();
     optimizer_->step();
     return loss.detach();
   }
 
  private:
-  torch::nn::Sequential model_;
+  ModelRef model_;
   std::vector<torch::Tensor> params_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   torch::Tensor x_, y_;

@@ -23,7 +23,7 @@ class TrainStep {
 /// What a step trains: the model (already on the training device), the optimizer to build
 /// over its parameters, and the full batch (on the same device).
 struct StepInputs {
-  torch::nn::Sequential model;
+  ModelRef model;
   OptimizerKind optimizer = OptimizerKind::adagrad;
   double lr = 0.01;
   torch::Tensor x, y;
@@ -37,8 +37,9 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(OptimizerKind kind,
 /// The textbook loop: loss.backward() through autograd.
 std::unique_ptr<TrainStep> make_autograd_step(const StepInputs& inputs);
 
-/// Whether every layer of `model` is a Linear or an activation the analytic step knows.
-bool supports_analytic_gradients(const torch::nn::Sequential& model);
+/// Whether `model` is a Sequential whose every layer is a Linear or an activation the analytic
+/// step knows.
+bool supports_analytic_gradients(const ModelRef& model);
 
 /// The same epoch with the chain rule written out, skipping autograd's bookkeeping (which
 /// costs more than the arithmetic for models this small). Same numbers as autograd.

@@ -128,10 +128,10 @@ class LossHistory {
   int64_t checked_ = 0;
 };
 
-Snapshot snapshot_of(torch::nn::Sequential& model, const torch::Tensor& curve_x, int64_t epoch) {
+Snapshot snapshot_of(const ModelRef& model, const torch::Tensor& curve_x, int64_t epoch) {
   Snapshot snapshot;
   snapshot.epoch = epoch;
-  snapshot.params = flat_parameters(*model);
+  snapshot.params = flat_parameters(model.module());
   if (curve_x.defined() && curve_x.numel() > 0) {
     snapshot.curve = predict(model, curve_x);
   }
@@ -140,15 +140,15 @@ Snapshot snapshot_of(torch::nn::Sequential& model, const torch::Tensor& curve_x,
 
 }  // namespace
 
-TrainResult train(torch::nn::Sequential& model, const Dataset& data, const TrainOptions& options,
+TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions& options,
                   const TrainCallbacks& callbacks) {
   validate(data, options);
   TrainResult result;
-  result.initial_params = flat_parameters(*model);
+  result.initial_params = flat_parameters(model.module());
 
   const torch::Device device = options.device;
-  model->to(device);
-  model->train();
+  model.module().to(device);
+  model.module().train();
   const torch::Tensor x = data.x_train.to(device);
   const torch::Tensor y = data.y_train.to(device);
   const torch::Tensor curve_x =
@@ -217,7 +217,7 @@ TrainResult train(torch::nn::Sequential& model, const Dataset& data, const Train
   }
   result.losses = history.take();
   result.seconds = seconds_since(start);
-  result.final_params = flat_parameters(*model);
+  result.final_params = flat_parameters(model.module());
 
   const bool ended_early = epoch < options.epochs;
   if (callbacks.on_snapshot && ended_early) {

@@ -40,9 +40,8 @@ class ModelRef {
   }
 
   ModelRef(torch::nn::AnyModule any)  // NOLINT: implicit by design
-      : module_(any.ptr()), forward_([any](const torch::Tensor& x) mutable {
-          return any.forward<torch::Tensor>(x);
-        }) {}
+      : module_(any.ptr()),
+        forward_([any](const torch::Tensor& x) mutable { return any.forward<torch::Tensor>(x); }) {}
 
   /// The module itself (parameters, train()/eval(), to()).
   torch::nn::Module& module() const { return *module_; }

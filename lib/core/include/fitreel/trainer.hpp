@@ -3,8 +3,8 @@
 #include <fitreel/data.hpp>
 #include <fitreel/snapshot.hpp>
 
-#include <torch/nn/modules/container/sequential.h>
 #include <torch/types.h>
+#include <fitreel/model_ref.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -62,13 +62,14 @@ struct TrainResult {
   bool used_analytic_gradients = false;            ///< whether the chain rule was hand-derived
 };
 
-/// Trains `model` on data.x_train/y_train with full-batch MSE loss: each epoch zeroes the
-/// gradients, runs forward, computes the loss, backpropagates and steps the optimizer. The loss
-/// recorded for epoch e is the one computed in epoch e, before its step (as the Python seed).
-/// The model is moved to options.device and stays there. Stops at the first non-finite loss
-/// (diverged_at_epoch) or when callbacks.should_stop() says so (interrupted).
-/// Throws ShapeError for inputs not shaped (N, 1), std::invalid_argument for bad options.
-TrainResult train(torch::nn::Sequential& model, const Dataset& data, const TrainOptions& options,
+/// Trains `model` (any module: see ModelRef; the caller's own is trained) on data.x_train/y_train
+/// with full-batch MSE loss: each epoch zeroes the gradients, runs forward, computes the loss,
+/// backpropagates and steps the optimizer. The loss recorded for epoch e is the one computed in
+/// epoch e, before its step (as the Python seed). The model is moved to options.device and stays
+/// there. Stops at the first non-finite loss (diverged_at_epoch) or when callbacks.should_stop()
+/// says so (interrupted). Throws ShapeError for inputs not shaped (N, 1), std::invalid_argument for
+/// bad options.
+TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions& options,
                   const TrainCallbacks& callbacks = {});
 
 }  // namespace fitreel
