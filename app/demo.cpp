@@ -48,7 +48,8 @@ struct Watched {
 Watched train_and_film(torch::nn::Sequential& model, const DemoSetup& setup,
                        const RunOptions& options, const render::FitPlot& plot,
                        const torch::Tensor& curve_x, const DemoOutput& output,
-                       const std::optional<render::StraightLine>& optimum) {
+                       const std::optional<render::StraightLine>& optimum,
+                       LossCsvWriter& loss_csv) {
   Watched watched;
   std::vector<std::unique_ptr<render::FrameSink>> sinks;
   if (auto sink = open_frame_sink(options, output, setup.demo, watched.video)) {
@@ -93,6 +94,7 @@ Watched train_and_film(torch::nn::Sequential& model, const DemoSetup& setup,
     refresh_window();
   };
   callbacks.should_stop = [] { return stop_signal() != 0; };
+  callbacks.on_loss = [&](int64_t epoch, float loss) { loss_csv.add(epoch, loss); };
 
   spdlog::info("training {}: {} epochs, {} lr {}, full batch on {}", setup.demo, setup.epochs,
                optimizer_name(setup.optimizer), setup.lr, device_name(setup.device));
@@ -205,8 +207,9 @@ DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const X
   }
   write_png(output.staging() / "before.png", plot.draw(before, {true, true, true, true, false}));
 
+  LossCsvWriter loss_csv(output.staging() / "loss.csv");  // streamed as training runs
   const Watched watched =
-      train_and_film(model, setup, options, plot, curve_x, output, optimum_drawn);
+      train_and_film(model, setup, options, plot, curve_x, output, optimum_drawn, loss_csv);
   const TrainResult& result = watched.result;
 
   // The seed's plot after training, with the loss history and the least-squares line.
@@ -239,7 +242,7 @@ DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const X
     spdlog::info("saved the model to {}", *options.save_model);
   }
   const Summary summary = summarize(setup, options, watched, optimum, test_mse);
-  files::write_file_atomically(output.staging() / "loss.csv", loss_csv(result.losses));
+  loss_csv.commit();
   files::write_file_atomically(output.staging() / "summary.json",
                                summary_json(summary, result.losses));
   output.publish();

@@ -43,10 +43,11 @@ nlohmann::ordered_json params_json(const std::vector<std::vector<float>>& params
 
 }  // namespace
 
-std::string summary_json(const Summary& s, const std::vector<float>& losses) {
+std::string summary_json(const Summary& s, const LossHistory& losses) {
   nlohmann::ordered_json loss_at_epoch = nlohmann::ordered_json::object();
-  for (int64_t e : loss_sample_epochs(static_cast<int64_t>(losses.size()))) {
-    loss_at_epoch[std::to_string(e)] = finite_or_null(losses[static_cast<size_t>(e)]);
+  for (int64_t e : loss_sample_epochs(losses.count())) {
+    // The history keeps every landmark epoch (0, 1, 2, 10, ...) and the last one.
+    loss_at_epoch[std::to_string(e)] = finite_or_null(losses.at(e).value_or(NAN));
   }
   nlohmann::ordered_json json = {
       {"demo", s.demo},
@@ -85,16 +86,31 @@ std::string summary_json(const Summary& s, const std::vector<float>& losses) {
   return json.dump(1) + "\n";
 }
 
-std::string loss_csv(const std::vector<float>& losses) {
-  std::string csv = "epoch,loss\n";
-  csv.reserve(csv.size() + losses.size() * 20);
+namespace {
+constexpr size_t kCsvBufferBytes = 64 * 1024;
+}
+
+LossCsvWriter::LossCsvWriter(const std::filesystem::path& path) : file_(path) {
+  buffer_.reserve(kCsvBufferBytes + 64);
+  buffer_ = "epoch,loss\n";
+}
+
+void LossCsvWriter::add(int64_t epoch, float loss) {
   char row[64];
-  for (size_t e = 0; e < losses.size(); ++e) {
-    // %.9g round-trips a float exactly.
-    std::snprintf(row, sizeof row, "%zu,%.9g\n", e, static_cast<double>(losses[e]));
-    csv += row;
+  // %.9g round-trips a float exactly.
+  const int length = std::snprintf(row, sizeof row, "%lld,%.9g\n", static_cast<long long>(epoch),
+                                   static_cast<double>(loss));
+  buffer_.append(row, static_cast<size_t>(length));
+  if (buffer_.size() >= kCsvBufferBytes) {
+    file_.append(buffer_);
+    buffer_.clear();
   }
-  return csv;
+}
+
+void LossCsvWriter::commit() {
+  file_.append(buffer_);
+  buffer_.clear();
+  file_.commit();
 }
 
 }  // namespace fitreel::app

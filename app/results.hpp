@@ -2,8 +2,12 @@
 
 // summary.json and loss.csv, as the interface contract lists them.
 
+#include <fitreel/files/atomic_file.hpp>
+#include <fitreel/loss_history.hpp>
+
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,9 +44,20 @@ struct Summary {
 std::vector<int64_t> loss_sample_epochs(int64_t epochs_run);
 
 /// summary.json's text. Non-finite losses become null (JSON has no inf or NaN).
-std::string summary_json(const Summary& summary, const std::vector<float>& losses);
+std::string summary_json(const Summary& summary, const LossHistory& losses);
 
-/// loss.csv's text: "epoch,loss" then one row per epoch run, each loss to full float precision.
-std::string loss_csv(const std::vector<float>& losses);
+/// loss.csv, streamed while training runs: "epoch,loss" then one row per epoch, each loss to
+/// full float precision, written through a fixed buffer into an AtomicFile (memory stays flat
+/// in epochs). commit() makes it appear whole; without it nothing does.
+class LossCsvWriter {
+ public:
+  explicit LossCsvWriter(const std::filesystem::path& path);
+  void add(int64_t epoch, float loss);
+  void commit();
+
+ private:
+  files::AtomicFile file_;
+  std::string buffer_;
+};
 
 }  // namespace fitreel::app

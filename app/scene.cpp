@@ -2,6 +2,9 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <iterator>
+
 namespace fitreel::app {
 
 namespace {
@@ -46,15 +49,22 @@ torch::Tensor curve_inputs(const Dataset& data, int64_t count) {
       .view({-1, 1});
 }
 
-std::vector<render::LossPoint> loss_points(const std::vector<float>& losses, Schedule schedule,
+std::vector<render::LossPoint> loss_points(const LossHistory& losses, Schedule schedule,
                                            int64_t count) {
   std::vector<render::LossPoint> points;
-  if (losses.empty()) {
+  const std::vector<EpochLoss> kept = losses.points();
+  if (kept.empty()) {
     return points;
   }
-  for (int64_t e :
-       frame_epochs(static_cast<int64_t>(losses.size()), std::max<int64_t>(2, count), schedule)) {
-    points.push_back({e, losses[static_cast<size_t>(e)]});
+  // At each epoch the schedule picks, the loss of the latest kept epoch at or before it.
+  for (int64_t e : frame_epochs(losses.count(), std::max<int64_t>(2, count), schedule)) {
+    const auto after =
+        std::upper_bound(kept.begin(), kept.end(), e,
+                         [](int64_t epoch, const EpochLoss& point) { return epoch < point.epoch; });
+    const EpochLoss& at = after == kept.begin() ? kept.front() : *std::prev(after);
+    if (points.empty() || points.back().epoch != at.epoch) {
+      points.push_back({at.epoch, at.loss});
+    }
   }
   return points;
 }

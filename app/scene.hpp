@@ -4,6 +4,7 @@
 
 #include "setup.hpp"
 
+#include <fitreel/loss_history.hpp>
 #include <fitreel/render/fit_plot.hpp>
 
 #include <torch/nn/modules/container/sequential.h>
@@ -20,7 +21,7 @@ render::FitScene demo_scene(const DemoSetup& setup, const torch::Tensor& curve_x
 torch::Tensor curve_inputs(const Dataset& data, int64_t count = 200);
 
 /// About `count` of the losses, spread as `schedule` spreads frames, for a loss chart.
-std::vector<render::LossPoint> loss_points(const std::vector<float>& losses, Schedule schedule,
+std::vector<render::LossPoint> loss_points(const LossHistory& losses, Schedule schedule,
                                            int64_t count = 1000);
 
 }  // namespace fitreel::app

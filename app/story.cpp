@@ -111,16 +111,14 @@ void tell_line_result(const TrainResult& result, const Line& optimum, const Demo
         setup.lr);
   }
   spdlog::info("test MSE on the {} held-out points: {:.4f} (training loss {:.4f})",
-               setup.data.x_test.size(0), test_mse,
-               result.losses.empty() ? NAN : result.losses.back());
+               setup.data.x_test.size(0), test_mse, result.losses.last());
 }
 
 void tell_net_result(const TrainResult& result) {
   spdlog::info(
       "final loss {:.4f} (started at {:.4f}). Two sigmoids can only bend the line into a soft "
       "step, so the net approximates y = x with an S-curve: it is (kind of) learning y = x.",
-      result.losses.empty() ? NAN : result.losses.back(),
-      result.losses.empty() ? NAN : result.losses.front());
+      result.losses.last(), result.losses.first());
 }
 
 }  // namespace fitreel::app

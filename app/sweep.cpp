@@ -156,7 +156,7 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutpu
     const auto& r = run.result;
     train_seconds += r.seconds;
     interrupted = interrupted || r.interrupted;
-    const double final_loss = r.losses.empty() ? NAN : r.losses.back();
+    const double final_loss = r.losses.last();
     json_runs.push_back(
         {{"lr", run.lr},
          {"final_loss", std::isfinite(final_loss) ? nlohmann::ordered_json(final_loss)

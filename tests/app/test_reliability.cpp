@@ -9,6 +9,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 namespace fitreel {
 namespace {
@@ -228,6 +229,30 @@ TEST(Checkpoint, SavingIntoAMissingFolderIsBadInput) {
   EXPECT_EQ(result.exit_code, 2) << result.err;
   EXPECT_EQ(lines_of(result.err).size(), 1U) << result.err;
   EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
+TEST(Memory, PeakMemoryDoesNotGrowWithEpochs) {
+  TempDir dir;
+  const auto short_run =
+      run(kFitreel, {"line", "--epochs", "1000", "--video", "none", "--out", dir / "a"});
+  const auto long_run =
+      run(kFitreel, {"line", "--epochs", "600000", "--video", "none", "--out", dir / "b"});
+  ASSERT_EQ(short_run.exit_code, 0) << short_run.err;
+  ASSERT_EQ(long_run.exit_code, 0) << long_run.err;
+  // Keeping every loss (4 B) and building loss.csv in memory (~18 B) cost ~13 MB here.
+  const long growth_kib = long_run.max_rss_kib - short_run.max_rss_kib;
+  std::cout << "peak RSS: " << short_run.max_rss_kib << " KiB at 1000 epochs, "
+            << long_run.max_rss_kib << " KiB at 600000\n";
+  EXPECT_LT(growth_kib, 5 * 1024) << "memory grows with epochs";
+  // loss.csv streamed to disk has every epoch, and agrees with summary.json's samples.
+  const std::vector<std::string> rows = lines_of(read_file(dir / "b/line/loss.csv"));
+  ASSERT_EQ(rows.size(), 600001U);
+  const nlohmann::json summary = summary_of(dir / "b/line");
+  for (const auto& [epoch, loss] : summary["loss_at_epoch"].items()) {
+    const std::string& row = rows[std::stoul(epoch) + 1];
+    EXPECT_EQ(row.substr(0, row.find(',')), epoch);
+    EXPECT_EQ(std::stof(row.substr(row.find(',') + 1)), loss.get<float>()) << "epoch " << epoch;
+  }
 }
 
 }  // namespace

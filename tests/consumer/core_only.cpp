@@ -22,7 +22,7 @@ int main() {
   options.epochs = 300;
   options.lr = 0.1;
   const fitreel::TrainResult result = fitreel::train(net, data, options);
-  std::cout << "net: loss " << result.losses.front() << " -> " << result.losses.back() << "\n";
+  std::cout << "net: loss " << result.losses.first() << " -> " << result.losses.last() << "\n";
   // A checkpoint round trip links libzip, core's own dependency, through the package.
   const std::string checkpoint = "core_only_net.pt";
   fitreel::save_checkpoint(net, "1-2-1 sigmoid", checkpoint);
@@ -30,5 +30,5 @@ int main() {
   torch::nn::Sequential loaded = fitreel::make_net();
   fitreel::load_checkpoint(loaded, "1-2-1 sigmoid", checkpoint);
   std::remove(checkpoint.c_str());
-  return result.losses.back() < result.losses.front() ? 0 : 1;
+  return result.losses.last() < result.losses.first() ? 0 : 1;
 }

@@ -53,9 +53,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << "fitreel " << fitreel::kVersion << ": " << result.epochs_run << " epochs, "
-            << snapshots << " snapshots, final loss " << result.losses.back() << ", slope "
+            << snapshots << " snapshots, final loss " << result.losses.last() << ", slope "
             << result.final_params[0][0] << "\n";
-  const bool learned = result.losses.back() < result.losses.front() / 10 && snapshots == 2 &&
+  const bool learned = result.losses.last() < result.losses.first() / 10 && snapshots == 2 &&
                        std::abs(result.final_params[0][0] + 0.5) < 0.1;
   return learned ? 0 : 1;
 }

@@ -36,8 +36,8 @@ TEST_P(ByHand, OneAdagradStep) {
 
   // Predictions -0.5, 0, 0.5; residuals r = -2.5, -3, -4.5.
   const double loss = (2.5 * 2.5 + 3.0 * 3.0 + 4.5 * 4.5) / 3.0;
-  ASSERT_EQ(result.losses.size(), 1U);
-  EXPECT_NEAR(result.losses[0], loss, 1e-5);
+  ASSERT_EQ(result.losses.count(), 1);
+  EXPECT_NEAR(*result.losses.at(0), loss, 1e-5);
   // dL/dw = 2/3 sum(r x) = -44/3 and dL/db = 2/3 sum(r) = -20/3. Adagrad's first step:
   // sum = g^2, so w -= lr * g / (sqrt(g^2) + 1e-10): each parameter moves by lr against its
   // gradient's sign.
@@ -105,8 +105,9 @@ TEST_P(AnalyticMatchesAutograd, OverManyEpochs) {
   }
   EXPECT_TRUE(results[0].used_analytic_gradients);
   EXPECT_FALSE(results[1].used_analytic_gradients);
-  for (size_t e = 0; e < results[0].losses.size(); ++e) {
-    EXPECT_NEAR(results[0].losses[e], results[1].losses[e], 1e-6 * std::abs(results[1].losses[e]))
+  for (int64_t e = 0; e < results[0].losses.count(); ++e) {
+    EXPECT_NEAR(*results[0].losses.at(e), *results[1].losses.at(e),
+                1e-6 * std::abs(*results[1].losses.at(e)))
         << "epoch " << e;
   }
   for (size_t p = 0; p < results[0].final_params.size(); ++p) {
@@ -140,7 +141,7 @@ TEST(Trainer, SnapshotsAtRequestedEpochsShowTheModelBeforeThatEpochsStep) {
   EXPECT_EQ(seen[0].epoch, 0);
   EXPECT_EQ(seen[0].params, result.initial_params);
   for (const Snapshot& s : seen) {
-    EXPECT_EQ(s.loss, result.losses[static_cast<size_t>(s.epoch)]);
+    EXPECT_EQ(s.loss, *result.losses.at(s.epoch));
     ASSERT_EQ(s.curve.size(), 2U);
     const float w = s.params[0][0], b = s.params[1][0];
     EXPECT_NEAR(s.curve[0], b, 1e-5);
@@ -165,7 +166,7 @@ TEST(Trainer, StopRequestEndsAfterTheCurrentEpochWithAFinalSnapshot) {
             {[&](const Snapshot& s) { seen.push_back(s); }, {}, [&] { return ++polls >= 5; }});
   EXPECT_TRUE(result.interrupted);
   EXPECT_EQ(result.epochs_run, 5);
-  EXPECT_EQ(result.losses.size(), 5U);
+  EXPECT_EQ(result.losses.count(), 5);
   ASSERT_EQ(seen.size(), 2U);
   EXPECT_TRUE(seen.back().final);
   EXPECT_EQ(seen.back().epoch, 5);
@@ -181,11 +182,11 @@ TEST(Trainer, StopsAtTheFirstNonFiniteLoss) {
   options.lr = 1e30;
   const TrainResult result = train(model, data, options);
   ASSERT_TRUE(result.diverged_at_epoch.has_value());
-  const auto at = static_cast<size_t>(*result.diverged_at_epoch);
+  const int64_t at = *result.diverged_at_epoch;
   EXPECT_EQ(result.epochs_run, *result.diverged_at_epoch + 1);
-  EXPECT_FALSE(std::isfinite(result.losses[at]));
-  for (size_t e = 0; e < at; ++e) {
-    EXPECT_TRUE(std::isfinite(result.losses[e]));
+  EXPECT_FALSE(std::isfinite(*result.losses.at(at)));
+  for (int64_t e = 0; e < at; ++e) {
+    EXPECT_TRUE(std::isfinite(*result.losses.at(e)));
   }
   EXPECT_FALSE(result.interrupted);
 }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -120,7 +121,9 @@ ProcessResult Process::wait(std::chrono::seconds timeout) {
     }
   }
   int status = 0;
-  ::waitpid(pid_, &status, 0);
+  struct rusage usage {};
+  ::wait4(pid_, &status, 0, &usage);
+  result_.max_rss_kib = usage.ru_maxrss;
   waited_ = true;
   result_.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result_;

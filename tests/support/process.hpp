@@ -16,6 +16,7 @@ struct ProcessResult {
   int exit_code = -1;  ///< exit status, or 128 + signal when killed by one
   std::string out;
   std::string err;
+  long max_rss_kib = 0;  ///< its peak resident memory (getrusage's ru_maxrss)
 };
 
 /// Options for starting a process.

@@ -64,68 +64,68 @@ void validate(const Dataset& data, const TrainOptions& options) {
   }
 }
 
-// Where each epoch's loss goes. On the CPU reading a scalar is free, so every epoch is read and
-// checked at once. On CUDA a read waits for the GPU, so losses stay in a device tensor and are
-// fetched in batches (every `check_every` epochs, at snapshots, at the end).
-class LossHistory {
+// Where each epoch's loss goes: to the caller's on_loss and the bounded history, in order. On
+// the CPU reading a scalar is free, so every epoch is read and checked at once. On CUDA a read
+// waits for the GPU, so losses wait in a small device buffer and are fetched in batches (every
+// `check_every` epochs, at snapshots, at the end). Memory is flat in epochs either way.
+class LossRecorder {
  public:
-  LossHistory(const torch::Device& device, int64_t epochs, int64_t check_every)
-      : on_cpu_(device.is_cpu()), check_every_(check_every) {
-    host_.reserve(static_cast<size_t>(epochs));
+  LossRecorder(const torch::Device& device, int64_t check_every,
+               const std::function<void(int64_t, float)>& on_loss, LossHistory& history)
+      : on_cpu_(device.is_cpu()), check_every_(check_every), on_loss_(on_loss), history_(history) {
     if (!on_cpu_) {
-      device_ = torch::empty({epochs}, torch::TensorOptions(device).dtype(torch::kFloat32));
+      pending_ = torch::empty({check_every}, torch::TensorOptions(device).dtype(torch::kFloat32));
     }
   }
 
   void record(int64_t epoch, const torch::Tensor& loss) {
     if (on_cpu_) {
-      host_.push_back(*loss.data_ptr<float>());  // already in host memory: no kernel needed
-    } else {
-      device_[epoch].copy_(loss);
+      take(epoch, *loss.data_ptr<float>());  // already in host memory: no kernel needed
+      return;
     }
-    recorded_ = epoch + 1;
+    pending_[waiting_].copy_(loss);  // epoch == fetched_ + waiting_
+    ++waiting_;
   }
 
-  // Brings host_ up to date when `force`d or when a batch is due; returns the first
-  // non-finite epoch seen so far.
+  // Brings the host up to date when `force`d or when the device buffer is full; returns the
+  // first non-finite epoch seen so far.
   std::optional<int64_t> check(bool force) {
-    if (!on_cpu_ && (force || recorded_ - static_cast<int64_t>(host_.size()) >= check_every_)) {
-      fetch();
-    }
-    for (; checked_ < static_cast<int64_t>(host_.size()); ++checked_) {
-      if (!std::isfinite(host_[static_cast<size_t>(checked_)])) {
-        return checked_;
+    if (waiting_ > 0 && (force || waiting_ >= check_every_)) {
+      const torch::Tensor fresh = pending_.slice(0, 0, waiting_).to(torch::kCPU);
+      const float* values = fresh.data_ptr<float>();
+      for (int64_t i = 0; i < waiting_; ++i) {
+        take(fetched_ + i, values[i]);
       }
+      fetched_ += waiting_;
+      waiting_ = 0;
     }
-    return std::nullopt;
+    return diverged_at_;
   }
 
   float latest() {
     check(/*force=*/true);
-    return host_.empty() ? std::nanf("") : host_.back();
-  }
-
-  std::vector<float> take() {
-    check(/*force=*/true);
-    return std::move(host_);
+    return history_.last();
   }
 
  private:
-  void fetch() {
-    const auto have = static_cast<int64_t>(host_.size());
-    if (recorded_ == have) {
-      return;
+  void take(int64_t epoch, float loss) {
+    if (!diverged_at_ && !std::isfinite(loss)) {
+      diverged_at_ = epoch;
     }
-    const torch::Tensor fresh = device_.slice(0, have, recorded_).to(torch::kCPU);
-    host_.insert(host_.end(), fresh.data_ptr<float>(), fresh.data_ptr<float>() + fresh.numel());
+    if (on_loss_) {
+      on_loss_(epoch, loss);
+    }
+    history_.add(epoch, loss);
   }
 
   bool on_cpu_;
   int64_t check_every_;
-  std::vector<float> host_;
-  torch::Tensor device_;
-  int64_t recorded_ = 0;
-  int64_t checked_ = 0;
+  const std::function<void(int64_t, float)>& on_loss_;
+  LossHistory& history_;
+  torch::Tensor pending_;  // CUDA: losses of epochs fetched_ .. fetched_ + waiting_ - 1
+  int64_t fetched_ = 0;
+  int64_t waiting_ = 0;
+  std::optional<int64_t> diverged_at_;
 };
 
 Snapshot snapshot_of(const ModelRef& model, const torch::Tensor& curve_x, int64_t epoch) {
@@ -170,7 +170,7 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
   const detail::SideStreamScope stream_scope(result.used_cuda_graph ? device
                                                                     : torch::Device(torch::kCPU));
 
-  LossHistory history(device, options.epochs, options.divergence_check_every);
+  LossRecorder history(device, options.divergence_check_every, callbacks.on_loss, result.losses);
   auto next_snapshot = options.snapshot_epochs.begin();
   const auto start = Clock::now();
   auto last_progress = start;
@@ -215,7 +215,7 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
   if (!result.diverged_at_epoch) {  // the last batch, fetched now on CUDA, may reveal one
     result.diverged_at_epoch = history.check(/*force=*/true);
   }
-  result.losses = history.take();
+  history.check(/*force=*/true);
   result.seconds = seconds_since(start);
   result.final_params = flat_parameters(model.module());
 
@@ -228,9 +228,7 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
     callbacks.on_snapshot(last);
   }
   if (callbacks.on_progress) {
-    callbacks.on_progress({epoch, options.epochs,
-                           result.losses.empty() ? std::nanf("") : result.losses.back(),
-                           result.seconds});
+    callbacks.on_progress({epoch, options.epochs, result.losses.last(), result.seconds});
   }
   return result;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <fitreel/data.hpp>
+#include <fitreel/loss_history.hpp>
 #include <fitreel/snapshot.hpp>
 
 #include <torch/types.h>
@@ -47,12 +48,15 @@ struct TrainCallbacks {
   std::function<void(const Snapshot&)> on_snapshot;  ///< at snapshot epochs, and once at the end
   std::function<void(const Progress&)> on_progress;  ///< at the start, then a few times a second
   std::function<bool()> should_stop;                 ///< polled after every epoch
+  /// Every epoch's loss, in order, as it is known (on CUDA in batches): for a caller that
+  /// streams them (TrainResult keeps only a bounded LossHistory).
+  std::function<void(int64_t epoch, float loss)> on_loss;
 };
 
 /// How a training run went.
 struct TrainResult {
-  std::vector<float> losses;                       ///< loss of every epoch run
-  int64_t epochs_run = 0;                          ///< epochs completed
+  LossHistory losses;      ///< the losses, thinned to a fixed budget (TrainCallbacks::on_loss: all)
+  int64_t epochs_run = 0;  ///< epochs completed
   bool interrupted = false;                        ///< should_stop() ended it early
   std::optional<int64_t> diverged_at_epoch;        ///< first epoch with a non-finite loss
   double seconds = 0.0;                            ///< wall time of the training loop alone
