@@ -2,24 +2,29 @@
 #include "demo.hpp"
 #include "options.hpp"
 #include "output.hpp"
+#include "preflight.hpp"
 #include "signals.hpp"
 #include "sweep.hpp"
-
-#include <fitreel/render/live_window.hpp>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
+#include <string_view>
 
 namespace {
 
 using namespace fitreel::app;
 
 void set_up_logging(const RunOptions& options) {
-  auto logger = spdlog::stderr_color_mt("fitreel");
+  // spdlog colours whenever COLORTERM is set; a dumb terminal shows the codes as junk.
+  const char* term = std::getenv("TERM");
+  const bool dumb = term != nullptr && std::string_view(term) == "dumb";
+  auto logger = spdlog::stderr_color_mt(
+      "fitreel", dumb ? spdlog::color_mode::never : spdlog::color_mode::automatic);
   logger->set_pattern("%^[%l]%$ %v");
   spdlog::set_default_logger(logger);
   spdlog::set_level(options.quiet ? spdlog::level::warn
@@ -31,11 +36,7 @@ int exit_code_for_signal(int signal) { return signal == SIGTERM ? kExitTerminate
 int run(const RunOptions& options) {
   // Everything that can be wrong with the input is found before anything is written.
   const std::shared_ptr<const fitreel::XyPoints> file = check_inputs(options);
-  if (options.show) {
-    if (const auto why = fitreel::render::live_window_unavailable()) {
-      throw UsageError(*why);
-    }
-  }
+  check_environment(options);
   if (options.save_model) {
     check_model_destination(*options.save_model);
   }
