@@ -14,6 +14,25 @@ namespace fitreel::app {
 namespace {
 
 const std::vector<std::string> kCommands = {"line", "net", "all", "sweep"};
+constexpr int kMaxGifFps = 50;  // a frame delay of 2/100 s
+
+// `all` and `sweep` train several models, so a model file would be ambiguous; CLI11 alone
+// would only say "arguments were not expected".
+void refuse_model_options(const std::string& command, const std::vector<std::string>& args) {
+  if (command != "all" && command != "sweep") {
+    return;
+  }
+  for (const std::string& arg : args) {
+    for (const char* option : {"--save-model", "--load-model"}) {
+      if (arg == option || arg.rfind(std::string(option) + "=", 0) == 0) {
+        throw UsageError(std::string(option) + " belongs to `fitreel line` or `fitreel net`: `" +
+                         command + "` trains " +
+                         (command == "all" ? "two models (line and net)" : "one model per rate") +
+                         ", so run one demo, e.g. `fitreel line " + option + " FILE`");
+      }
+    }
+  }
+}
 
 // Option values exactly as typed; empty = not given.
 struct RawOptions {
@@ -80,7 +99,8 @@ void add_common_options(CLI::App& command, RawOptions& raw, bool with_lr = true)
                   "line moves most in its first epochs, so log spacing shows the motion evenly), "
                   "net linear (the net bends at a steady pace)")
       ->type_name("S");
-  command.add_option("--fps", raw.fps, "Video frame rate, 1 to 240 (default 30)")->type_name("N");
+  command.add_option("--fps", raw.fps, "Video frame rate, 1 to 240, gif 1 to 50 (default 30)")
+      ->type_name("N");
   command
       .add_option("--size", raw.size,
                   "Frame size WIDTHxHEIGHT, even, 64 to 7680 (default 1280x720)")
@@ -200,6 +220,14 @@ RunOptions validate(const std::string& command, const RawOptions& raw) {
   if (!raw.size.empty()) {
     std::tie(options.width, options.height) = parse_size(raw.size, "--size");
   }
+  // A GIF frame waits a whole number of 1/100 s, and players (and FFmpeg) show a wait under
+  // 2/100 s as 1/10 s; FFmpeg's muxer fails outright from about 110 fps, after training.
+  if (options.video == VideoChoice::gif && options.fps > kMaxGifFps) {
+    throw UsageError("--fps " + std::to_string(options.fps) +
+                     " is too fast for --video gif: GIF frame delays are whole 1/100 s and "
+                     "players slow delays under 2/100 s down to 1/10 s, so gif takes --fps 1 to " +
+                     std::to_string(kMaxGifFps));
+  }
   if (!raw.preset.empty()) {
     options.preset = parse_choice(raw.preset, "--preset",
                                   {"ultrafast", "superfast", "veryfast", "faster", "fast", "medium",
@@ -283,6 +311,14 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
       std::find(kCommands.begin(), kCommands.end(), args[0]) == kCommands.end()) {
     return usage_error("unknown command '" + args[0] +
                        "'; the commands are line, net, all and sweep");
+  }
+
+  if (!top_level_only) {
+    try {
+      refuse_model_options(args[0], {args.begin() + 1, args.end()});
+    } catch (const UsageError& error) {
+      return usage_error(error.what());
+    }
   }
 
   CLI::App cli(

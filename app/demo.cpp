@@ -19,11 +19,15 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <optional>
 
 namespace fitreel::app {
 
 namespace {
+
+constexpr double kLargeDataValue = 1e6;  // beyond this, divergence is the data's scale
 
 // The model as it is now, as a picture's frame.
 render::FitFrame current_frame(torch::nn::Sequential& model, const DemoSetup& setup,
@@ -155,6 +159,23 @@ void load_checkpoint_into(torch::nn::Sequential& model, const std::string& archi
   }
 }
 
+// Values far from 1 make squared errors overflow float32 whatever the learning rate.
+std::string divergence_advice(const Dataset& data) {
+  double largest = 0.0;
+  for (const torch::Tensor& values : {data.x_train, data.y_train, data.x_test, data.y_test}) {
+    if (values.numel() > 0) {
+      largest = std::max(largest, values.abs().max().item<double>());
+    }
+  }
+  if (largest > kLargeDataValue) {
+    return fmt::format(
+        "the data reach {:.3g}, and their squares overflow float32: scale the data to around 1, "
+        "e.g. divide x and y by {:.0e}, rather than lowering --lr",
+        largest, std::pow(10.0, std::floor(std::log10(largest))));
+  }
+  return "a smaller --lr helps";
+}
+
 }  // namespace
 
 std::shared_ptr<const XyPoints> check_inputs(const RunOptions& options) {
@@ -228,14 +249,14 @@ DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const X
     tell_net_result(result);
   }
   if (result.diverged_at_epoch) {
-    spdlog::error(
-        "{} diverged: the loss of epoch {} is not finite; training stopped there "
-        "(a smaller --lr helps)",
-        setup.demo, *result.diverged_at_epoch);
+    spdlog::error("{} diverged: the loss of epoch {} is not finite; training stopped there ({})",
+                  setup.demo, *result.diverged_at_epoch, divergence_advice(setup.data));
   }
   if (result.interrupted) {
-    spdlog::warn("{} interrupted after {} of {} epochs; its results are written", setup.demo,
-                 result.epochs_run, setup.epochs);
+    spdlog::warn(
+        "{} interrupted after {} of {} epochs; writing its results so far (a second signal "
+        "quits without them)",
+        setup.demo, result.epochs_run, setup.epochs);
   }
   if (options.save_model) {
     save_checkpoint(model, setup.architecture, *options.save_model);

@@ -2,10 +2,9 @@
 #include "demo.hpp"
 #include "options.hpp"
 #include "output.hpp"
+#include "preflight.hpp"
 #include "signals.hpp"
 #include "sweep.hpp"
-
-#include <fitreel/render/live_window.hpp>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -15,10 +14,12 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -26,7 +27,11 @@ namespace {
 using namespace fitreel::app;
 
 void set_up_logging(const RunOptions& options) {
-  auto logger = spdlog::stderr_color_mt("fitreel");
+  // spdlog colours whenever COLORTERM is set; a dumb terminal shows the codes as junk.
+  const char* term = std::getenv("TERM");
+  const bool dumb = term != nullptr && std::string_view(term) == "dumb";
+  auto logger = spdlog::stderr_color_mt(
+      "fitreel", dumb ? spdlog::color_mode::never : spdlog::color_mode::automatic);
   logger->set_pattern("%^[%l]%$ %v");
   spdlog::set_default_logger(logger);
   spdlog::set_level(options.quiet ? spdlog::level::warn
@@ -53,11 +58,7 @@ int run(const RunOptions& options) {
   }
   check_model_paths(options, folders);
   const std::shared_ptr<const fitreel::XyPoints> file = check_inputs(options);
-  if (options.show) {
-    if (const auto why = fitreel::render::live_window_unavailable()) {
-      throw UsageError(*why);
-    }
-  }
+  check_environment(options);
   prepare_output_root(options.out_dir);
   // Every folder this run replaces is locked and checked before any training (`all`: both).
   std::vector<std::unique_ptr<DemoOutput>> outputs;

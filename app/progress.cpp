@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 
 namespace fitreel::app {
 
@@ -43,8 +45,19 @@ std::string format_duration(double seconds) {
   return text;
 }
 
+namespace {
+
+// Redrawing in place needs escape codes: only on a terminal, and one that knows them.
+bool stderr_takes_escape_codes() {
+  const char* term = std::getenv("TERM");
+  return ::isatty(STDERR_FILENO) == 1 && term != nullptr && *term != '\0' &&
+         std::string_view(term) != "dumb";
+}
+
+}  // namespace
+
 ProgressLine::ProgressLine(std::string demo, bool enabled)
-    : demo_(std::move(demo)), enabled_(enabled), terminal_(::isatty(STDERR_FILENO) == 1) {}
+    : demo_(std::move(demo)), enabled_(enabled), terminal_(stderr_takes_escape_codes()) {}
 
 void ProgressLine::update(const Progress& progress) {
   if (!enabled_) {

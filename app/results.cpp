@@ -1,5 +1,7 @@
 #include "results.hpp"
 
+#include "json_text.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -83,7 +85,7 @@ std::string summary_json(const Summary& s, const LossHistory& losses) {
       {"torch_version", s.torch_version},
       {"command", s.command},
   };
-  return json.dump(1) + "\n";
+  return json_text(json);
 }
 
 namespace {

@@ -11,19 +11,51 @@
 
 namespace fitreel::app {
 
+namespace {
+
+// A line through points that all share one x has no single slope: the line demo's optimum
+// (least squares) does not exist and gradient descent picks an arbitrary one. The net just
+// learns the mean y there, so it takes such data.
+void refuse_constant_x_for_a_line(const RunOptions& options, const XyPoints& points) {
+  const bool fits_a_line =
+      options.command == "line" || (options.command == "sweep" && options.sweep_demo == "line");
+  if (!fits_a_line) {
+    return;
+  }
+  const std::string why =
+      "; a line needs at least two different x values (with one x its "
+      "slope is undetermined)";
+  if ((points.x.max() == points.x.min()).item<bool>()) {
+    throw UsageError(fmt::format("--data {}: all {} rows have x = {}{}", *options.data,
+                                 points.x.size(0), points.x[0][0].item<float>(), why));
+  }
+  const DemoSetup setup = make_setup("line", options, &points);  // the rows it trains on
+  const torch::Tensor& x = setup.data.x_train;
+  if ((x.max() == x.min()).item<bool>()) {
+    throw UsageError(fmt::format(
+        "--data {}: the {} training rows (80%, drawn by --seed) all have x = {}{}; try another "
+        "--seed or add rows",
+        *options.data, x.size(0), x[0][0].item<float>(), why));
+  }
+}
+
+}  // namespace
+
 std::shared_ptr<const XyPoints> read_data_file(const RunOptions& options) {
   if (!options.data) {
     return nullptr;
   }
+  std::shared_ptr<const XyPoints> points;
+  const auto start = std::chrono::steady_clock::now();
   try {
-    const auto start = std::chrono::steady_clock::now();
-    auto points = std::make_shared<const XyPoints>(read_xy_csv(*options.data));
-    spdlog::info("read {} points from {} in {:.2f} s", points->x.size(0), *options.data,
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    return points;
+    points = std::make_shared<const XyPoints>(read_xy_csv(*options.data));
   } catch (const CsvError& error) {
     throw UsageError(std::string("--data ") + error.what());
   }
+  refuse_constant_x_for_a_line(options, *points);
+  spdlog::info("read {} points from {} in {:.2f} s", points->x.size(0), *options.data,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return points;
 }
 
 DemoSetup make_setup(const std::string& demo, const RunOptions& options, const XyPoints* file) {

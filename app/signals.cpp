@@ -14,11 +14,16 @@ std::atomic<int> requested{0};
 extern "C" void on_stop_signal(int signal) {
   int none = 0;
   if (!requested.compare_exchange_strong(none, signal)) {
-    ::_exit(128 + signal);  // asked twice: leave now (async-signal-safe)
+    // Asked twice: leave now (async-signal-safe), and say what that costs.
+    constexpr char kQuit[] =
+        "\nfitreel: quitting at once: this demo's results are not written (what an earlier run "
+        "left in its folder stays as it was)\n";
+    [[maybe_unused]] const ssize_t ignored = ::write(STDERR_FILENO, kQuit, sizeof kQuit - 1);
+    ::_exit(128 + signal);
   }
   constexpr char kMessage[] =
-      "\nfitreel: stopping after this epoch and finishing the outputs; signal again to quit at "
-      "once\n";
+      "\nfitreel: stopping after this epoch, then writing the results so far; signal again to "
+      "quit at once without writing them\n";
   [[maybe_unused]] const ssize_t ignored = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
 }
 

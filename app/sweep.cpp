@@ -1,5 +1,6 @@
 #include "sweep.hpp"
 
+#include "json_text.hpp"
 #include "output.hpp"
 #include "progress.hpp"
 #include "scene.hpp"
@@ -184,7 +185,7 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutpu
       {"frames", frames},
       {"fitreel_version", kVersion},
       {"command", options.command_line}};
-  files::write_file_atomically(output.staging() / "sweep.json", sweep.dump(1) + "\n");
+  files::write_file_atomically(output.staging() / "sweep.json", json_text(sweep));
   output.publish();
   spdlog::info("wrote {}/ ({} frames)", output.final_dir().string(), frames);
   return interrupted ? DemoOutcome::interrupted : DemoOutcome::completed;

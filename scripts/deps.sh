@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
   cmake g++ make pkg-config ccache
   libtorch-dev libopencv-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
-  libavcodec-dev libavformat-dev libswscale-dev libavutil-dev libzip-dev
+  libavcodec-dev libavformat-dev libswscale-dev libavutil-dev libzip-dev libxcb1-dev
 )
 for arg in "$@"; do
   case "$arg" in

@@ -89,5 +89,94 @@ TEST_F(Csv, AMillionRowsLoad) {
   EXPECT_EQ(points.y[999'999][0].item<float>(), static_cast<float>(0.5 * 999'999 - 3.25));
 }
 
+// Issue 12, case 10 and 13: what a file can be, and messages that name the real cause.
+TEST_F(Csv, AUtf8ByteOrderMarkAtTheStartIsSkipped) {
+  write(
+      "\xEF\xBB\xBF"
+      "0,1\n1,2\n2,3\n3,4\n4,5\n");
+  const XyPoints points = read_xy_csv(path_);
+  EXPECT_EQ(points.x[0][0].item<float>(), 0.0F);
+  EXPECT_EQ(points.x.size(0), 5);
+}
+TEST_F(Csv, AByteOrderMarkIsNeverShownInsideACell) {
+  write(
+      "\xEF\xBB\xBF"
+      "0,one\n");
+  try {
+    read_xy_csv(path_);
+    FAIL();
+  } catch (const CsvError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find(":1: column 2 (y) 'one' is not a number"), std::string::npos) << message;
+    EXPECT_EQ(message.find("\xEF\xBB\xBF"), std::string::npos) << message;
+  }
+  expect_error(
+      "0,1\n\xEF\xBB\xBF"
+      "x,2\n",
+      {":2:", "<U+FEFF>x"});
+}
+TEST_F(Csv, QuotedNumbersAreReadWithoutTheirQuotes) {
+  write("\"x\",\"y\"\n\"0\",\"1.5\"\n1, \"2.5\" \n2,3\n3,4\n4,5\n");
+  const XyPoints points = read_xy_csv(path_);
+  ASSERT_EQ(points.x.size(0), 5);
+  EXPECT_EQ(points.y[0][0].item<float>(), 1.5F);
+  EXPECT_EQ(points.y[1][0].item<float>(), 2.5F);
+}
+TEST_F(Csv, QuotedCommaDecimalsSayCommasInQuotesAreNotSupported) {
+  expect_error("0,1\n\"1,5\",2\n", {":2:", "found 3", "quoted", "decimal point"});
+}
+TEST_F(Csv, OutOfFloatRangeIsNotCalledNotANumber) {
+  expect_error("0,1\n1,1e400\n", {":2:", "column 2 (y) '1e400'", "out of float range"});
+  expect_error("0,1\n-1e39,1\n", {":2:", "column 1 (x)", "out of float range"});
+  expect_error("1e400,1e400\n", {":1:", "out of float range"});  // not a header
+}
+// The bytes of a literal, NULs included.
+template <size_t N>
+std::string bytes(const char (&text)[N]) {
+  return std::string(text, N - 1);
+}
+
+TEST_F(Csv, Utf16IsRecognisedWhateverItsByteOrder) {
+  expect_error(bytes("\xFF\xFE"
+                     "0\0,\0"
+                     "1\0\n\0"),
+               {":1:", "UTF-16", "save it as UTF-8"});
+  expect_error(bytes("\xFE\xFF\0"
+                     "0\0,\0"
+                     "1"),
+               {":1:", "UTF-16"});
+  expect_error(bytes("0,1\n1,2\n2\0,3\n"), {":3:", "NUL byte", "UTF-16"});
+}
+TEST_F(Csv, OnlyRegularFilesAreRead) {
+  const std::string folder = path_ + ".d";
+  std::filesystem::create_directory(folder);
+  try {
+    read_xy_csv(folder);
+    ADD_FAILURE();
+  } catch (const CsvError& error) {
+    EXPECT_EQ(std::string(error.what()), folder +
+                                             " is a directory, not a regular file "
+                                             "(only regular files are read)");
+  }
+  std::filesystem::remove(folder);
+  try {
+    read_xy_csv("/dev/zero");  // would read until memory runs out
+    ADD_FAILURE();
+  } catch (const CsvError& error) {
+    EXPECT_NE(std::string(error.what()).find("/dev/zero is a character device"), std::string::npos);
+  }
+}
+TEST_F(Csv, FilesOverTwoGibibytesAreRefusedUnread) {
+  write("");
+  std::filesystem::resize_file(path_, (std::uintmax_t{2} << 30) + 1);  // sparse: no disk used
+  try {
+    read_xy_csv(path_);
+    ADD_FAILURE();
+  } catch (const CsvError& error) {
+    EXPECT_NE(std::string(error.what()).find("larger than 2 GiB"), std::string::npos)
+        << error.what();
+  }
+}
+
 }  // namespace
 }  // namespace fitreel

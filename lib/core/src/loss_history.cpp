@@ -57,9 +57,9 @@ std::optional<float> LossHistory::at(int64_t epoch) const {
   if (const auto landmark = landmarks_.find(epoch); landmark != landmarks_.end()) {
     return landmark->second;
   }
-  const auto kept = std::lower_bound(
-      sample_.begin(), sample_.end(), epoch,
-      [](const EpochLoss& point, int64_t wanted) { return point.epoch < wanted; });
+  const auto kept =
+      std::lower_bound(sample_.begin(), sample_.end(), epoch,
+                       [](const EpochLoss& point, int64_t wanted) { return point.epoch < wanted; });
   if (kept != sample_.end() && kept->epoch == epoch) {
     return kept->loss;
   }

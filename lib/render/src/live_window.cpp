@@ -1,25 +1,28 @@
 #include <fitreel/render/live_window.hpp>
 
+#include <xcb/xcb.h>
 #include <opencv2/highgui.hpp>
 
 #include <cstdlib>
-#include <filesystem>
-#include <string_view>
 
 namespace fitreel::render {
 
 std::optional<std::string> live_window_unavailable() {
   const char* display = std::getenv("DISPLAY");
-  if (display == nullptr || *display == '\0') {
+  if (display == nullptr) {
     return "--show needs a display, and DISPLAY is not set (on a server, try xvfb-run)";
   }
-  // A local display ":N" or ":N.S" is served through /tmp/.X11-unix/XN; without it Qt aborts.
-  const std::string_view name(display);
-  if (name.front() == ':') {
-    const std::string number(name.substr(1, name.find('.') - 1));
-    if (!std::filesystem::exists("/tmp/.X11-unix/X" + number)) {
-      return "--show needs a display, and nothing serves DISPLAY=" + std::string(name);
-    }
+  if (*display == '\0') {
+    return "--show needs a display, and DISPLAY is empty (on a server, try xvfb-run)";
+  }
+  // Qt aborts the process on a display it cannot reach, so connect first ourselves: this
+  // covers remote names, unix:N, and a socket file that nothing listens on.
+  xcb_connection_t* connection = xcb_connect(nullptr, nullptr);
+  const int error = xcb_connection_has_error(connection);
+  xcb_disconnect(connection);
+  if (error != 0) {
+    return "--show cannot reach the display DISPLAY=" + std::string(display) +
+           " (is the X server running, and may this user connect? on a server, try xvfb-run)";
   }
   return std::nullopt;
 }

@@ -49,8 +49,8 @@ class LossHistory {
   std::size_t capacity_;
   int64_t stride_ = 1;
   int64_t count_ = 0;
-  std::vector<EpochLoss> sample_;         // epochs divisible by stride_
-  std::map<int64_t, float> landmarks_;    // 0, 1, 2, 10, 100, ...
+  std::vector<EpochLoss> sample_;       // epochs divisible by stride_
+  std::map<int64_t, float> landmarks_;  // 0, 1, 2, 10, 100, ...
   EpochLoss last_{};
   std::optional<EpochLoss> first_;
 };
