@@ -55,7 +55,25 @@ cv::Rect inside(cv::Rect rect, cv::Size size) {
   return rect;
 }
 
+constexpr size_t kTruthRangeSamples = 512;  // how finely the truth is sampled for the axes
+
 double y_at(const StraightLine& line, double x) { return line.slope * x + line.intercept; }
+
+// `count` evenly spaced points of `curve` across `range`, ends included.
+Points sample(const Curve& curve, Range range, size_t count) {
+  Points points;
+  count = std::max<size_t>(count, 2);
+  points.x.reserve(count);
+  points.y.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    const double x = i + 1 == count ? range.hi
+                                    : range.lo + (range.hi - range.lo) * static_cast<double>(i) /
+                                                     static_cast<double>(count - 1);
+    points.x.push_back(x);
+    points.y.push_back(curve(x));
+  }
+  return points;
+}
 
 // `line` across the whole x range of `axes`.
 void draw_straight_line(cv::Mat& image, const Axes& axes, const StraightLine& line,
@@ -120,13 +138,20 @@ FitPlot::FitPlot(FitScene scene, cv::Size size, Layers animated)
   widen(y, scene_.train.y);
   widen(y, scene_.test.y);
   if (scene_.truth) {
-    widen(y, {y_at(*scene_.truth, x.lo), y_at(*scene_.truth, x.hi)});
+    widen(y, sample(scene_.truth, x, kTruthRangeSamples).y);
   }
   if (!(y.hi >= y.lo)) {
     y = {0.0, 1.0};
   }
   x_range_ = nice_bounds(x, 8);
   y_range_ = nice_bounds(y, 6);
+  if (scene_.truth) {
+    // Drawn across the whole plot: a straight line by its ends (one clean anti-aliased
+    // stroke), any other curve at about one sample per pixel.
+    const bool straight = scene_.truth.target<StraightLine>() != nullptr;
+    shown_truth_ = sample(scene_.truth, x_range_,
+                          straight ? 2 : static_cast<size_t>(std::max(size_.width, 64)));
+  }
   const size_t total = scene_.train.x.size() + scene_.test.x.size();
   const double share = total > scene_.max_markers
                            ? static_cast<double>(scene_.max_markers) / static_cast<double>(total)
@@ -181,7 +206,8 @@ void FitPlot::draw_static(cv::Mat& image, const Layers& layers, const Axes& axes
     draw_squares(image, axes, shown_test_.x, shown_test_.y, colors::kTest, half, false);
   }
   if (layers.truth && scene_.truth) {
-    draw_straight_line(image, axes, *scene_.truth, colors::kTruth, scaled(2, text_scale_));
+    draw_polyline(image, axes, shown_truth_.x, shown_truth_.y, colors::kTruth,
+                  scaled(2, text_scale_));
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,11 +19,16 @@ struct Points {
   std::vector<double> x, y;
 };
 
-/// y = slope * x + intercept.
+/// y = slope * x + intercept. Callable, so it converts to a Curve (a FitScene::truth).
 struct StraightLine {
   double slope = 0.0;
   double intercept = 0.0;
+
+  double operator()(double x) const { return slope * x + intercept; }
 };
+
+/// A curve y = f(x), such as a truth: a lambda, a function or a StraightLine. Empty = none.
+using Curve = std::function<double(double)>;
 
 /// One recorded loss, for the loss panel.
 struct LossPoint {
@@ -35,7 +41,7 @@ struct FitScene {
   std::string title;                      ///< the title's first words ("line demo", "lr 0.1")
   Points train;                           ///< training data: blue squares
   Points test;                            ///< held-out data: hollow orange squares
-  std::optional<StraightLine> truth;      ///< the true line (red), when known
+  Curve truth;                            ///< the true curve (red), when known: any y = f(x)
   std::string truth_label = "true line";  ///< its legend text
   std::vector<double> curve_x;            ///< ascending x where the model curve is known
   std::vector<std::string> param_names;   ///< one label per parameter tensor
@@ -104,6 +110,7 @@ class FitPlot {
   double text_scale_;
   Range x_range_, y_range_;
   Points shown_train_, shown_test_;
+  Points shown_truth_;                 // the truth sampled across x_range_, drawn as a polyline
   std::array<bool, 2> legend_left_{};  // legend in the top-left corner? [side_panel]
   Layers background_layers_;           // what background_ was drawn for
   cv::Mat background_;  // draw_static() for the animated layers, drawn once: frames copy it
