@@ -31,7 +31,7 @@ FitFrame a_frame() {
 
 TEST(FitPlot, DrawsTrainingMarkersAtTheirProjectedPixels) {
   const FitPlot plot(line_scene(), {640, 360});
-  const Layers data_only{true, false, false, false, false};
+  const Layers data_only = Layer::train;
   const cv::Mat image = plot.draw(a_frame(), data_only);
   ASSERT_EQ(image.size(), cv::Size(640, 360));
   const Axes axes = plot.fit_axes(false);
@@ -45,7 +45,7 @@ TEST(FitPlot, DrawsTrainingMarkersAtTheirProjectedPixels) {
 
 TEST(FitPlot, TestPointsAreHollowAndDistinct) {
   const FitPlot plot(line_scene(), {1280, 720});
-  const cv::Mat image = plot.draw(a_frame(), {false, true, false, false, false});
+  const cv::Mat image = plot.draw(a_frame(), Layer::test);
   const cv::Point2d p = plot.fit_axes(false).to_pixel(55, -25.5);
   const cv::Point centre(static_cast<int>(std::lround(p.x)), static_cast<int>(std::lround(p.y)));
   EXPECT_EQ(image.at<cv::Vec3b>(centre), cv::Vec3b(255, 255, 255)) << "hollow";
@@ -69,7 +69,7 @@ TEST(FitPlot, TheModelCurveIsDrawnInItsColour) {
   const FitPlot plot(line_scene(), {1280, 720});
   FitFrame frame = a_frame();
   frame.curve = {10.0F, 10.0F};  // a flat model at y = 10 from x = 0 to 90
-  const cv::Mat image = plot.draw(frame, {false, false, false, true, false});
+  const cv::Mat image = plot.draw(frame, Layer::model);
   const cv::Point2d p = plot.fit_axes(false).to_pixel(45, 10);
   EXPECT_EQ(
       image.at<cv::Vec3b>(cv::Point(static_cast<int>(p.x), static_cast<int>(std::lround(p.y)))),
@@ -82,7 +82,7 @@ TEST(FitPlot, DrawsEvenAtTheSmallestSize) {
     FitFrame frame = a_frame();
     frame.loss_curve = {{0, 100.0}, {10, 12.5}};
     EXPECT_EQ(plot.draw(frame).size(), size);
-    EXPECT_EQ(plot.draw(frame, {true, true, true, true, false}).size(), size);
+    EXPECT_EQ(plot.draw(frame, Layers::all().without(Layer::side_panel)).size(), size);
   }
 }
 

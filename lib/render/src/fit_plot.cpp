@@ -99,8 +99,8 @@ bool fewer_top_left(const Points& points, const Axes& axes) {
 
 // The parts of `layers` that draw_static() depends on (the side panel through the axes).
 bool same_static(const Layers& a, const Layers& b) {
-  return a.train == b.train && a.test == b.test && a.truth == b.truth &&
-         a.side_panel == b.side_panel;
+  const Layers drawn_once = Layers::all().without(Layer::model);
+  return (a & drawn_once) == (b & drawn_once);
 }
 
 }  // namespace
@@ -165,7 +165,7 @@ FitPlot::FitPlot(FitScene scene, cv::Size size, Layers animated)
                   fewer_top_left(shown_train_, fit_axes(true))};
   background_layers_ = animated;
   background_.create(size_, CV_8UC3);
-  draw_static(background_, animated, fit_axes(animated.side_panel));
+  draw_static(background_, animated, fit_axes(animated.has(Layer::side_panel)));
 }
 
 Axes FitPlot::fit_axes(bool side_panel) const {
@@ -185,7 +185,7 @@ cv::Mat FitPlot::draw(const FitFrame& frame, const Layers& layers) const {
 }
 
 void FitPlot::draw(const FitFrame& frame, cv::Mat& out, const Layers& layers) const {
-  const Axes axes = fit_axes(layers.side_panel);
+  const Axes axes = fit_axes(layers.has(Layer::side_panel));
   if (same_static(layers, background_layers_) && !background_.empty()) {
     background_.copyTo(out);  // an animation's frames share everything but the model and panel
   } else {
@@ -199,13 +199,13 @@ void FitPlot::draw_static(cv::Mat& image, const Layers& layers, const Axes& axes
   image.setTo(colors::kBackground);
   draw_axes(image, axes, "x", "y", text_scale_);
   const int half = std::max(2, px(4, text_scale_));
-  if (layers.train) {
+  if (layers.has(Layer::train)) {
     draw_squares(image, axes, shown_train_.x, shown_train_.y, colors::kData, half, true);
   }
-  if (layers.test) {
+  if (layers.has(Layer::test)) {
     draw_squares(image, axes, shown_test_.x, shown_test_.y, colors::kTest, half, false);
   }
-  if (layers.truth && scene_.truth) {
+  if (layers.has(Layer::truth) && scene_.truth) {
     draw_polyline(image, axes, shown_truth_.x, shown_truth_.y, colors::kTruth,
                   scaled(2, text_scale_));
   }
@@ -219,24 +219,24 @@ std::vector<LegendEntry> FitPlot::legend_for(const FitFrame& frame, const Layers
                ? "showing " + with_thousands(shown.x.size()) + " of " + with_thousands(all.x.size())
                : with_thousands(all.x.size());
   };
-  if (layers.train && !scene_.train.x.empty()) {
+  if (layers.has(Layer::train) && !scene_.train.x.empty()) {
     const char* name = scene_.test.x.empty() ? "data" : "training data";
     legend.push_back({std::string(name) + " (" + count_label(scene_.train, shown_train_) + ")",
                       colors::kData, LegendEntry::Mark::square});
   }
-  if (layers.test && !scene_.test.x.empty()) {
+  if (layers.has(Layer::test) && !scene_.test.x.empty()) {
     legend.push_back({"held-out test data (" + count_label(scene_.test, shown_test_) + ")",
                       colors::kTest, LegendEntry::Mark::hollow_square});
   }
-  if (layers.truth && scene_.truth) {
+  if (layers.has(Layer::truth) && scene_.truth) {
     legend.push_back({scene_.truth_label, colors::kTruth, LegendEntry::Mark::line});
   }
-  if (layers.model && frame.least_squares) {
+  if (layers.has(Layer::model) && frame.least_squares) {
     legend.push_back({"least squares: y = " + format_number(frame.least_squares->slope, "%.3g") +
                           "x + " + format_number(frame.least_squares->intercept, "%.3g"),
                       colors::kLeastSquares, LegendEntry::Mark::dashed_line});
   }
-  if (layers.model && !frame.curve.empty()) {
+  if (layers.has(Layer::model) && !frame.curve.empty()) {
     legend.push_back({"model", colors::kModel, LegendEntry::Mark::line});
   }
   return legend;
@@ -246,11 +246,11 @@ void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& 
                            const Axes& axes) const {
   const double s = text_scale_;
   const int line_width = scaled(2, s);
-  if (layers.model && frame.least_squares) {
+  if (layers.has(Layer::model) && frame.least_squares) {
     draw_straight_line(image, axes, *frame.least_squares, colors::kLeastSquares, line_width,
                        Stroke::dashed);
   }
-  if (layers.model && !frame.curve.empty()) {
+  if (layers.has(Layer::model) && !frame.curve.empty()) {
     const std::vector<double> curve(frame.curve.begin(), frame.curve.end());
     draw_polyline(image, axes, scene_.curve_x, curve, colors::kModel, line_width + 1);
   }
@@ -265,14 +265,14 @@ void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& 
   }
   const int legend_width = widest + px(60, s);
   const cv::Point corner =
-      legend_left_[layers.side_panel ? 1 : 0]
+      legend_left_[layers.has(Layer::side_panel) ? 1 : 0]
           ? cv::Point(area.x + px(12, s), area.y + px(12, s))
           : cv::Point(area.x + area.width - legend_width - px(12, s), area.y + px(12, s));
   draw_legend(image, corner, legend, s);
 
   std::string title = scene_.title + "    epoch " + std::to_string(frame.epoch) + " of " +
                       std::to_string(scene_.epochs);
-  if (layers.model) {
+  if (layers.has(Layer::model)) {
     title += "    loss " + format_number(frame.loss);
   }
   if (!frame.note.empty()) {
@@ -280,7 +280,7 @@ void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& 
   }
   draw_text(image, title, {px(90, s), px(45, s)}, TextStyle{1.5 * s, colors::kInk, true});
 
-  if (layers.side_panel) {
+  if (layers.has(Layer::side_panel)) {
     const int left = static_cast<int>(size_.width * kPanelSplit) + px(100, s);
     const int right = size_.width - px(30, s);
     const int top = px(80, s);

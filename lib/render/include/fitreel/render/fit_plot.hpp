@@ -61,19 +61,48 @@ struct FitFrame {
   std::string note;                           ///< extra title text ("before training", "diverged")
 };
 
-/// Which parts a picture shows; stills leave some out (data.png is the data alone).
-struct Layers {
-  bool train = true;
-  bool test = true;
-  bool truth = true;
-  bool model = true;
-  bool side_panel = true;  ///< loss panel and parameter box
-
-  bool operator==(const Layers& other) const {
-    return train == other.train && test == other.test && truth == other.truth &&
-           model == other.model && side_panel == other.side_panel;
-  }
+/// One part of a fit picture, a flag of Layers.
+enum class Layer : unsigned {
+  train = 1,        ///< the training data
+  test = 2,         ///< the held-out data
+  truth = 4,        ///< the true curve
+  model = 8,        ///< the model's curve, its edge markers and the least-squares line
+  side_panel = 16,  ///< the loss panel and the parameter box
 };
+
+/// Which parts a picture shows, as named flags: `Layer::train | Layer::truth` (data.png is
+/// the data alone), `Layers::all()` (every part, the default of FitPlot),
+/// `Layers::all().without(Layer::side_panel)` (a sweep's panels). Default-constructed: none.
+class Layers {
+ public:
+  constexpr Layers() = default;
+  /// One layer alone; implicit, so a Layer is a Layers.
+  constexpr Layers(Layer layer) : bits_(static_cast<unsigned>(layer)) {}  // NOLINT
+  /// Every layer.
+  static constexpr Layers all() { return Layers(kAll); }
+
+  /// Whether `layer` is shown.
+  constexpr bool has(Layer layer) const { return (bits_ & static_cast<unsigned>(layer)) != 0; }
+  /// These layers but `layer`.
+  constexpr Layers without(Layer layer) const {
+    return Layers(bits_ & ~static_cast<unsigned>(layer));
+  }
+  /// Whether any layer is shown: `if (layers & Layer::truth)`.
+  constexpr explicit operator bool() const { return bits_ != 0; }
+
+  friend constexpr Layers operator|(Layers a, Layers b) { return Layers(a.bits_ | b.bits_); }
+  friend constexpr Layers operator&(Layers a, Layers b) { return Layers(a.bits_ & b.bits_); }
+  friend constexpr bool operator==(Layers a, Layers b) { return a.bits_ == b.bits_; }
+  friend constexpr bool operator!=(Layers a, Layers b) { return a.bits_ != b.bits_; }
+
+ private:
+  static constexpr unsigned kAll = 31;
+  constexpr explicit Layers(unsigned bits) : bits_(bits & kAll) {}
+  unsigned bits_ = 0;
+};
+
+/// `Layer::train | Layer::test`: the two layers as a Layers.
+constexpr Layers operator|(Layer a, Layer b) { return Layers(a) | Layers(b); }
 
 /// Lays out a scene once for a frame size and draws its frames; the same inputs give the
 /// same pixels.
@@ -82,12 +111,12 @@ class FitPlot {
   /// Lays `scene` out for frames of `size`, with axes fixed from its data and truth. What
   /// stays the same from frame to frame under the `animated` layers (axes, data, truth) is
   /// drawn here once; frames drawn with layers that differ in those parts draw it anew.
-  FitPlot(FitScene scene, cv::Size size, Layers animated = {});
+  FitPlot(FitScene scene, cv::Size size, Layers animated = Layers::all());
 
   /// Draws `frame` into `out` (reallocated only when its size or type differ).
-  void draw(const FitFrame& frame, cv::Mat& out, const Layers& layers = {}) const;
+  void draw(const FitFrame& frame, cv::Mat& out, const Layers& layers = Layers::all()) const;
   /// Draws `frame` into a new image.
-  cv::Mat draw(const FitFrame& frame, const Layers& layers = {}) const;
+  cv::Mat draw(const FitFrame& frame, const Layers& layers = Layers::all()) const;
 
   /// The projection of the main plot, with or without the side panel.
   Axes fit_axes(bool side_panel) const;
