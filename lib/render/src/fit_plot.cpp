@@ -56,6 +56,18 @@ cv::Rect inside(cv::Rect rect, cv::Size size) {
 }
 
 constexpr size_t kTruthRangeSamples = 512;  // how finely the truth is sampled for the axes
+constexpr double kMargin = 0.05;            // room around data and truth, a share of the span
+constexpr size_t kMaxEdgeMarkers = 3;       // per edge: enough to see, never a row of them
+
+// `range` with kMargin of its span on either side (matplotlib's default), so points are never
+// cut by the frame and a model a little off the data stays in view.
+Range with_margin(Range range, int ticks) {
+  if (!(range.hi > range.lo)) {
+    return nice_bounds(range, ticks);  // a single value: room of its own size
+  }
+  const double pad = (range.hi - range.lo) * kMargin;
+  return {range.lo - pad, range.hi + pad};
+}
 
 double y_at(const StraightLine& line, double x) { return line.slope * x + line.intercept; }
 
@@ -103,6 +115,86 @@ bool same_static(const Layers& a, const Layers& b) {
   return (a & drawn_once) == (b & drawn_once);
 }
 
+// Where a curve leaves the plot: the x and the edge (above or below `y`).
+struct EdgeCrossing {
+  double x = 0.0;
+  bool above = false;
+};
+
+enum class Side { inside, above, below, none };
+
+Side side_of(double x, double y, const Range& range) {
+  if (std::isnan(y) || !std::isfinite(x)) {
+    return Side::none;
+  }
+  return y > range.hi ? Side::above : y < range.lo ? Side::below : Side::inside;
+}
+
+// x where the segment from (x0, y0) to the outside point (x1, y1) meets `edge`.
+double crossing_x(double x0, double y0, double x1, double y1, double edge) {
+  const double t = std::isfinite(y1) ? (edge - y0) / (y1 - y0) : 0.0;
+  return x0 + std::clamp(t, 0.0, 1.0) * (x1 - x0);
+}
+
+// One crossing per stretch of the curve outside `range`: where it leaves the plot, else (it
+// starts outside) where it comes back, else (nothing else is drawn) the middle of the stretch.
+std::vector<EdgeCrossing> edge_crossings(const std::vector<double>& x, const std::vector<double>& y,
+                                         const Range& range) {
+  std::vector<EdgeCrossing> crossings;
+  const size_t count = std::min(x.size(), y.size());
+  const auto side = [&](size_t i) { return side_of(x[i], y[i], range); };
+  for (size_t start = 0; start < count;) {
+    const Side out = side(start);
+    if (out != Side::above && out != Side::below) {
+      ++start;
+      continue;
+    }
+    size_t end = start;
+    while (end + 1 < count && side(end + 1) == out) {
+      ++end;
+    }
+    const bool above = out == Side::above;
+    const double edge = above ? range.hi : range.lo;
+    if (start > 0 && side(start - 1) != Side::none) {  // from inside or the other edge
+      crossings.push_back(
+          {crossing_x(x[start - 1], y[start - 1], x[start], y[start], edge), above});
+    } else if (end + 1 < count && side(end + 1) != Side::none) {
+      crossings.push_back({crossing_x(x[end + 1], y[end + 1], x[end], y[end], edge), above});
+    } else {
+      crossings.push_back({x[(start + end) / 2], above});
+    }
+    start = end + 1;
+  }
+  return crossings;
+}
+
+// A small filled triangle at the edge for each crossing, pointing out of the plot; at most
+// kMaxEdgeMarkers per edge, none closer than two markers to the last on its edge.
+void draw_edge_markers(cv::Mat& image, const Axes& axes, const std::vector<EdgeCrossing>& crossings,
+                       const cv::Scalar& color, double text_scale) {
+  const cv::Rect& area = axes.area();
+  const double half = std::max(3, px(7, text_scale));
+  const double height = std::max(4, px(11, text_scale));
+  std::array<size_t, 2> drawn{};  // [above]
+  std::array<double, 2> last{-1e9, -1e9};
+  for (const EdgeCrossing& crossing : crossings) {
+    const size_t edge = crossing.above ? 1 : 0;
+    const double cx =
+        std::clamp(axes.to_pixel(crossing.x, 0.0).x, area.x + half, area.x + area.width - 1 - half);
+    if (drawn[edge] >= kMaxEdgeMarkers || std::abs(cx - last[edge]) < 4 * half) {
+      continue;
+    }
+    ++drawn[edge];
+    last[edge] = cx;
+    const double tip = crossing.above ? area.y : area.y + area.height - 1;
+    const double base = crossing.above ? tip + height : tip - height;
+    const cv::Point corners[3] = {detail::fixed_point({cx, tip}),
+                                  detail::fixed_point({cx - half, base}),
+                                  detail::fixed_point({cx + half, base})};
+    cv::fillConvexPoly(image, corners, 3, color, cv::LINE_AA, detail::kShift);
+  }
+}
+
 }  // namespace
 
 Points thin(const Points& points, size_t limit) {
@@ -143,8 +235,10 @@ FitPlot::FitPlot(FitScene scene, cv::Size size, Layers animated)
   if (!(y.hi >= y.lo)) {
     y = {0.0, 1.0};
   }
-  x_range_ = nice_bounds(x, 8);
-  y_range_ = nice_bounds(y, 6);
+  // Fixed for the whole film from the data and the truth, never from the model: where the
+  // model leaves them, draw_edge_markers() says so.
+  x_range_ = with_margin(x, 8);
+  y_range_ = with_margin(y, 6);
   if (scene_.truth) {
     // Drawn across the whole plot: a straight line by its ends (one clean anti-aliased
     // stroke), any other curve at about one sample per pixel.
@@ -253,6 +347,8 @@ void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& 
   if (layers.has(Layer::model) && !frame.curve.empty()) {
     const std::vector<double> curve(frame.curve.begin(), frame.curve.end());
     draw_polyline(image, axes, scene_.curve_x, curve, colors::kModel, line_width + 1);
+    draw_edge_markers(image, axes, edge_crossings(scene_.curve_x, curve, axes.y_range()),
+                      colors::kModel, s);
   }
 
   // The legend goes into the top corner with fewer training points (found once, in the
