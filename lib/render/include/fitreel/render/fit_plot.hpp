@@ -16,7 +16,7 @@ namespace fitreel::render {
 
 /// Points to draw, as parallel x and y arrays.
 struct Points {
-  std::vector<double> x, y;
+  std::vector<double> x{}, y{};
 };
 
 /// y = slope * x + intercept. Callable, so it converts to a Curve (a FitScene::truth).
@@ -38,27 +38,27 @@ struct LossPoint {
 
 /// What stays the same in every frame of a run; fixes the axes so the video does not jump.
 struct FitScene {
-  std::string title;                      ///< the title's first words ("line demo", "lr 0.1")
-  Points train;                           ///< training data: blue squares
-  Points test;                            ///< held-out data: hollow orange squares
-  Curve truth;                            ///< the true curve (red), when known: any y = f(x)
-  std::string truth_label = "true line";  ///< its legend text
-  std::vector<double> curve_x;            ///< ascending x where the model curve is known
-  std::vector<std::string> param_names;   ///< one label per parameter tensor
-  int64_t epochs = 1;                     ///< the loss panel spans [0, epochs)
-  Scale epoch_scale = Scale::linear;      ///< its x axis (log1p suits a log schedule)
-  size_t max_markers = 4000;              ///< more points than this are thinned for drawing
+  std::string title{};                     ///< the title's first words ("line demo", "lr 0.1")
+  Points train{};                          ///< training data: blue squares
+  Points test{};                           ///< held-out data: hollow orange squares
+  Curve truth{};                           ///< the true curve (red), when known: any y = f(x)
+  std::string truth_label = "true line";   ///< its legend text
+  std::vector<double> curve_x{};           ///< ascending x where the model curve is known
+  std::vector<std::string> param_names{};  ///< one label per parameter tensor
+  int64_t epochs = 1;                      ///< the loss panel spans [0, epochs)
+  Scale epoch_scale = Scale::linear;       ///< its x axis (log1p suits a log schedule)
+  size_t max_markers = 4000;               ///< more points than this are thinned for drawing
 };
 
 /// What changes from frame to frame.
 struct FitFrame {
   int64_t epoch = 0;
   double loss = 0.0;
-  std::vector<std::vector<float>> params;     ///< flattened, in FitScene::param_names order
-  std::vector<float> curve;                   ///< model outputs at FitScene::curve_x
-  std::vector<LossPoint> loss_curve;          ///< losses so far, ascending epochs
-  std::optional<StraightLine> least_squares;  ///< dashed, when given (the final frames)
-  std::string note;                           ///< extra title text ("before training", "diverged")
+  std::vector<std::vector<float>> params{};     ///< flattened, in FitScene::param_names order
+  std::vector<float> curve{};                   ///< model outputs at FitScene::curve_x
+  std::vector<LossPoint> loss_curve{};          ///< losses so far, ascending epochs
+  std::optional<StraightLine> least_squares{};  ///< dashed, when given (the final frames)
+  std::string note{};  ///< extra title text ("before training", "diverged")
 };
 
 /// One part of a fit picture, a flag of Layers.
