@@ -215,7 +215,8 @@ TEST(FitPlot, LayerFlagsSelectWhatIsDrawn) {
   EXPECT_FALSE(Layers::all().without(Layer::side_panel).has(Layer::side_panel));
   EXPECT_TRUE((Layer::train | Layer::truth).has(Layer::truth));
   EXPECT_FALSE((Layer::train | Layer::truth) & Layer::model);
-  EXPECT_EQ(Layers(), Layers::all() & Layers());
+  EXPECT_EQ(Layers::none(), Layers::all() & Layers::none());
+  EXPECT_FALSE(Layers::none());
 }
 
 TEST(FitPlot, DrawsEvenAtTheSmallestSize) {

@@ -72,14 +72,17 @@ enum class Layer : unsigned {
 
 /// Which parts a picture shows, as named flags: `Layer::train | Layer::truth` (data.png is
 /// the data alone), `Layers::all()` (every part, the default of FitPlot),
-/// `Layers::all().without(Layer::side_panel)` (a sweep's panels). Default-constructed: none.
+/// `Layers::all().without(Layer::side_panel)` (a sweep's panels), `Layers::none()`. There is
+/// no default: `Layers{}` once meant everything, so it does not compile rather than mean nothing.
 class Layers {
  public:
-  constexpr Layers() = default;
+  Layers() = delete;
   /// One layer alone; implicit, so a Layer is a Layers.
   constexpr Layers(Layer layer) : bits_(static_cast<unsigned>(layer)) {}  // NOLINT
   /// Every layer.
   static constexpr Layers all() { return Layers(kAll); }
+  /// No layer: the axes and the title alone.
+  static constexpr Layers none() { return Layers(0U); }
 
   /// Whether `layer` is shown.
   constexpr bool has(Layer layer) const { return (bits_ & static_cast<unsigned>(layer)) != 0; }
@@ -141,7 +144,7 @@ class FitPlot {
   Points shown_train_, shown_test_;
   Points shown_truth_;                 // the truth sampled across x_range_, drawn as a polyline
   std::array<bool, 2> legend_left_{};  // legend in the top-left corner? [side_panel]
-  Layers background_layers_;           // what background_ was drawn for
+  Layers background_layers_ = Layers::all();  // what background_ was drawn for
   cv::Mat background_;  // draw_static() for the animated layers, drawn once: frames copy it
 };
 
