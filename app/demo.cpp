@@ -223,10 +223,13 @@ DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const X
   // The seed's plots before training.
   const render::FitFrame before = current_frame(model, setup, curve_x, 0, "before training");
   if (setup.line) {
-    write_png(output.staging() / "data.png", plot.draw(before, {true, true, false, false, false}));
-    write_png(output.staging() / "truth.png", plot.draw(before, {true, false, true, false, false}));
+    write_png(output.staging() / "data.png",
+              plot.draw(before, render::Layer::train | render::Layer::test));
+    write_png(output.staging() / "truth.png",
+              plot.draw(before, render::Layer::train | render::Layer::truth));
   }
-  write_png(output.staging() / "before.png", plot.draw(before, {true, true, true, true, false}));
+  write_png(output.staging() / "before.png",
+            plot.draw(before, render::Layers::all().without(render::Layer::side_panel)));
 
   LossCsvWriter loss_csv(output.staging() / "loss.csv");  // streamed as training runs
   const Watched watched =

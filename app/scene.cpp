@@ -33,7 +33,9 @@ render::FitScene demo_scene(const DemoSetup& setup, const torch::Tensor& curve_x
   scene.title = setup.demo + " demo";
   scene.train = {values_of(setup.data.x_train), values_of(setup.data.y_train)};
   scene.test = {values_of(setup.data.x_test), values_of(setup.data.y_test)};
-  scene.truth = setup.truth;
+  if (setup.truth) {
+    scene.truth = *setup.truth;
+  }
   scene.truth_label = setup.truth_label;
   scene.curve_x = values_of(curve_x);
   scene.param_names = parameter_names(setup.demo, model);

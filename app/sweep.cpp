@@ -93,7 +93,7 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutpu
   // The grid video: one small fit panel per rate, every panel at the same epoch.
   const cv::Size size(options.width, options.height);
   const render::GridLayout layout = render::grid_layout(runs.size(), size);
-  const render::Layers panel_layers{true, true, true, true, false};  // no side panel
+  const render::Layers panel_layers = render::Layers::all().without(render::Layer::side_panel);
   std::vector<render::FitPlot> panels;
   torch::nn::Sequential names_model = make_model(setup);  // parameter names only
   const render::FitScene shared_scene = demo_scene(setup, curve_x, names_model);

@@ -55,7 +55,37 @@ cv::Rect inside(cv::Rect rect, cv::Size size) {
   return rect;
 }
 
+constexpr size_t kTruthRangeSamples = 512;  // how finely the truth is sampled for the axes
+constexpr double kMargin = 0.05;            // room around data and truth, a share of the span
+constexpr size_t kMaxEdgeMarkers = 3;       // per edge: enough to see, never a row of them
+
+// `range` with kMargin of its span on either side (matplotlib's default), so points are never
+// cut by the frame and a model a little off the data stays in view.
+Range with_margin(Range range, int ticks) {
+  if (!(range.hi > range.lo)) {
+    return nice_bounds(range, ticks);  // a single value: room of its own size
+  }
+  const double pad = (range.hi - range.lo) * kMargin;
+  return {range.lo - pad, range.hi + pad};
+}
+
 double y_at(const StraightLine& line, double x) { return line.slope * x + line.intercept; }
+
+// `count` evenly spaced points of `curve` across `range`, ends included.
+Points sample(const Curve& curve, Range range, size_t count) {
+  Points points;
+  count = std::max<size_t>(count, 2);
+  points.x.reserve(count);
+  points.y.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    const double x = i + 1 == count ? range.hi
+                                    : range.lo + (range.hi - range.lo) * static_cast<double>(i) /
+                                                     static_cast<double>(count - 1);
+    points.x.push_back(x);
+    points.y.push_back(curve(x));
+  }
+  return points;
+}
 
 // `line` across the whole x range of `axes`.
 void draw_straight_line(cv::Mat& image, const Axes& axes, const StraightLine& line,
@@ -81,8 +111,88 @@ bool fewer_top_left(const Points& points, const Axes& axes) {
 
 // The parts of `layers` that draw_static() depends on (the side panel through the axes).
 bool same_static(const Layers& a, const Layers& b) {
-  return a.train == b.train && a.test == b.test && a.truth == b.truth &&
-         a.side_panel == b.side_panel;
+  const Layers drawn_once = Layers::all().without(Layer::model);
+  return (a & drawn_once) == (b & drawn_once);
+}
+
+// Where a curve leaves the plot: the x and the edge (above or below `y`).
+struct EdgeCrossing {
+  double x = 0.0;
+  bool above = false;
+};
+
+enum class Side { inside, above, below, none };
+
+Side side_of(double x, double y, const Range& range) {
+  if (std::isnan(y) || !std::isfinite(x)) {
+    return Side::none;
+  }
+  return y > range.hi ? Side::above : y < range.lo ? Side::below : Side::inside;
+}
+
+// x where the segment from (x0, y0) to the outside point (x1, y1) meets `edge`.
+double crossing_x(double x0, double y0, double x1, double y1, double edge) {
+  const double t = std::isfinite(y1) ? (edge - y0) / (y1 - y0) : 0.0;
+  return x0 + std::clamp(t, 0.0, 1.0) * (x1 - x0);
+}
+
+// One crossing per stretch of the curve outside `range`: where it leaves the plot, else (it
+// starts outside) where it comes back, else (nothing else is drawn) the middle of the stretch.
+std::vector<EdgeCrossing> edge_crossings(const std::vector<double>& x, const std::vector<double>& y,
+                                         const Range& range) {
+  std::vector<EdgeCrossing> crossings;
+  const size_t count = std::min(x.size(), y.size());
+  const auto side = [&](size_t i) { return side_of(x[i], y[i], range); };
+  for (size_t start = 0; start < count;) {
+    const Side out = side(start);
+    if (out != Side::above && out != Side::below) {
+      ++start;
+      continue;
+    }
+    size_t end = start;
+    while (end + 1 < count && side(end + 1) == out) {
+      ++end;
+    }
+    const bool above = out == Side::above;
+    const double edge = above ? range.hi : range.lo;
+    if (start > 0 && side(start - 1) != Side::none) {  // from inside or the other edge
+      crossings.push_back(
+          {crossing_x(x[start - 1], y[start - 1], x[start], y[start], edge), above});
+    } else if (end + 1 < count && side(end + 1) != Side::none) {
+      crossings.push_back({crossing_x(x[end + 1], y[end + 1], x[end], y[end], edge), above});
+    } else {
+      crossings.push_back({x[(start + end) / 2], above});
+    }
+    start = end + 1;
+  }
+  return crossings;
+}
+
+// A small filled triangle at the edge for each crossing, pointing out of the plot; at most
+// kMaxEdgeMarkers per edge, none closer than two markers to the last on its edge.
+void draw_edge_markers(cv::Mat& image, const Axes& axes, const std::vector<EdgeCrossing>& crossings,
+                       const cv::Scalar& color, double text_scale) {
+  const cv::Rect& area = axes.area();
+  const double half = std::max(3, px(7, text_scale));
+  const double height = std::max(4, px(11, text_scale));
+  std::array<size_t, 2> drawn{};  // [above]
+  std::array<double, 2> last{-1e9, -1e9};
+  for (const EdgeCrossing& crossing : crossings) {
+    const size_t edge = crossing.above ? 1 : 0;
+    const double cx =
+        std::clamp(axes.to_pixel(crossing.x, 0.0).x, area.x + half, area.x + area.width - 1 - half);
+    if (drawn[edge] >= kMaxEdgeMarkers || std::abs(cx - last[edge]) < 4 * half) {
+      continue;
+    }
+    ++drawn[edge];
+    last[edge] = cx;
+    const double tip = crossing.above ? area.y : area.y + area.height - 1;
+    const double base = crossing.above ? tip + height : tip - height;
+    const cv::Point corners[3] = {detail::fixed_point({cx, tip}),
+                                  detail::fixed_point({cx - half, base}),
+                                  detail::fixed_point({cx + half, base})};
+    cv::fillConvexPoly(image, corners, 3, color, cv::LINE_AA, detail::kShift);
+  }
 }
 
 }  // namespace
@@ -120,13 +230,22 @@ FitPlot::FitPlot(FitScene scene, cv::Size size, Layers animated)
   widen(y, scene_.train.y);
   widen(y, scene_.test.y);
   if (scene_.truth) {
-    widen(y, {y_at(*scene_.truth, x.lo), y_at(*scene_.truth, x.hi)});
+    widen(y, sample(scene_.truth, x, kTruthRangeSamples).y);
   }
   if (!(y.hi >= y.lo)) {
     y = {0.0, 1.0};
   }
-  x_range_ = nice_bounds(x, 8);
-  y_range_ = nice_bounds(y, 6);
+  // Fixed for the whole film from the data and the truth, never from the model: where the
+  // model leaves them, draw_edge_markers() says so.
+  x_range_ = with_margin(x, 8);
+  y_range_ = with_margin(y, 6);
+  if (scene_.truth) {
+    // Drawn across the whole plot: a straight line by its ends (one clean anti-aliased
+    // stroke), any other curve at about one sample per pixel.
+    const bool straight = scene_.truth.target<StraightLine>() != nullptr;
+    shown_truth_ = sample(scene_.truth, x_range_,
+                          straight ? 2 : static_cast<size_t>(std::max(size_.width, 64)));
+  }
   const size_t total = scene_.train.x.size() + scene_.test.x.size();
   const double share = total > scene_.max_markers
                            ? static_cast<double>(scene_.max_markers) / static_cast<double>(total)
@@ -140,7 +259,7 @@ FitPlot::FitPlot(FitScene scene, cv::Size size, Layers animated)
                   fewer_top_left(shown_train_, fit_axes(true))};
   background_layers_ = animated;
   background_.create(size_, CV_8UC3);
-  draw_static(background_, animated, fit_axes(animated.side_panel));
+  draw_static(background_, animated, fit_axes(animated.has(Layer::side_panel)));
 }
 
 Axes FitPlot::fit_axes(bool side_panel) const {
@@ -160,7 +279,7 @@ cv::Mat FitPlot::draw(const FitFrame& frame, const Layers& layers) const {
 }
 
 void FitPlot::draw(const FitFrame& frame, cv::Mat& out, const Layers& layers) const {
-  const Axes axes = fit_axes(layers.side_panel);
+  const Axes axes = fit_axes(layers.has(Layer::side_panel));
   if (same_static(layers, background_layers_) && !background_.empty()) {
     background_.copyTo(out);  // an animation's frames share everything but the model and panel
   } else {
@@ -174,14 +293,15 @@ void FitPlot::draw_static(cv::Mat& image, const Layers& layers, const Axes& axes
   image.setTo(colors::kBackground);
   draw_axes(image, axes, "x", "y", text_scale_);
   const int half = std::max(2, px(4, text_scale_));
-  if (layers.train) {
+  if (layers.has(Layer::train)) {
     draw_squares(image, axes, shown_train_.x, shown_train_.y, colors::kData, half, true);
   }
-  if (layers.test) {
+  if (layers.has(Layer::test)) {
     draw_squares(image, axes, shown_test_.x, shown_test_.y, colors::kTest, half, false);
   }
-  if (layers.truth && scene_.truth) {
-    draw_straight_line(image, axes, *scene_.truth, colors::kTruth, scaled(2, text_scale_));
+  if (layers.has(Layer::truth) && scene_.truth) {
+    draw_polyline(image, axes, shown_truth_.x, shown_truth_.y, colors::kTruth,
+                  scaled(2, text_scale_));
   }
 }
 
@@ -193,24 +313,24 @@ std::vector<LegendEntry> FitPlot::legend_for(const FitFrame& frame, const Layers
                ? "showing " + with_thousands(shown.x.size()) + " of " + with_thousands(all.x.size())
                : with_thousands(all.x.size());
   };
-  if (layers.train && !scene_.train.x.empty()) {
+  if (layers.has(Layer::train) && !scene_.train.x.empty()) {
     const char* name = scene_.test.x.empty() ? "data" : "training data";
     legend.push_back({std::string(name) + " (" + count_label(scene_.train, shown_train_) + ")",
                       colors::kData, LegendEntry::Mark::square});
   }
-  if (layers.test && !scene_.test.x.empty()) {
+  if (layers.has(Layer::test) && !scene_.test.x.empty()) {
     legend.push_back({"held-out test data (" + count_label(scene_.test, shown_test_) + ")",
                       colors::kTest, LegendEntry::Mark::hollow_square});
   }
-  if (layers.truth && scene_.truth) {
+  if (layers.has(Layer::truth) && scene_.truth) {
     legend.push_back({scene_.truth_label, colors::kTruth, LegendEntry::Mark::line});
   }
-  if (layers.model && frame.least_squares) {
+  if (layers.has(Layer::model) && frame.least_squares) {
     legend.push_back({"least squares: y = " + format_number(frame.least_squares->slope, "%.3g") +
                           "x + " + format_number(frame.least_squares->intercept, "%.3g"),
                       colors::kLeastSquares, LegendEntry::Mark::dashed_line});
   }
-  if (layers.model && !frame.curve.empty()) {
+  if (layers.has(Layer::model) && !frame.curve.empty()) {
     legend.push_back({"model", colors::kModel, LegendEntry::Mark::line});
   }
   return legend;
@@ -220,13 +340,15 @@ void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& 
                            const Axes& axes) const {
   const double s = text_scale_;
   const int line_width = scaled(2, s);
-  if (layers.model && frame.least_squares) {
+  if (layers.has(Layer::model) && frame.least_squares) {
     draw_straight_line(image, axes, *frame.least_squares, colors::kLeastSquares, line_width,
                        Stroke::dashed);
   }
-  if (layers.model && !frame.curve.empty()) {
+  if (layers.has(Layer::model) && !frame.curve.empty()) {
     const std::vector<double> curve(frame.curve.begin(), frame.curve.end());
     draw_polyline(image, axes, scene_.curve_x, curve, colors::kModel, line_width + 1);
+    draw_edge_markers(image, axes, edge_crossings(scene_.curve_x, curve, axes.y_range()),
+                      colors::kModel, s);
   }
 
   // The legend goes into the top corner with fewer training points (found once, in the
@@ -239,14 +361,14 @@ void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& 
   }
   const int legend_width = widest + px(60, s);
   const cv::Point corner =
-      legend_left_[layers.side_panel ? 1 : 0]
+      legend_left_[layers.has(Layer::side_panel) ? 1 : 0]
           ? cv::Point(area.x + px(12, s), area.y + px(12, s))
           : cv::Point(area.x + area.width - legend_width - px(12, s), area.y + px(12, s));
   draw_legend(image, corner, legend, s);
 
   std::string title = scene_.title + "    epoch " + std::to_string(frame.epoch) + " of " +
                       std::to_string(scene_.epochs);
-  if (layers.model) {
+  if (layers.has(Layer::model)) {
     title += "    loss " + format_number(frame.loss);
   }
   if (!frame.note.empty()) {
@@ -254,7 +376,7 @@ void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& 
   }
   draw_text(image, title, {px(90, s), px(45, s)}, TextStyle{1.5 * s, colors::kInk, true});
 
-  if (layers.side_panel) {
+  if (layers.has(Layer::side_panel)) {
     const int left = static_cast<int>(size_.width * kPanelSplit) + px(100, s);
     const int right = size_.width - px(30, s);
     const int top = px(80, s);

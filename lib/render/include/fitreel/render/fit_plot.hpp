@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,14 +16,19 @@ namespace fitreel::render {
 
 /// Points to draw, as parallel x and y arrays.
 struct Points {
-  std::vector<double> x, y;
+  std::vector<double> x{}, y{};
 };
 
-/// y = slope * x + intercept.
+/// y = slope * x + intercept. Callable, so it converts to a Curve (a FitScene::truth).
 struct StraightLine {
   double slope = 0.0;
   double intercept = 0.0;
+
+  double operator()(double x) const { return slope * x + intercept; }
 };
+
+/// A curve y = f(x), such as a truth: a lambda, a function or a StraightLine. Empty = none.
+using Curve = std::function<double(double)>;
 
 /// One recorded loss, for the loss panel.
 struct LossPoint {
@@ -32,42 +38,74 @@ struct LossPoint {
 
 /// What stays the same in every frame of a run; fixes the axes so the video does not jump.
 struct FitScene {
-  std::string title;                      ///< the title's first words ("line demo", "lr 0.1")
-  Points train;                           ///< training data: blue squares
-  Points test;                            ///< held-out data: hollow orange squares
-  std::optional<StraightLine> truth;      ///< the true line (red), when known
-  std::string truth_label = "true line";  ///< its legend text
-  std::vector<double> curve_x;            ///< ascending x where the model curve is known
-  std::vector<std::string> param_names;   ///< one label per parameter tensor
-  int64_t epochs = 1;                     ///< the loss panel spans [0, epochs)
-  Scale epoch_scale = Scale::linear;      ///< its x axis (log1p suits a log schedule)
-  size_t max_markers = 4000;              ///< more points than this are thinned for drawing
+  std::string title{};                     ///< the title's first words ("line demo", "lr 0.1")
+  Points train{};                          ///< training data: blue squares
+  Points test{};                           ///< held-out data: hollow orange squares
+  Curve truth{};                           ///< the true curve (red), when known: any y = f(x)
+  std::string truth_label = "true line";   ///< its legend text
+  std::vector<double> curve_x{};           ///< ascending x where the model curve is known
+  std::vector<std::string> param_names{};  ///< one label per parameter tensor
+  int64_t epochs = 1;                      ///< the loss panel spans [0, epochs)
+  Scale epoch_scale = Scale::linear;       ///< its x axis (log1p suits a log schedule)
+  size_t max_markers = 4000;               ///< more points than this are thinned for drawing
 };
 
 /// What changes from frame to frame.
 struct FitFrame {
   int64_t epoch = 0;
   double loss = 0.0;
-  std::vector<std::vector<float>> params;     ///< flattened, in FitScene::param_names order
-  std::vector<float> curve;                   ///< model outputs at FitScene::curve_x
-  std::vector<LossPoint> loss_curve;          ///< losses so far, ascending epochs
-  std::optional<StraightLine> least_squares;  ///< dashed, when given (the final frames)
-  std::string note;                           ///< extra title text ("before training", "diverged")
+  std::vector<std::vector<float>> params{};     ///< flattened, in FitScene::param_names order
+  std::vector<float> curve{};                   ///< model outputs at FitScene::curve_x
+  std::vector<LossPoint> loss_curve{};          ///< losses so far, ascending epochs
+  std::optional<StraightLine> least_squares{};  ///< dashed, when given (the final frames)
+  std::string note{};  ///< extra title text ("before training", "diverged")
 };
 
-/// Which parts a picture shows; stills leave some out (data.png is the data alone).
-struct Layers {
-  bool train = true;
-  bool test = true;
-  bool truth = true;
-  bool model = true;
-  bool side_panel = true;  ///< loss panel and parameter box
+/// One part of a fit picture, a flag of Layers.
+enum class Layer : unsigned {
+  train = 1,        ///< the training data
+  test = 2,         ///< the held-out data
+  truth = 4,        ///< the true curve
+  model = 8,        ///< the model's curve, its edge markers and the least-squares line
+  side_panel = 16,  ///< the loss panel and the parameter box
+};
 
-  bool operator==(const Layers& other) const {
-    return train == other.train && test == other.test && truth == other.truth &&
-           model == other.model && side_panel == other.side_panel;
+/// Which parts a picture shows, as named flags: `Layer::train | Layer::truth` (data.png is
+/// the data alone), `Layers::all()` (every part, the default of FitPlot),
+/// `Layers::all().without(Layer::side_panel)` (a sweep's panels), `Layers::none()`. There is
+/// no default: `Layers{}` once meant everything, so it does not compile rather than mean nothing.
+class Layers {
+ public:
+  Layers() = delete;
+  /// One layer alone; implicit, so a Layer is a Layers.
+  constexpr Layers(Layer layer) : bits_(static_cast<unsigned>(layer)) {}  // NOLINT
+  /// Every layer.
+  static constexpr Layers all() { return Layers(kAll); }
+  /// No layer: the axes and the title alone.
+  static constexpr Layers none() { return Layers(0U); }
+
+  /// Whether `layer` is shown.
+  constexpr bool has(Layer layer) const { return (bits_ & static_cast<unsigned>(layer)) != 0; }
+  /// These layers but `layer`.
+  constexpr Layers without(Layer layer) const {
+    return Layers(bits_ & ~static_cast<unsigned>(layer));
   }
+  /// Whether any layer is shown: `if (layers & Layer::truth)`.
+  constexpr explicit operator bool() const { return bits_ != 0; }
+
+  friend constexpr Layers operator|(Layers a, Layers b) { return Layers(a.bits_ | b.bits_); }
+  friend constexpr Layers operator&(Layers a, Layers b) { return Layers(a.bits_ & b.bits_); }
+  friend constexpr bool operator==(Layers a, Layers b) { return a.bits_ == b.bits_; }
+  friend constexpr bool operator!=(Layers a, Layers b) { return a.bits_ != b.bits_; }
+
+ private:
+  static constexpr unsigned kAll = 31;
+  constexpr explicit Layers(unsigned bits) : bits_(bits & kAll) {}
+  unsigned bits_ = 0;
 };
+
+/// `Layer::train | Layer::test`: the two layers as a Layers.
+constexpr Layers operator|(Layer a, Layer b) { return Layers(a) | Layers(b); }
 
 /// Lays out a scene once for a frame size and draws its frames; the same inputs give the
 /// same pixels.
@@ -76,12 +114,12 @@ class FitPlot {
   /// Lays `scene` out for frames of `size`, with axes fixed from its data and truth. What
   /// stays the same from frame to frame under the `animated` layers (axes, data, truth) is
   /// drawn here once; frames drawn with layers that differ in those parts draw it anew.
-  FitPlot(FitScene scene, cv::Size size, Layers animated = {});
+  FitPlot(FitScene scene, cv::Size size, Layers animated = Layers::all());
 
   /// Draws `frame` into `out` (reallocated only when its size or type differ).
-  void draw(const FitFrame& frame, cv::Mat& out, const Layers& layers = {}) const;
+  void draw(const FitFrame& frame, cv::Mat& out, const Layers& layers = Layers::all()) const;
   /// Draws `frame` into a new image.
-  cv::Mat draw(const FitFrame& frame, const Layers& layers = {}) const;
+  cv::Mat draw(const FitFrame& frame, const Layers& layers = Layers::all()) const;
 
   /// The projection of the main plot, with or without the side panel.
   Axes fit_axes(bool side_panel) const;
@@ -104,8 +142,9 @@ class FitPlot {
   double text_scale_;
   Range x_range_, y_range_;
   Points shown_train_, shown_test_;
+  Points shown_truth_;                 // the truth sampled across x_range_, drawn as a polyline
   std::array<bool, 2> legend_left_{};  // legend in the top-left corner? [side_panel]
-  Layers background_layers_;           // what background_ was drawn for
+  Layers background_layers_ = Layers::all();  // what background_ was drawn for
   cv::Mat background_;  // draw_static() for the animated layers, drawn once: frames copy it
 };
 

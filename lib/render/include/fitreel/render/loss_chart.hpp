@@ -14,9 +14,9 @@ namespace fitreel::render {
 
 /// One loss curve of a chart.
 struct LossSeries {
-  std::string label;  ///< legend text; empty = no legend entry
-  cv::Scalar color;
-  std::vector<LossPoint> points;  ///< ascending epochs; non-positive or non-finite are skipped
+  std::string label{};  ///< legend text; empty = no legend entry
+  cv::Scalar color{};
+  std::vector<LossPoint> points{};  ///< ascending epochs; non-positive or non-finite are skipped
 };
 
 /// Losses against epochs in `area`: log-scale loss over whole decades, epochs in [0, epochs)
@@ -32,7 +32,7 @@ cv::Scalar series_color(size_t index);
 struct GridLayout {
   int columns = 1;
   int rows = 1;
-  cv::Size cell;
+  cv::Size cell{};
 };
 /// The most square grid for `count` panels in a frame of `size`.
 GridLayout grid_layout(size_t count, cv::Size size);

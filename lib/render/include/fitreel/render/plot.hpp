@@ -88,8 +88,8 @@ void draw_squares(cv::Mat& image, const Axes& axes, const std::vector<double>& x
 /// One row of a legend: a label and a sample of the mark it explains.
 struct LegendEntry {
   enum class Mark { line, dashed_line, square, hollow_square };
-  std::string label;
-  cv::Scalar color;
+  std::string label{};
+  cv::Scalar color{};
   Mark mark = Mark::line;
 };
 

@@ -34,7 +34,7 @@ struct VideoSettings {
   std::string preset = "ultrafast";
   /// An FFmpeg encoder to use instead of the format's own (e.g. "libopenh264" for mp4); when
   /// it cannot be opened the usual fallback applies.
-  std::string encoder;
+  std::string encoder{};
 };
 
 /// Encoding failed (no encoder left, a write error).
@@ -45,10 +45,10 @@ class VideoError : public std::runtime_error {
 
 /// An open video and what was actually chosen.
 struct OpenedVideo {
-  std::unique_ptr<FrameSink> sink;
-  VideoFormat format;   ///< may differ from the one asked for (see warning)
-  std::string codec;    ///< the encoder in use, e.g. "libx264"
-  std::string warning;  ///< why the format differs, empty when it does not
+  std::unique_ptr<FrameSink> sink{};
+  VideoFormat format = VideoFormat::mp4;  ///< may differ from the one asked for (see warning)
+  std::string codec{};                    ///< the encoder in use, e.g. "libx264"
+  std::string warning{};                  ///< why the format differs, empty when it does not
 };
 
 /// Opens `folder`/`stem`.<ext> for writing. When no encoder for `format` is available it falls
