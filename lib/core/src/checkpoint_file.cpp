@@ -184,6 +184,18 @@ void verify_archive(const std::string& path, const std::string& bytes) {
     refuse(path, "too large (" + std::to_string(entries) + " entries; the cap is " +
                      std::to_string(kMaxCheckpointEntries) + ")");
   }
+  // LibTorch's archives keep every record in one top folder with a "version" record; its reader
+  // throws from its constructor otherwise (leaking what it allocated), so refuse that here.
+  const char* first = zip_get_name(archive.get(), 0, 0);
+  const std::string first_name = first != nullptr ? first : "";
+  const std::string folder = first_name.substr(0, first_name.find('/') + 1);
+  if (folder.empty()) {
+    refuse(path,
+           "not a LibTorch archive (" + printable(first_name.c_str()) + " is not in a folder)");
+  }
+  if (zip_name_locate(archive.get(), (folder + "version").c_str(), 0) < 0) {
+    refuse(path, "not a LibTorch archive (no " + printable((folder + "version").c_str()) + ")");
+  }
   std::uint64_t total = 0;
   for (zip_uint64_t index = 0; index < static_cast<zip_uint64_t>(entries); ++index) {
     zip_stat_t stat;
@@ -192,6 +204,9 @@ void verify_archive(const std::string& path, const std::string& bytes) {
       refuse(path, describe(zip_get_error(archive.get()), ""));
     }
     const std::string name = printable(stat.name);
+    if (std::string(stat.name).rfind(folder, 0) != 0) {
+      refuse(path, "not a LibTorch archive (" + name + " lies outside " + folder + ")");
+    }
     if ((stat.valid & ZIP_STAT_SIZE) == 0) {
       refuse(path, "damaged ZIP archive (entry " + name + " has no size)");
     }
