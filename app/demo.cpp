@@ -12,8 +12,8 @@
 #include <fitreel/device.hpp>
 #include <fitreel/evaluate.hpp>
 #include <fitreel/files/atomic_file.hpp>
-#include <fitreel/render/live_window.hpp>
-#include <fitreel/render/pipeline.hpp>
+#include <fitreel/reel/film.hpp>
+#include <fitreel/render/frame_sink.hpp>
 #include <fitreel/version.hpp>
 
 #include <spdlog/spdlog.h>
@@ -29,18 +29,6 @@ namespace {
 
 constexpr double kLargeDataValue = 1e6;  // beyond this, divergence is the data's scale
 
-// The model as it is now, as a picture's frame.
-render::FitFrame current_frame(torch::nn::Sequential& model, const DemoSetup& setup,
-                               const torch::Tensor& curve_x, int64_t epoch, std::string note) {
-  render::FitFrame frame;
-  frame.epoch = epoch;
-  frame.params = flat_parameters(*model);
-  frame.curve = predict(model, curve_x);
-  frame.loss = mse(model, setup.data.x_train, setup.data.y_train);
-  frame.note = std::move(note);
-  return frame;
-}
-
 // What training produced for people to watch.
 struct Watched {
   TrainResult result;
@@ -48,68 +36,39 @@ struct Watched {
   std::optional<std::string> video;  // the file (or folder) written
 };
 
-// Trains with the frames going to the video (and the window) as the run goes.
-Watched train_and_film(torch::nn::Sequential& model, const DemoSetup& setup,
-                       const RunOptions& options, const render::FitPlot& plot,
-                       const torch::Tensor& curve_x, const DemoOutput& output,
-                       const std::optional<render::StraightLine>& optimum,
-                       LossCsvWriter& loss_csv) {
-  Watched watched;
-  std::vector<std::unique_ptr<render::FrameSink>> sinks;
-  if (auto sink = open_frame_sink(options, output, setup.demo, watched.video)) {
-    sinks.push_back(std::move(sink));
+// Where a demo's film writes in its staging folder: DEMO.mp4 (or frames/, or no video),
+// after.png and loss.csv. summary.json is the CLI's own (it reports the command line too).
+FilmFiles film_files_for(const std::string& demo, const RunOptions& options,
+                         const DemoOutput& output) {
+  FilmFiles files;
+  if (options.video == VideoChoice::png) {
+    files.video = output.staging() / "frames";
+  } else if (options.video != VideoChoice::none) {
+    files.video = output.staging() /
+                  (demo + "." + std::string(render::video_format_name(video_format(options.video))));
   }
-  std::optional<render::LiveWindow> window;
-  render::FrameMailbox mailbox;
-  if (options.show) {
-    window.emplace("fitreel " + setup.demo);
-  }
-  // Frames are drawn and encoded on the pipeline's threads while training runs here.
-  std::optional<render::RenderPipeline> pipeline;
-  if (!sinks.empty() || window) {
-    pipeline.emplace(plot, std::move(sinks), window ? &mailbox : nullptr);
-  }
-  cv::Mat shown;
-  const auto refresh_window = [&] {
-    if (window && mailbox.take(shown)) {
-      window->show(shown);
-    }
-  };
+  files.still = output.staging() / "after.png";
+  files.loss_csv = output.staging() / "loss.csv";
+  return files;
+}
 
-  TrainOptions train_options = train_options_for(setup, options);
-  train_options.curve_x = curve_x;
-  if (pipeline) {
-    train_options.snapshot_epochs = frame_epochs(setup.epochs, options.frames, setup.schedule);
-  }
+// Trains through the library's Film: the frames go to the video (and the window) as the run
+// goes; after.png and loss.csv follow it.
+Watched train_and_film(torch::nn::Sequential& model, const DemoSetup& setup,
+                       const RunOptions& options, Film& film, const DemoOutput& output) {
+  Watched watched;
   ProgressLine progress(setup.demo, !options.quiet);
   TrainCallbacks callbacks;
-  if (pipeline) {
-    callbacks.on_snapshot = [&](const Snapshot& s) {
-      render::FitFrame frame{s.epoch, s.loss, s.params, s.curve};
-      if (s.final) {
-        frame.least_squares = optimum;  // the line demo's last frame shows the optimum
-      }
-      pipeline->push(std::move(frame));
-      refresh_window();
-    };
-  }
-  callbacks.on_progress = [&](const Progress& p) {
-    progress.update(p);
-    refresh_window();
-  };
+  callbacks.on_progress = [&](const Progress& p) { progress.update(p); };
   callbacks.should_stop = [] { return stop_signal() != 0; };
-  callbacks.on_loss = [&](int64_t epoch, float loss) { loss_csv.add(epoch, loss); };
 
   spdlog::info("training {}: {} epochs, {} lr {}, full batch on {}", setup.demo, setup.epochs,
                optimizer_name(setup.optimizer), setup.lr, device_name(setup.device));
-  watched.result = train(model, setup.data, train_options, callbacks);
+  watched.result = train(model, setup.data, train_options_for(setup, options), film, callbacks);
   progress.finish();
-  if (pipeline) {
-    pipeline->finish();  // the video is complete and playable from here on
-    watched.frames = pipeline->frames();
-    spdlog::debug("{} frames: drawing took {:.2f} s, writing {:.2f} s (on their threads)",
-                  watched.frames, pipeline->draw_seconds(), pipeline->write_seconds());
-    refresh_window();
+  watched.frames = film.frames();
+  if (!film.files().video.empty()) {
+    watched.video = output.final_path(film.files().video.filename().string()).string();
   }
   return watched;
 }
@@ -210,40 +169,35 @@ DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const X
     tell_shape_lesson(model, setup.data);
   }
 
-  const torch::Tensor curve_x = curve_inputs(setup.data);
   // The line demo compares with the closed-form optimum, drawn dashed at the end.
   const std::optional<Line> optimum =
       setup.line ? std::optional(least_squares(setup.data.x_train, setup.data.y_train))
                  : std::nullopt;
-  const std::optional<render::StraightLine> optimum_drawn =
-      optimum ? std::optional(render::StraightLine{optimum->slope, optimum->intercept})
-              : std::nullopt;
-  const render::FitPlot plot(demo_scene(setup, curve_x, model), {options.width, options.height});
-
-  // The seed's plots before training.
-  const render::FitFrame before = current_frame(model, setup, curve_x, 0, "before training");
-  if (setup.line) {
-    write_png(output.staging() / "data.png",
-              plot.draw(before, render::Layer::train | render::Layer::test));
-    write_png(output.staging() / "truth.png",
-              plot.draw(before, render::Layer::train | render::Layer::truth));
+  FilmOptions look = film_options_for(setup, options, model);
+  if (optimum) {
+    look.least_squares = render::StraightLine{optimum->slope, optimum->intercept};
   }
-  write_png(output.staging() / "before.png",
-            plot.draw(before, render::Layers::all().without(render::Layer::side_panel)));
+  Film film(film_files_for(setup.demo, options, output), look);
+  if (!film.warning().empty()) {
+    spdlog::warn("{}", film.warning());
+  }
 
-  LossCsvWriter loss_csv(output.staging() / "loss.csv");  // streamed as training runs
-  const Watched watched =
-      train_and_film(model, setup, options, plot, curve_x, output, optimum_drawn, loss_csv);
+  // The seed's plots before training, in the film's scene.
+  const torch::Tensor curve_x = curve_inputs(setup.data, look.curve_points);
+  const render::FitPlot plot(film_scene(model, setup.data, curve_x, setup.epochs, look),
+                             {options.width, options.height});
+  const render::FitFrame before = film_frame(model, setup.data, curve_x, 0, "before training");
+  if (setup.line) {
+    render::write_png(output.staging() / "data.png",
+                      plot.draw(before, render::Layer::train | render::Layer::test));
+    render::write_png(output.staging() / "truth.png",
+                      plot.draw(before, render::Layer::train | render::Layer::truth));
+  }
+  render::write_png(output.staging() / "before.png",
+                    plot.draw(before, render::Layers::all().without(render::Layer::side_panel)));
+
+  const Watched watched = train_and_film(model, setup, options, film, output);
   const TrainResult& result = watched.result;
-
-  // The seed's plot after training, with the loss history and the least-squares line.
-  render::FitFrame after = current_frame(model, setup, curve_x, result.epochs_run,
-                                         result.diverged_at_epoch ? "diverged"
-                                         : result.interrupted     ? "interrupted"
-                                                                  : "after training");
-  after.loss_curve = loss_points(result.losses, setup.schedule);
-  after.least_squares = optimum_drawn;
-  write_png(output.staging() / "after.png", plot.draw(after));
 
   const double test_mse = mse(model, setup.data.x_test, setup.data.y_test);
   if (optimum) {
@@ -266,7 +220,6 @@ DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const X
     spdlog::info("saved the model to {}", *options.save_model);
   }
   const Summary summary = summarize(setup, options, watched, optimum, test_mse);
-  loss_csv.commit();
   files::write_file_atomically(output.staging() / "summary.json",
                                summary_json(summary, result.losses));
   output.publish();

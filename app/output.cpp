@@ -216,13 +216,4 @@ std::unique_ptr<render::FrameSink> open_frame_sink(const RunOptions& options,
   return std::move(video.sink);
 }
 
-void write_png(const fs::path& path, const cv::Mat& image) {
-  std::vector<uchar> png;
-  if (!cv::imencode(".png", image, png)) {
-    throw files::WriteError("cannot encode " + path.string() + " as PNG");
-  }
-  files::write_file_atomically(
-      path, std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
-}
-
 }  // namespace fitreel::app

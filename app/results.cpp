@@ -5,25 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <cstdio>
 
 namespace fitreel::app {
-
-std::vector<int64_t> loss_sample_epochs(int64_t epochs_run) {
-  std::vector<int64_t> epochs;
-  for (int64_t e : {int64_t{0}, int64_t{1}, int64_t{2}}) {
-    if (e < epochs_run) {
-      epochs.push_back(e);
-    }
-  }
-  for (int64_t e = 10; e < epochs_run; e *= 10) {
-    epochs.push_back(e);
-  }
-  if (epochs_run > 0 && (epochs.empty() || epochs.back() != epochs_run - 1)) {
-    epochs.push_back(epochs_run - 1);
-  }
-  return epochs;
-}
 
 namespace {
 
@@ -47,7 +30,7 @@ nlohmann::ordered_json params_json(const std::vector<std::vector<float>>& params
 
 std::string summary_json(const Summary& s, const LossHistory& losses) {
   nlohmann::ordered_json loss_at_epoch = nlohmann::ordered_json::object();
-  for (int64_t e : loss_sample_epochs(losses.count())) {
+  for (int64_t e : LossHistory::landmark_epochs(losses.count())) {
     // The history keeps every landmark epoch (0, 1, 2, 10, ...) and the last one.
     loss_at_epoch[std::to_string(e)] = finite_or_null(losses.at(e).value_or(NAN));
   }
@@ -86,33 +69,6 @@ std::string summary_json(const Summary& s, const LossHistory& losses) {
       {"command", s.command},
   };
   return json_text(json);
-}
-
-namespace {
-constexpr size_t kCsvBufferBytes = 64 * 1024;
-}
-
-LossCsvWriter::LossCsvWriter(const std::filesystem::path& path) : file_(path) {
-  buffer_.reserve(kCsvBufferBytes + 64);
-  buffer_ = "epoch,loss\n";
-}
-
-void LossCsvWriter::add(int64_t epoch, float loss) {
-  char row[64];
-  // %.9g round-trips a float exactly.
-  const int length = std::snprintf(row, sizeof row, "%lld,%.9g\n", static_cast<long long>(epoch),
-                                   static_cast<double>(loss));
-  buffer_.append(row, static_cast<size_t>(length));
-  if (buffer_.size() >= kCsvBufferBytes) {
-    file_.append(buffer_);
-    buffer_.clear();
-  }
-}
-
-void LossCsvWriter::commit() {
-  file_.append(buffer_);
-  buffer_.clear();
-  file_.commit();
 }
 
 }  // namespace fitreel::app

@@ -1,8 +1,7 @@
 #pragma once
 
-// summary.json and loss.csv, as the interface contract lists them.
+// summary.json, as the interface contract lists it.
 
-#include <fitreel/files/atomic_file.hpp>
 #include <fitreel/loss_history.hpp>
 
 #include <array>
@@ -40,24 +39,7 @@ struct Summary {
   std::string fitreel_version, torch_version, command;
 };
 
-/// Epochs summary.json samples the loss at: 0, 1, 2, 10, 100, 1000, ... and the last one run.
-std::vector<int64_t> loss_sample_epochs(int64_t epochs_run);
-
 /// summary.json's text. Non-finite losses become null (JSON has no inf or NaN).
 std::string summary_json(const Summary& summary, const LossHistory& losses);
-
-/// loss.csv, streamed while training runs: "epoch,loss" then one row per epoch, each loss to
-/// full float precision, written through a fixed buffer into an AtomicFile (memory stays flat
-/// in epochs). commit() makes it appear whole; without it nothing does.
-class LossCsvWriter {
- public:
-  explicit LossCsvWriter(const std::filesystem::path& path);
-  void add(int64_t epoch, float loss);
-  void commit();
-
- private:
-  files::AtomicFile file_;
-  std::string buffer_;
-};
 
 }  // namespace fitreel::app

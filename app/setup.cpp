@@ -2,6 +2,7 @@
 
 #include "story.hpp"
 
+#include <fitreel/demos.hpp>
 #include <fitreel/device.hpp>
 
 #include <spdlog/spdlog.h>
@@ -62,8 +63,9 @@ DemoSetup make_setup(const std::string& demo, const RunOptions& options, const X
   DemoSetup setup;
   setup.demo = demo;
   setup.line = demo == "line";
-  setup.epochs = options.epochs.value_or(setup.line ? 30000 : 10000);  // the seed's
-  setup.lr = options.lr.value_or(setup.line ? 0.01 : 0.1);
+  const demos::Defaults& seed = setup.line ? demos::kLine : demos::kNet;
+  setup.epochs = options.epochs.value_or(seed.epochs);
+  setup.lr = options.lr.value_or(seed.lr);
   setup.schedule = options.schedule ? *schedule_from_name(*options.schedule)
                                     : (setup.line ? Schedule::log : Schedule::linear);
   setup.device = resolve_device(options.device);
@@ -77,13 +79,13 @@ DemoSetup make_setup(const std::string& demo, const RunOptions& options, const X
     setup.data = setup.line ? split_train_test(file->x, file->y)
                             : Dataset{file->x, file->y, torch::empty({0, 1}), torch::empty({0, 1})};
   } else {
-    setup.data = setup.line ? make_noisy_line(options.points) : make_identity(options.points);
+    setup.data = setup.line ? demos::make_noisy_line(options.points) : demos::make_identity(options.points);
   }
   if (options.truth) {
     setup.truth = render::StraightLine{options.truth->first, options.truth->second};
     setup.truth_label = "given line " + line_equation(setup.truth->slope, setup.truth->intercept);
   } else if (!file) {
-    setup.truth = setup.line ? render::StraightLine{kTrueSlope, kTrueIntercept}
+    setup.truth = setup.line ? render::StraightLine{demos::kTrueSlope, demos::kTrueIntercept}
                              : render::StraightLine{1.0, 0.0};
     setup.truth_label = setup.line ? "true line y = -0.5x + 2" : "target y = x";
   }
@@ -91,7 +93,7 @@ DemoSetup make_setup(const std::string& demo, const RunOptions& options, const X
 }
 
 torch::nn::Sequential make_model(const DemoSetup& setup) {
-  return setup.line ? make_line_model() : make_net(setup.net);
+  return setup.line ? demos::make_line_model() : make_net(setup.net);
 }
 
 TrainOptions train_options_for(const DemoSetup& setup, const RunOptions& options) {

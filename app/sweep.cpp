@@ -96,7 +96,9 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutpu
   const render::Layers panel_layers = render::Layers::all().without(render::Layer::side_panel);
   std::vector<render::FitPlot> panels;
   torch::nn::Sequential names_model = make_model(setup);  // parameter names only
-  const render::FitScene shared_scene = demo_scene(setup, curve_x, names_model);
+  const render::FitScene shared_scene =
+      film_scene(names_model, setup.data, curve_x, setup.epochs,
+                 film_options_for(setup, options, names_model));
   for (const SweepRun& run : runs) {
     render::FitScene scene = shared_scene;
     scene.title = rate_label(run.lr);
@@ -148,7 +150,7 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutpu
                size.height - static_cast<int>(175 * text_scale)),
       setup.epochs, setup.schedule == Schedule::log ? render::Scale::log1p : render::Scale::linear,
       series, text_scale);
-  write_png(output.staging() / "sweep.png", chart);
+  render::write_png(output.staging() / "sweep.png", chart);
 
   nlohmann::ordered_json json_runs = nlohmann::ordered_json::array();
   double train_seconds = 0.0;

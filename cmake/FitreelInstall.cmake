@@ -5,35 +5,30 @@ include(CMakePackageConfigHelpers)
 set(FITREEL_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/fitreel"
     CACHE STRING "Where the fitreel CMake package is installed")
 
-install(TARGETS fitreel_files EXPORT fitreel-files-targets
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(DIRECTORY lib/files/include/fitreel DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-        FILES_MATCHING PATTERN "*.hpp")
-install(EXPORT fitreel-files-targets NAMESPACE fitreel:: DESTINATION ${FITREEL_INSTALL_CMAKEDIR})
-
-install(TARGETS fitreel_core EXPORT fitreel-core-targets
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(DIRECTORY lib/core/include/fitreel DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-        FILES_MATCHING PATTERN "*.hpp")
-install(FILES "${PROJECT_BINARY_DIR}/generated/include/fitreel/version.hpp"
-        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/fitreel)
-install(EXPORT fitreel-core-targets NAMESPACE fitreel:: DESTINATION ${FITREEL_INSTALL_CMAKEDIR})
-
-if(FITREEL_BUILD_RENDER)
-  install(TARGETS fitreel_render EXPORT fitreel-render-targets
+# One component: its library, its headers and its export set (fitreel-<name>-targets.cmake).
+function(fitreel_install_component name include_root)
+  install(TARGETS fitreel_${name} EXPORT fitreel-${name}-targets
           ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
           LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-  install(DIRECTORY lib/render/include/fitreel DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+  install(DIRECTORY ${include_root}/fitreel DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
           FILES_MATCHING PATTERN "*.hpp")
-  install(EXPORT fitreel-render-targets NAMESPACE fitreel:: DESTINATION ${FITREEL_INSTALL_CMAKEDIR})
+  install(EXPORT fitreel-${name}-targets NAMESPACE fitreel::
+          DESTINATION ${FITREEL_INSTALL_CMAKEDIR})
+endfunction()
+
+fitreel_install_component(files lib/files/include)
+fitreel_install_component(core lib/core/include)
+install(FILES "${PROJECT_BINARY_DIR}/generated/include/fitreel/version.hpp"
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/fitreel)
+if(FITREEL_BUILD_RENDER)
+  fitreel_install_component(render lib/render/include)
+  fitreel_install_component(reel lib/reel/include)
 endif()
 
 configure_package_config_file(cmake/fitreelConfig.cmake.in
   "${PROJECT_BINARY_DIR}/fitreelConfig.cmake"
   INSTALL_DESTINATION ${FITREEL_INSTALL_CMAKEDIR})
-# 0.x: a minor version may break the API, so 0.1 accepts 0.1.* only.
+# 0.x: a minor version may break the API, so 0.2 accepts 0.2.* only.
 write_basic_package_version_file("${PROJECT_BINARY_DIR}/fitreelConfigVersion.cmake"
   COMPATIBILITY SameMinorVersion)
 install(FILES "${PROJECT_BINARY_DIR}/fitreelConfig.cmake"

@@ -3,6 +3,7 @@
 // and without a captured graph); with the renderer built, frames/s of drawing alone, of
 // encoding alone and of a whole run with video; and the peak RSS. Prints a table; --json FILE
 // also writes the numbers (scripts/bench.sh compares them with Python's).
+#include <fitreel/demos.hpp>
 #include <fitreel/data.hpp>
 #include <fitreel/device.hpp>
 #include <fitreel/model.hpp>
@@ -70,8 +71,8 @@ struct Demo {
 Demo make_demo(const std::string& name, const Settings& settings) {
   const bool line = name == "line";
   torch::manual_seed(0);
-  Dataset data = line ? make_noisy_line(100) : make_identity(100);
-  torch::nn::Sequential start = line ? make_line_model() : make_net();
+  Dataset data = line ? demos::make_noisy_line(100) : demos::make_identity(100);
+  torch::nn::Sequential start = line ? demos::make_line_model() : make_net();
   return {name, line ? 0.01 : 0.1, line ? settings.line_epochs : settings.net_epochs,
           std::move(data), std::move(start)};
 }
@@ -135,9 +136,12 @@ VideoNumbers video_numbers(const Demo& demo, const Settings& settings) {
   const app::DemoSetup setup = app::make_setup(demo.name, run_options, nullptr);
   const Schedule schedule = setup.schedule;
   torch::nn::Sequential model = demo.fresh_model();
-  const torch::Tensor curve_x = app::curve_inputs(demo.data);
+  const torch::Tensor curve_x = curve_inputs(demo.data);
   const cv::Size frame_size(1280, 720);  // the app's default --size
-  const render::FitPlot plot(app::demo_scene(setup, curve_x, model), frame_size);
+  const render::FitPlot plot(
+      film_scene(model, demo.data, curve_x, setup.epochs,
+                 app::film_options_for(setup, run_options, model)),
+      frame_size);
   TrainOptions options;
   options.epochs = demo.epochs;
   options.lr = demo.lr;

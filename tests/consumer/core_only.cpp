@@ -1,9 +1,5 @@
 // Links fitreel::core alone: builds where OpenCV is absent.
-#include <fitreel/checkpoint.hpp>
-#include <fitreel/data.hpp>
-#include <fitreel/evaluate.hpp>
-#include <fitreel/model.hpp>
-#include <fitreel/trainer.hpp>
+#include <fitreel/core.hpp>  // every core header: none may need OpenCV
 
 #include <torch/torch.h>
 
@@ -16,7 +12,7 @@
 
 int main() {
   torch::manual_seed(0);
-  const fitreel::Dataset data = fitreel::make_identity(100);
+  const fitreel::Dataset data = fitreel::demos::make_identity(100);
   torch::nn::Sequential net = fitreel::make_net();
   fitreel::TrainOptions options;
   options.epochs = 300;

@@ -1,12 +1,8 @@
 // Trains the line demo with the installed library, with a callback of its own, and draws one
-// frame to PNG: what a user's program does with fitreel::core and fitreel::render.
-#include <fitreel/data.hpp>
-#include <fitreel/model.hpp>
-#include <fitreel/render/fit_plot.hpp>
-#include <fitreel/trainer.hpp>
-#include <fitreel/version.hpp>
+// frame to PNG: what a user's program does with fitreel::core and fitreel::render. Then films a
+// short run into PNG frames. C++17: every option is set member by member.
+#include <fitreel/fitreel.hpp>
 
-#include <torch/torch.h>
 #include <opencv2/imgcodecs.hpp>
 
 #include <iostream>
@@ -14,8 +10,8 @@
 int main(int argc, char** argv) {
   const std::string png = argc > 1 ? argv[1] : "frame.png";
   torch::manual_seed(0);
-  const fitreel::Dataset data = fitreel::make_noisy_line(100);
-  torch::nn::Sequential model = fitreel::make_line_model();
+  const fitreel::Dataset data = fitreel::demos::make_noisy_line(100);
+  torch::nn::Sequential model = fitreel::demos::make_line_model();
 
   fitreel::TrainOptions options;
   options.epochs = 400;
@@ -57,5 +53,20 @@ int main(int argc, char** argv) {
             << result.final_params[0][0] << "\n";
   const bool learned = result.losses.last() < result.losses.first() / 10 && snapshots == 2 &&
                        std::abs(result.final_params[0][0] + 0.5) < 0.1;
-  return learned ? 0 : 1;
+
+  fitreel::FilmOptions look;
+  look.frames = 5;
+  look.width = 320;
+  look.height = 180;
+  look.truth = fitreel::render::StraightLine{fitreel::demos::kTrueSlope,
+                                             fitreel::demos::kTrueIntercept};
+  fitreel::FilmFiles files;
+  files.video = std::filesystem::path(png).parent_path() / "frames";  // no extension: PNG frames
+  fitreel::Film film(files, look);
+  fitreel::train(fitreel::demos::make_line_model(), data, options, film);
+  const bool filmed = film.frames() == 5;
+  if (!filmed) {
+    std::cerr << "filmed " << film.frames() << " frames, not 5\n";
+  }
+  return learned && filmed ? 0 : 1;
 }

@@ -1,3 +1,5 @@
+#include <fitreel/error.hpp>
+#include <fitreel/demos.hpp>
 #include <fitreel/data.hpp>
 #include <fitreel/shape.hpp>
 
@@ -18,7 +20,7 @@ std::vector<int64_t> as_indices(const torch::Tensor& column) {
 TEST(NoisyLine, SplitsTwentyPercentDisjointAndComplete) {
   for (int64_t points : {5, 9, 10, 100, 1001}) {
     torch::manual_seed(3);
-    const Dataset data = make_noisy_line(points);
+    const Dataset data = demos::make_noisy_line(points);
     const auto train = as_indices(data.x_train);
     const auto test = as_indices(data.x_test);
     EXPECT_EQ(static_cast<int64_t>(test.size()),
@@ -35,10 +37,10 @@ TEST(NoisyLine, SplitsTwentyPercentDisjointAndComplete) {
 
 TEST(NoisyLine, NoiseStaysWithinFiveOfTheTrueLine) {
   torch::manual_seed(11);
-  const Dataset data = make_noisy_line(500);
+  const Dataset data = demos::make_noisy_line(500);
   for (const auto& [x, y] :
        {std::pair{data.x_train, data.y_train}, std::pair{data.x_test, data.y_test}}) {
-    const torch::Tensor residual = y - (kTrueSlope * x + kTrueIntercept);
+    const torch::Tensor residual = y - (demos::kTrueSlope * x + demos::kTrueIntercept);
     EXPECT_LE(residual.abs().max().item<float>(), 5.0F + 1e-4F);
   }
   EXPECT_EQ(data.x_train.sizes(), (std::vector<int64_t>{400, 1}));
@@ -47,22 +49,22 @@ TEST(NoisyLine, NoiseStaysWithinFiveOfTheTrueLine) {
 
 TEST(NoisyLine, SameSeedSameData) {
   torch::manual_seed(5);
-  const Dataset a = make_noisy_line(50);
+  const Dataset a = demos::make_noisy_line(50);
   torch::manual_seed(5);
-  const Dataset b = make_noisy_line(50);
+  const Dataset b = demos::make_noisy_line(50);
   torch::manual_seed(6);
-  const Dataset c = make_noisy_line(50);
+  const Dataset c = demos::make_noisy_line(50);
   EXPECT_TRUE(torch::equal(a.y_train, b.y_train));
   EXPECT_TRUE(torch::equal(a.x_test, b.x_test));
   EXPECT_FALSE(torch::equal(a.y_train, c.y_train));
 }
 
 TEST(NoisyLine, RejectsTooFewPoints) {
-  EXPECT_THROW(make_noisy_line(kMinPoints - 1), std::invalid_argument);
+  EXPECT_THROW(demos::make_noisy_line(kMinPoints - 1), InputError);
 }
 
 TEST(Identity, IsXEqualsYWithNoTestPart) {
-  const Dataset data = make_identity(7);
+  const Dataset data = demos::make_identity(7);
   EXPECT_TRUE(torch::equal(data.x_train, torch::arange(7, torch::kFloat32).view({-1, 1})));
   EXPECT_TRUE(torch::equal(data.x_train, data.y_train));
   EXPECT_EQ(data.x_test.size(0), 0);

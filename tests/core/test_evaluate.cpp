@@ -1,3 +1,5 @@
+#include <fitreel/error.hpp>
+#include <fitreel/demos.hpp>
 #include <fitreel/evaluate.hpp>
 #include <fitreel/model.hpp>
 
@@ -26,12 +28,12 @@ TEST(LeastSquares, MatchesTheNormalEquationsByHand) {
 }
 
 TEST(LeastSquares, RejectsDegenerateInput) {
-  EXPECT_THROW(least_squares(torch::ones({4}), torch::arange(4)), std::invalid_argument);
-  EXPECT_THROW(least_squares(torch::ones({1}), torch::ones({1})), std::invalid_argument);
+  EXPECT_THROW(least_squares(torch::ones({4}), torch::arange(4)), InputError);
+  EXPECT_THROW(least_squares(torch::ones({1}), torch::ones({1})), InputError);
 }
 
 TEST(Mse, OfAKnownLinearModel) {
-  torch::nn::Sequential model = make_line_model();
+  torch::nn::Sequential model = demos::make_line_model();
   {
     torch::NoGradGuard no_grad;
     model->parameters()[0].fill_(2.0);  // weight

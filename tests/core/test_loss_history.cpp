@@ -1,5 +1,6 @@
 // The losses a run keeps in memory stay bounded however many epochs run, while every loss
 // still reaches on_loss in order.
+#include <fitreel/demos.hpp>
 #include <fitreel/data.hpp>
 #include <fitreel/loss_history.hpp>
 #include <fitreel/model.hpp>
@@ -48,8 +49,8 @@ TEST(LossHistory, ThinsEvenlyAndKeepsLandmarksAndTheLastEpoch) {
 
 TEST(LossHistory, StaysBoundedOverALongRunWhileOnLossSeesEveryEpoch) {
   torch::manual_seed(0);
-  const Dataset data = make_noisy_line(100);
-  torch::nn::Sequential model = make_line_model();
+  const Dataset data = demos::make_noisy_line(100);
+  torch::nn::Sequential model = demos::make_line_model();
   TrainOptions options;
   options.epochs = 200'000;
   int64_t streamed = 0;

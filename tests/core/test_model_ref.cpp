@@ -1,5 +1,6 @@
 // Any module, passed as the user holds it: a TORCH_MODULE type, a Sequential, an AnyModule or a
 // shared_ptr, through prediction, evaluation and checkpoints.
+#include <fitreel/error.hpp>
 #include <fitreel/checkpoint.hpp>
 #include <fitreel/evaluate.hpp>
 #include <fitreel/model_ref.hpp>
@@ -123,7 +124,7 @@ TEST(ModelRef, TrainsAUsersOwnModuleThroughAutograd) {
   EXPECT_EQ(result.epochs_run, 300);
   EXPECT_LT(mse(net, data.x_train, data.y_train), before / 10) << "the caller's net learned";
   options.gradients = Gradients::analytic;
-  EXPECT_THROW(train(net, data, options), std::invalid_argument);
+  EXPECT_THROW(train(net, data, options), InputError);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Parity with Python PyTorch: the same seed gives the same numbers. The golden files are the
 // output of ../shared/reference/seed_reference.py (scripts/make-goldens.sh), for several seeds,
 // sizes, epoch counts and learning rates, on Debian's LibTorch 1.13.1 (CPU).
+#include <fitreel/demos.hpp>
 #include <fitreel/data.hpp>
 #include <fitreel/evaluate.hpp>
 #include <fitreel/model.hpp>
@@ -78,13 +79,13 @@ TEST_P(Parity, MatchesPythonPyTorch) {
   const auto points = golden.at("points").get<int64_t>();
 
   torch::manual_seed(golden.at("seed").get<uint64_t>());
-  const Dataset data = demo == "line" ? make_noisy_line(points) : make_identity(points);
+  const Dataset data = demo == "line" ? demos::make_noisy_line(points) : demos::make_identity(points);
   NetSpec spec;  // the seed's 1-2-1 sigmoid unless the golden says otherwise
   if (golden.contains("hidden")) {
     spec.hidden = golden.at("hidden").get<std::vector<int64_t>>();
     spec.activation = *activation_from_name(golden.at("activation").get<std::string>());
   }
-  torch::nn::Sequential model = demo == "line" ? make_line_model() : make_net(spec);
+  torch::nn::Sequential model = demo == "line" ? demos::make_line_model() : make_net(spec);
 
   if (demo == "line") {  // the data itself: x = index, so x_train lists the training indices
     const auto train = golden.at("train_indices").get<std::vector<float>>();

@@ -1,3 +1,4 @@
+#include <fitreel/error.hpp>
 #include <fitreel/schedule.hpp>
 
 #include <gtest/gtest.h>
@@ -58,8 +59,8 @@ TEST(Schedule, NamesRoundTrip) {
 }
 
 TEST(Schedule, RejectsFewerThanTwoFrames) {
-  EXPECT_THROW(frame_epochs(10, 1, Schedule::linear), std::invalid_argument);
-  EXPECT_THROW(frame_epochs(0, 5, Schedule::linear), std::invalid_argument);
+  EXPECT_THROW(frame_epochs(10, 1, Schedule::linear), InputError);
+  EXPECT_THROW(frame_epochs(0, 5, Schedule::linear), InputError);
 }
 
 }  // namespace

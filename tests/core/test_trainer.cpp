@@ -1,3 +1,5 @@
+#include <fitreel/error.hpp>
+#include <fitreel/demos.hpp>
 #include <fitreel/data.hpp>
 #include <fitreel/model.hpp>
 #include <fitreel/shape.hpp>
@@ -13,7 +15,7 @@ namespace {
 
 // A Linear(1, 1) with chosen parameters and three points, small enough to follow by hand.
 struct HandCase {
-  torch::nn::Sequential model = make_line_model();
+  torch::nn::Sequential model = demos::make_line_model();
   Dataset data;
   HandCase(float weight, float bias) {
     torch::NoGradGuard no_grad;
@@ -94,7 +96,7 @@ TEST_P(AnalyticMatchesAutograd, OverManyEpochs) {
   int i = 0;
   for (Gradients gradients : {Gradients::analytic, Gradients::autograd}) {
     torch::manual_seed(21);
-    const Dataset data = make_identity(30);
+    const Dataset data = demos::make_identity(30);
     torch::nn::Sequential model = make_net(GetParam().spec);
     TrainOptions options;
     options.epochs = 200;
@@ -126,8 +128,8 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(Trainer, SnapshotsAtRequestedEpochsShowTheModelBeforeThatEpochsStep) {
   torch::manual_seed(0);
-  const Dataset data = make_noisy_line(20);
-  torch::nn::Sequential model = make_line_model();
+  const Dataset data = demos::make_noisy_line(20);
+  torch::nn::Sequential model = demos::make_line_model();
   TrainOptions options;
   options.epochs = 50;
   options.lr = 0.1;
@@ -154,7 +156,7 @@ TEST(Trainer, SnapshotsAtRequestedEpochsShowTheModelBeforeThatEpochsStep) {
 
 TEST(Trainer, StopRequestEndsAfterTheCurrentEpochWithAFinalSnapshot) {
   torch::manual_seed(0);
-  const Dataset data = make_identity(10);
+  const Dataset data = demos::make_identity(10);
   torch::nn::Sequential model = make_net();
   TrainOptions options;
   options.epochs = 1000;
@@ -175,8 +177,8 @@ TEST(Trainer, StopRequestEndsAfterTheCurrentEpochWithAFinalSnapshot) {
 
 TEST(Trainer, StopsAtTheFirstNonFiniteLoss) {
   torch::manual_seed(0);
-  const Dataset data = make_noisy_line(100);
-  torch::nn::Sequential model = make_line_model();
+  const Dataset data = demos::make_noisy_line(100);
+  torch::nn::Sequential model = demos::make_line_model();
   TrainOptions options;
   options.epochs = 1000;
   options.lr = 1e30;
@@ -194,7 +196,7 @@ TEST(Trainer, StopsAtTheFirstNonFiniteLoss) {
 TEST(Trainer, HugeButNormalizedStepsDoNotDiverge) {
   // Adagrad moves each parameter by about lr per step, so lr 1e6 is a bad fit, not a blow-up.
   torch::manual_seed(0);
-  const Dataset data = make_identity(100);
+  const Dataset data = demos::make_identity(100);
   torch::nn::Sequential model = make_net();
   TrainOptions options;
   options.epochs = 300;
@@ -206,7 +208,7 @@ TEST(Trainer, HugeButNormalizedStepsDoNotDiverge) {
 
 TEST(Trainer, ReportsProgressFirstAtTheStart) {
   torch::manual_seed(0);
-  const Dataset data = make_identity(10);
+  const Dataset data = demos::make_identity(10);
   torch::nn::Sequential model = make_net();
   TrainOptions options;
   options.epochs = 20;
@@ -219,14 +221,14 @@ TEST(Trainer, ReportsProgressFirstAtTheStart) {
 }
 
 TEST(Trainer, RejectsBadOptionsAndShapes) {
-  torch::nn::Sequential model = make_line_model();
-  Dataset data = make_identity(10);
+  torch::nn::Sequential model = demos::make_line_model();
+  Dataset data = demos::make_identity(10);
   TrainOptions options;
   options.epochs = 0;
-  EXPECT_THROW(train(model, data, options), std::invalid_argument);
+  EXPECT_THROW(train(model, data, options), InputError);
   options.epochs = 1;
   options.lr = std::nan("");
-  EXPECT_THROW(train(model, data, options), std::invalid_argument);
+  EXPECT_THROW(train(model, data, options), InputError);
   options.lr = 0.1;
   data.x_train = data.x_train.flatten();
   EXPECT_THROW(train(model, data, options), ShapeError);
@@ -234,14 +236,14 @@ TEST(Trainer, RejectsBadOptionsAndShapes) {
 
 TEST(Trainer, AutomaticFallsBackToAutogradForOtherLayers) {
   torch::manual_seed(0);
-  const Dataset data = make_identity(10);
+  const Dataset data = demos::make_identity(10);
   torch::nn::Sequential model(torch::nn::Linear(1, 4), torch::nn::GELU(), torch::nn::Linear(4, 1));
   TrainOptions options;
   options.epochs = 3;
   const TrainResult result = train(model, data, options);
   EXPECT_FALSE(result.used_analytic_gradients);
   options.gradients = Gradients::analytic;
-  EXPECT_THROW(train(model, data, options), std::invalid_argument);
+  EXPECT_THROW(train(model, data, options), InputError);
 }
 
 TEST(Trainer, OptimizerNamesRoundTrip) {

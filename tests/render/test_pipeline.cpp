@@ -1,10 +1,13 @@
+#include <fitreel/error.hpp>
 #include <fitreel/render/pipeline.hpp>
+#include <fitreel/render/video.hpp>
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <stdexcept>
 #include <thread>
 
@@ -124,6 +127,33 @@ TEST(Pipeline, TheQueueIsBoundedSoASlowSinkHoldsTheProducerBack) {
   producer.join();
   pipeline.finish();
   EXPECT_EQ(pipeline.frames(), 100);
+}
+
+}  // namespace
+}  // namespace fitreel::render
+
+namespace fitreel::render {
+namespace {
+
+// A video opened at another size than the plot draws is refused when the pipeline is made,
+// not at some later frame (and without a frame written).
+TEST(Pipeline, AFrameSizeMismatchIsCaughtWhenOpened) {
+  const std::string folder = ::testing::TempDir() + "fitreel_size_mismatch";
+  std::filesystem::remove_all(folder);
+  VideoSettings settings;
+  settings.size = {1280, 720};
+  OpenedVideo video = open_video(folder, "clip", VideoFormat::avi, settings);
+  std::vector<std::unique_ptr<FrameSink>> sinks;
+  sinks.push_back(std::move(video.sink));
+  try {
+    RenderPipeline pipeline(small_plot(), std::move(sinks));
+    FAIL() << "no error";
+  } catch (const InputError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("128x96"), std::string::npos) << message;
+    EXPECT_NE(message.find("1280x720"), std::string::npos) << message;
+  }
+  std::filesystem::remove_all(folder);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "train_step.hpp"
 
+#include <fitreel/error.hpp>
+
 #include <ATen/core/Reduction.h>
 
 #include <stdexcept>
@@ -181,7 +183,7 @@ bool supports_analytic_gradients(const ModelRef& model) {
 
 std::unique_ptr<TrainStep> make_analytic_step(const StepInputs& inputs) {
   if (!supports_analytic_gradients(inputs.model)) {
-    throw std::invalid_argument(
+    throw InputError(
         "analytic gradients need a Sequential of Linear layers (with bias) and "
         "sigmoid/tanh/relu activations");
   }

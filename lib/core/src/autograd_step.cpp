@@ -1,5 +1,7 @@
 #include "train_step.hpp"
 
+#include <fitreel/error.hpp>
+
 namespace fitreel::detail {
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(OptimizerKind kind,
@@ -14,7 +16,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(OptimizerKind kind,
     case OptimizerKind::adam:
       return std::make_unique<torch::optim::Adam>(std::move(params), torch::optim::AdamOptions(lr));
   }
-  throw std::invalid_argument("unknown optimizer");
+  throw InputError("unknown optimizer");
 }
 
 namespace {

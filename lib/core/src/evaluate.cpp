@@ -1,4 +1,7 @@
 #include <fitreel/evaluate.hpp>
+#include <fitreel/error.hpp>
+
+#include "checks.hpp"
 
 #include <torch/torch.h>
 
@@ -17,25 +20,35 @@ torch::Device device_of(const ModelRef& model) {
 }  // namespace
 
 double mse(const ModelRef& model, const torch::Tensor& x, const torch::Tensor& y) {
+  detail::check_samples(x, "x");
+  detail::check_samples(y, "y");
+  detail::check_rows(x, "x", y, "y");
+  detail::check_model(model);
   if (x.size(0) == 0) {
     return std::numeric_limits<double>::quiet_NaN();
   }
-  torch::NoGradGuard no_grad;
-  const torch::Device device = device_of(model);
-  const torch::Tensor output = model.forward(x.to(device));
-  return torch::mse_loss(output, y.to(device)).item<double>();
+  return detail::translating_torch_errors("mse", [&] {
+    torch::NoGradGuard no_grad;
+    const torch::Device device = device_of(model);
+    const torch::Tensor output = model.forward(x.to(device));
+    return torch::mse_loss(output, y.to(device)).item<double>();
+  });
 }
 
 Line least_squares(const torch::Tensor& x, const torch::Tensor& y) {
+  if (!x.defined() || !y.defined()) {
+    throw InputError("least_squares needs defined tensors x and y");
+  }
   const torch::Tensor xd = x.detach().to(torch::kCPU, torch::kFloat64).flatten();
   const torch::Tensor yd = y.detach().to(torch::kCPU, torch::kFloat64).flatten();
   if (xd.numel() != yd.numel() || xd.numel() < 2) {
-    throw std::invalid_argument("least_squares needs at least two (x, y) pairs");
+    throw InputError("least_squares needs at least two (x, y) pairs, but x has " +
+                     std::to_string(xd.numel()) + " values and y " + std::to_string(yd.numel()));
   }
   const torch::Tensor x_centered = xd - xd.mean();
   const double spread = (x_centered * x_centered).sum().item<double>();
   if (spread == 0.0) {
-    throw std::invalid_argument("least_squares needs at least two distinct x values");
+    throw InputError("least_squares needs at least two distinct x values");
   }
   Line line;
   line.slope = (x_centered * (yd - yd.mean())).sum().item<double>() / spread;
@@ -44,10 +57,19 @@ Line least_squares(const torch::Tensor& x, const torch::Tensor& y) {
 }
 
 std::vector<float> predict(const ModelRef& model, const torch::Tensor& x) {
-  torch::InferenceMode inference;
-  const torch::Tensor output =
-      model.forward(x.to(device_of(model))).to(torch::kCPU, torch::kFloat32).contiguous();
-  return {output.data_ptr<float>(), output.data_ptr<float>() + output.numel()};
+  detail::check_samples(x, "x");
+  detail::check_model(model);
+  return detail::translating_torch_errors("predict", [&] {
+    torch::InferenceMode inference;
+    const torch::Tensor output =
+        model.forward(x.to(device_of(model))).to(torch::kCPU, torch::kFloat32).contiguous();
+    if (output.numel() != x.size(0)) {
+      throw InputError("predict: the model gave " + std::to_string(output.numel()) +
+                       " outputs for " + std::to_string(x.size(0)) +
+                       " inputs; fitreel fits models with one output per sample, shape (N, 1)");
+    }
+    return std::vector<float>(output.data_ptr<float>(), output.data_ptr<float>() + output.numel());
+  });
 }
 
 }  // namespace fitreel

@@ -70,4 +70,20 @@ float LossHistory::first() const { return first_ ? first_->loss : std::nanf("");
 
 float LossHistory::last() const { return count_ > 0 ? last_.loss : std::nanf(""); }
 
+std::vector<int64_t> LossHistory::landmark_epochs(int64_t count) {
+  std::vector<int64_t> epochs;
+  for (int64_t e : {int64_t{0}, int64_t{1}, int64_t{2}}) {
+    if (e < count) {
+      epochs.push_back(e);
+    }
+  }
+  for (int64_t e = 10; e < count; e *= 10) {
+    epochs.push_back(e);
+  }
+  if (count > 0 && (epochs.empty() || epochs.back() != count - 1)) {
+    epochs.push_back(count - 1);
+  }
+  return epochs;
+}
+
 }  // namespace fitreel

@@ -1,4 +1,5 @@
 #include <fitreel/model.hpp>
+#include <fitreel/error.hpp>
 
 #include <torch/torch.h>
 
@@ -35,12 +36,6 @@ std::string describe(const NetSpec& spec) {
   return shape + "-1 " + std::string(activation_name(spec.activation));
 }
 
-torch::nn::Sequential make_line_model() {
-  torch::nn::Sequential model;
-  model->push_back(torch::nn::Linear(1, 1));
-  return model;
-}
-
 namespace {
 
 void push_activation(torch::nn::Sequential& model, Activation activation) {
@@ -61,7 +56,7 @@ void push_activation(torch::nn::Sequential& model, Activation activation) {
 
 torch::nn::Sequential make_net(const NetSpec& spec) {
   if (spec.hidden.empty()) {
-    throw std::invalid_argument("a net needs at least one hidden layer");
+    throw InputError("a net needs at least one hidden layer");
   }
   torch::nn::Sequential model;
   int64_t inputs = 1;
@@ -69,7 +64,7 @@ torch::nn::Sequential make_net(const NetSpec& spec) {
   // and the order of those draws is what makes the numbers match Python's.
   for (int64_t width : spec.hidden) {
     if (width < 1) {
-      throw std::invalid_argument("hidden layer sizes must be at least 1");
+      throw InputError("hidden layer sizes must be at least 1");
     }
     model->push_back(torch::nn::Linear(inputs, width));
     push_activation(model, spec.activation);

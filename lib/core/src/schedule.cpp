@@ -1,4 +1,5 @@
 #include <fitreel/schedule.hpp>
+#include <fitreel/error.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -22,7 +23,7 @@ std::optional<Schedule> schedule_from_name(std::string_view name) {
 
 std::vector<int64_t> frame_epochs(int64_t epochs, int64_t frames, Schedule schedule) {
   if (epochs < 1 || (frames < 2 && epochs > 1)) {
-    throw std::invalid_argument("frame_epochs needs epochs >= 1 and frames >= 2");
+    throw InputError("frame_epochs needs epochs >= 1 and frames >= 2");
   }
   const int64_t count = std::min(frames, epochs);
   const int64_t last = epochs - 1;

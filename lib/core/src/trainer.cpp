@@ -1,9 +1,11 @@
 #include <fitreel/trainer.hpp>
+#include <fitreel/error.hpp>
 
 #include <fitreel/evaluate.hpp>
 #include <fitreel/model.hpp>
 #include <fitreel/shape.hpp>
 
+#include "checks.hpp"
 #include "train_step.hpp"
 
 #include <torch/torch.h>
@@ -44,25 +46,48 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-void validate(const Dataset& data, const TrainOptions& options) {
-  require_column(data.x_train, "x_train");
-  require_column(data.y_train, "y_train");
-  if (data.x_train.size(0) != data.y_train.size(0) || data.x_train.size(0) == 0) {
-    throw std::invalid_argument("x_train and y_train need the same, non-zero number of rows");
-  }
+}  // namespace
+
+void check_training_inputs(const ModelRef& model, const Dataset& data,
+                           const TrainOptions& options) {
+  detail::check_samples(data.x_train, "x_train");
+  detail::check_samples(data.y_train, "y_train");
+  detail::check_rows(data.x_train, "x_train", data.y_train, "y_train", 1);
+  detail::check_finite(data.x_train, "x_train");
+  detail::check_finite(data.y_train, "y_train");
   if (options.curve_x.defined() && options.curve_x.numel() > 0) {
-    require_column(options.curve_x, "curve_x");
+    detail::check_samples(options.curve_x, "TrainOptions::curve_x");
   }
+  detail::check_model(model);
+  if (model.module().parameters().empty()) {
+    throw InputError("the model has no parameters to train: register its layers with "
+                     "register_module()");
+  }
+  detail::check_device(options.device, "TrainOptions::device");
   if (options.epochs < 1) {
-    throw std::invalid_argument("epochs must be at least 1");
+    throw InputError("TrainOptions::epochs is " + std::to_string(options.epochs) +
+                     ": train at least 1 epoch");
   }
   if (!(options.lr > 0.0) || !std::isfinite(options.lr)) {
-    throw std::invalid_argument("the learning rate must be finite and greater than 0");
+    throw InputError("TrainOptions::lr is " + std::to_string(options.lr) +
+                     ": the learning rate must be finite and greater than 0");
   }
   if (options.divergence_check_every < 1) {
-    throw std::invalid_argument("divergence_check_every must be at least 1");
+    throw InputError("TrainOptions::divergence_check_every must be at least 1");
+  }
+  const std::vector<int64_t>& epochs = options.snapshot_epochs;
+  for (size_t i = 0; i < epochs.size(); ++i) {
+    if (epochs[i] < 0 || (i > 0 && epochs[i] <= epochs[i - 1])) {
+      throw InputError("TrainOptions::snapshot_epochs must be distinct epochs >= 0 in ascending "
+                       "order, but entry " + std::to_string(i) + " is " +
+                       std::to_string(epochs[i]) +
+                       (i > 0 ? " after " + std::to_string(epochs[i - 1]) : std::string()) +
+                       ": sort them (fitreel::frame_epochs gives such a list)");
+    }
   }
 }
+
+namespace {
 
 // Where each epoch's loss goes: to the caller's on_loss and the bounded history, in order. On
 // the CPU reading a scalar is free, so every epoch is read and checked at once. On CUDA a read
@@ -138,11 +163,8 @@ Snapshot snapshot_of(const ModelRef& model, const torch::Tensor& curve_x, int64_
   return snapshot;
 }
 
-}  // namespace
-
-TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions& options,
-                  const TrainCallbacks& callbacks) {
-  validate(data, options);
+TrainResult train_checked(const ModelRef& model, const Dataset& data, const TrainOptions& options,
+                          const TrainCallbacks& callbacks) {
   TrainResult result;
   result.initial_params = flat_parameters(model.module());
 
@@ -231,6 +253,14 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
     callbacks.on_progress({epoch, options.epochs, result.losses.last(), result.seconds});
   }
   return result;
+}
+
+}  // namespace
+
+TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions& options,
+                  const TrainCallbacks& callbacks) {
+  check_training_inputs(model, data, options);
+  return detail::translating_torch_errors("train", [&] { return train_checked(model, data, options, callbacks); });
 }
 
 }  // namespace fitreel

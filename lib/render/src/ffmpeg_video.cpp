@@ -48,6 +48,14 @@ std::optional<VideoFormat> video_format_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<VideoFormat> video_format_of(const std::filesystem::path& path) {
+  const std::string extension = path.extension().string();
+  if (extension.size() < 2) {
+    return std::nullopt;
+  }
+  return video_format_from_name(std::string_view(extension).substr(1));
+}
+
 bool is_x264_preset(std::string_view preset) {
   for (const char* known : {"ultrafast", "superfast", "veryfast", "faster", "fast", "medium",
                             "slow", "slower", "veryslow"}) {
@@ -158,6 +166,7 @@ class FfmpegVideo final : public FrameSink {
 
   const std::string& path() const override { return path_; }
   int64_t frames() const override { return frames_; }
+  cv::Size frame_size() const override { return size_; }
 
  private:
   void open(VideoFormat format, const Encoder& encoder, const VideoSettings& settings) {

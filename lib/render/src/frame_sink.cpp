@@ -1,5 +1,6 @@
 #include <fitreel/render/frame_sink.hpp>
 
+#include <fitreel/error.hpp>
 #include <fitreel/files/atomic_file.hpp>
 
 #include <opencv2/imgcodecs.hpp>
@@ -26,7 +27,7 @@ class PngSequence final : public FrameSink {
     const std::filesystem::path path = std::filesystem::path(folder_) / name;
     // Fast zlib level: frames are big and flat, and level 1 is ~3x quicker than the default.
     if (!cv::imencode(".png", bgr, png_, {cv::IMWRITE_PNG_COMPRESSION, 1})) {
-      throw std::runtime_error("cannot encode " + path.string() + " as PNG");
+      throw Error("cannot encode " + path.string() + " as PNG");
     }
     files::write_file_atomically(
         path, std::string_view(reinterpret_cast<const char*>(png_.data()), png_.size()));
@@ -44,6 +45,15 @@ class PngSequence final : public FrameSink {
 };
 
 }  // namespace
+
+void write_png(const std::filesystem::path& path, const cv::Mat& image) {
+  std::vector<uchar> png;
+  if (!cv::imencode(".png", image, png)) {
+    throw files::WriteError("cannot encode " + path.string() + " as PNG");
+  }
+  files::write_file_atomically(
+      path, std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+}
 
 std::unique_ptr<FrameSink> make_png_sequence(const std::string& folder) {
   return std::make_unique<PngSequence>(folder);

@@ -2,6 +2,8 @@
 
 #include "bounded_queue.hpp"
 
+#include <fitreel/error.hpp>
+
 #include <chrono>
 
 namespace fitreel::render {
@@ -29,6 +31,16 @@ RenderPipeline::RenderPipeline(FitPlot plot, std::vector<std::unique_ptr<FrameSi
       frames_in_(std::make_unique<detail::BoundedQueue<FitFrame>>(std::max<size_t>(1, capacity))),
       drawn_(std::make_unique<detail::BoundedQueue<cv::Mat>>(kImagesInFlight)),
       spare_(std::make_unique<detail::BoundedQueue<cv::Mat>>(kImagesInFlight)) {
+  for (const std::unique_ptr<FrameSink>& sink : sinks_) {
+    const cv::Size wanted = sink->frame_size();
+    if (!wanted.empty() && wanted != plot_.size()) {
+      throw InputError("the plot draws " + std::to_string(plot_.size().width) + "x" +
+                       std::to_string(plot_.size().height) + " frames but " + sink->path() +
+                       " was opened for " + std::to_string(wanted.width) + "x" +
+                       std::to_string(wanted.height) +
+                       ": give the FitPlot and the VideoSettings the same size");
+    }
+  }
   for (size_t i = 0; i < kImagesInFlight; ++i) {
     spare_->push(cv::Mat());
   }

@@ -12,9 +12,9 @@ namespace fitreel {
 
 /// A checkpoint could not be read: missing, not a regular file, damaged, too large, or made for
 /// another architecture. The message is one line naming the file.
-class CheckpointError : public std::runtime_error {
+class CheckpointError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 /// Caps on what verify_checkpoint accepts. Generous for fitreel's models (a few KiB), they bound

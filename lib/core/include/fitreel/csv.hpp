@@ -1,6 +1,7 @@
 #pragma once
 
 #include <fitreel/data.hpp>
+#include <fitreel/error.hpp>
 
 #include <torch/types.h>
 
@@ -11,14 +12,14 @@
 namespace fitreel {
 
 /// A CSV file could not be used; the message names the file, the line and the problem.
-class CsvError : public std::runtime_error {
+class CsvError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 /// Points read from a file: x and y as float32 tensors of shape (N, 1), in file order.
 struct XyPoints {
-  torch::Tensor x, y;
+  torch::Tensor x{}, y{};
 };
 
 /// The largest file read_xy_csv reads: 2 GiB.

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <fitreel/error.hpp>
+
 #include <torch/types.h>
 
 #include <stdexcept>
@@ -9,9 +11,9 @@
 namespace fitreel {
 
 /// A device was asked for that this machine or this LibTorch cannot give.
-class DeviceError : public std::invalid_argument {
+class DeviceError : public InputError {
  public:
-  using std::invalid_argument::invalid_argument;
+  using InputError::InputError;
 };
 
 /// Resolves "auto" (CUDA when available, else CPU), "cpu", "cuda" (= cuda:0) or "cuda:N".

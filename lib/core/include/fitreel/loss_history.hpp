@@ -40,10 +40,13 @@ class LossHistory {
   float first() const;
   float last() const;
   /// Losses held in memory now (at most about capacity + 20).
-  std::size_t kept() const { return sample_.size() + landmarks_.size() + 1; }
+  std::size_t kept() const { return sample_.size() + landmarks_.size() + (empty() ? 0 : 1); }
 
   /// Whether `epoch` is a landmark: 0, 1, 2 or a power of ten.
   static bool is_landmark(int64_t epoch);
+  /// The landmarks of a run of `count` epochs, and its last epoch: 0, 1, 2, 10, 100, ...,
+  /// count - 1 (what summaries report; at() has each of them).
+  static std::vector<int64_t> landmark_epochs(int64_t count);
 
  private:
   std::size_t capacity_;

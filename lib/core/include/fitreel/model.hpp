@@ -27,10 +27,6 @@ struct NetSpec {
 /// "1-2-1 sigmoid" for the seed's net.
 std::string describe(const NetSpec& spec);
 
-/// The line demo's model: Sequential(Linear(1, 1)). Draws its initial weight then bias from
-/// the CPU generator, as Python's nn.Linear(1, 1) does.
-torch::nn::Sequential make_line_model();
-
 /// Sequential(Linear(1, h1), act, Linear(h1, h2), act, ..., Linear(hk, 1)). The layers are
 /// constructed first to last (parity: fc1 draws before fc2), never inside one argument list.
 torch::nn::Sequential make_net(const NetSpec& spec = {});

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <fitreel/error.hpp>
+
 #include <torch/types.h>
 
 #include <stdexcept>
@@ -8,9 +10,9 @@
 namespace fitreel {
 
 /// A tensor had the wrong shape; the message names the expected shape and the fix.
-class ShapeError : public std::invalid_argument {
+class ShapeError : public InputError {
  public:
-  using std::invalid_argument::invalid_argument;
+  using InputError::InputError;
 };
 
 /// Throws ShapeError unless `tensor` is a column of samples, shape (N, 1). A 1-D tensor of N

@@ -11,8 +11,8 @@ namespace fitreel {
 struct Snapshot {
   int64_t epoch = 0;                       ///< 0-based epoch
   float loss = 0.0F;                       ///< training MSE of this epoch, before its step
-  std::vector<std::vector<float>> params;  ///< parameters, flattened, in parameters() order
-  std::vector<float> curve;                ///< model outputs at TrainOptions::curve_x
+  std::vector<std::vector<float>> params{};  ///< parameters, flattened, in parameters() order
+  std::vector<float> curve{};                ///< model outputs at TrainOptions::curve_x
   bool final = false;                      ///< the last snapshot of the run
 };
 

@@ -5,6 +5,8 @@
 // only then renamed over the final name: a full disk, a crash or a kill at any instant leaves
 // the old file (or none) under the final name, never a partial one.
 
+#include <fitreel/error.hpp>
+
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -14,9 +16,9 @@ namespace fitreel::files {
 
 /// A file could not be written. The message is one line naming the file and the OS's reason,
 /// e.g. "cannot write out/line/loss.csv: No space left on device".
-class WriteError : public std::runtime_error {
+class WriteError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 /// One file being written. The constructor makes an empty temporary file beside `final_path`

@@ -127,6 +127,8 @@ class FitPlot {
   size_t drawn_points() const { return shown_train_.x.size() + shown_test_.x.size(); }
   /// The scene drawn.
   const FitScene& scene() const { return scene_; }
+  /// The size of the frames it draws.
+  cv::Size size() const { return size_; }
 
  private:
   // What does not change between frames (axes, data, truth) and what does.

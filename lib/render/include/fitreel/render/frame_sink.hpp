@@ -3,6 +3,7 @@
 #include <opencv2/core.hpp>
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,10 +22,17 @@ class FrameSink {
   virtual const std::string& path() const = 0;
   /// Frames written so far.
   virtual int64_t frames() const = 0;
+  /// The only frame size it takes, or an empty size when it takes any.
+  virtual cv::Size frame_size() const { return {}; }
 };
 
-/// Writes frame_00000.png, frame_00001.png, ... into a folder (created if missing).
+/// Writes frame_00000.png, frame_00001.png, ... into a folder (created if missing), each
+/// atomically.
 std::unique_ptr<FrameSink> make_png_sequence(const std::string& folder);
+
+/// Writes `image` (BGR) to `path` as a PNG atomically: `path` is the whole new picture or as it
+/// was. Throws files::WriteError.
+void write_png(const std::filesystem::path& path, const cv::Mat& image);
 
 /// Hands the newest drawn frame from the drawing thread to the thread that shows it (HighGUI
 /// must stay on the main thread); older frames not yet taken are dropped.

@@ -24,6 +24,7 @@ class BoundedQueue;
 class RenderPipeline {
  public:
   /// Frames are drawn with `plot` and written to every sink (and offered to `mailbox`, if any).
+  /// Throws InputError at once when a sink takes another frame size than the plot draws.
   /// Up to `capacity` frames wait to be drawn: they are small (parameters and a curve), so a
   /// burst of early frames (a log schedule) need not hold training back; the drawn images,
   /// 2.7 MB each at 720p, are bounded separately (three in flight).

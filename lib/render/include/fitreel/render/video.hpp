@@ -1,9 +1,11 @@
 #pragma once
 
+#include <fitreel/error.hpp>
 #include <fitreel/render/frame_sink.hpp>
 
 #include <opencv2/core.hpp>
 
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -24,6 +26,8 @@ enum class VideoFormat {
 std::string_view video_format_name(VideoFormat format);
 /// The format called `name`, or nothing.
 std::optional<VideoFormat> video_format_from_name(std::string_view name);
+/// The format a file name's extension names (".mp4", ".webm", ".avi", ".gif"), or nothing.
+std::optional<VideoFormat> video_format_of(const std::filesystem::path& path);
 
 /// How a video is encoded.
 struct VideoSettings {
@@ -38,9 +42,9 @@ struct VideoSettings {
 };
 
 /// Encoding failed (no encoder left, a write error).
-class VideoError : public std::runtime_error {
+class VideoError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 /// An open video and what was actually chosen.

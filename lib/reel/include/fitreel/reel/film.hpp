@@ -1,0 +1,127 @@
+#pragma once
+
+// Filming a training run: the library's one call that joins training (fitreel::core) and
+// drawing (fitreel::render). Make a Film from an output path, hand it to train(), and it writes
+// the video as the run goes, then the picture after training, the loss CSV and a summary.
+//
+//   fitreel::Film film("out/cubic.mp4", {.truth = [](double x) { return x * x * x - 2 * x; }});
+//   fitreel::train(net, {x, y}, {.epochs = 3000, .lr = 0.01}, film);
+//   // out/cubic.mp4, out/cubic.png, out/cubic.loss.csv, out/cubic.json
+
+#include <fitreel/data.hpp>
+#include <fitreel/loss_history.hpp>
+#include <fitreel/model_ref.hpp>
+#include <fitreel/render/fit_plot.hpp>
+#include <fitreel/render/video.hpp>
+#include <fitreel/schedule.hpp>
+#include <fitreel/trainer.hpp>
+
+#include <torch/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fitreel {
+
+/// Where a Film writes. An empty path is not written.
+struct FilmFiles {
+  /// The video: its extension picks the format (.mp4 .webm .avi .gif); a name without an
+  /// extension is a folder of PNG frames (frame_00000.png, ...).
+  std::filesystem::path video{};
+  std::filesystem::path still{};     ///< PNG: the fit after training, with the loss history
+  std::filesystem::path loss_csv{};  ///< "epoch,loss", then every epoch's loss (%.9g)
+  std::filesystem::path summary{};   ///< JSON: settings, sampled losses, parameters, timings
+
+  /// `video` and, beside it, STEM.png, STEM.loss.csv and STEM.json, where STEM is the video's
+  /// name without its extension: out/cubic.mp4 -> out/cubic.png, out/cubic.loss.csv,
+  /// out/cubic.json (a frames folder out/frames -> out/frames.png, ...).
+  static FilmFiles beside(const std::filesystem::path& video);
+};
+
+/// How a Film looks and is encoded. Every member has a default.
+struct FilmOptions {
+  // What the frames show.
+  std::string title{};                     ///< the title's first words; default: the video's stem
+  render::Curve truth{};                   ///< the true curve, when known: any y = f(x)
+  std::string truth_label = "truth";       ///< its legend text
+  std::vector<std::string> param_names{};  ///< one per parameter tensor; default: their names
+  std::optional<render::StraightLine> least_squares{};  ///< dashed in the last frame and still
+  int64_t curve_points = 200;  ///< where the model's curve is drawn, across the data's x range
+  // How many frames, when, and how they are encoded.
+  int64_t frames = 150;                  ///< frames in the video (>= 2)
+  Schedule schedule = Schedule::linear;  ///< how frames spread over the epochs (log: early ones)
+  int width = 1280;                      ///< frame size in pixels (even, for video)
+  int height = 720;
+  int fps = 30;                          ///< frames per second of the video
+  std::string preset = "ultrafast";      ///< x264 preset for .mp4 (see render::VideoSettings)
+  std::string encoder{};                 ///< an FFmpeg encoder instead of the format's own
+  bool show = false;                     ///< also show the frames in a window (needs a display)
+};
+
+/// A film of one training run. Made before training: it checks its options, creates missing
+/// folders and opens the video (so a bad path or size fails before any epoch runs). train()
+/// with the film draws and encodes the frames on two threads of their own while the model
+/// trains, then writes the still, the loss CSV and the summary, each atomically (whole or
+/// absent). Destroyed early (an exception unwinding), it still finishes the video, so what was
+/// filmed plays; the other files are written only after a run. One run per Film.
+class Film {
+ public:
+  /// Films into `video` with the three companion files beside it (FilmFiles::beside).
+  explicit Film(const std::filesystem::path& video, FilmOptions options = {});
+  /// Films into exactly the files named (empty paths are skipped).
+  explicit Film(FilmFiles files, FilmOptions options = {});
+  ~Film();
+  Film(const Film&) = delete;
+  Film& operator=(const Film&) = delete;
+
+  /// The files as written: the video may have fallen back to AVI (see warning()).
+  const FilmFiles& files() const;
+  const FilmOptions& options() const;
+  /// Why the video's format differs from the one asked for; empty when it does not.
+  const std::string& warning() const;
+  /// The encoder in use ("libx264"); empty without a video.
+  const std::string& codec() const;
+  /// Frames written so far.
+  int64_t frames() const;
+
+  struct State;
+
+ private:
+  friend TrainResult train(const ModelRef& model, const Dataset& data,
+                           const TrainOptions& options, Film& film,
+                           const TrainCallbacks& callbacks);
+  std::unique_ptr<State> state_;
+};
+
+/// Trains `model` on `data` (see the other train()) and films the run into `film`. The frames
+/// come at the film's schedule unless options.snapshot_epochs names them; the curve is drawn
+/// at options.curve_x, or across the data's x range. `callbacks` are called as usual. Throws
+/// fitreel::Error (InputError for bad arguments or a film that filmed a run already,
+/// render::VideoError, files::WriteError).
+TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions& options,
+                  Film& film, const TrainCallbacks& callbacks = {});
+
+/// `count` evenly spaced inputs, shape (count, 1), across the x range of the training and the
+/// held-out data.
+torch::Tensor curve_inputs(const Dataset& data, int64_t count = 200);
+
+/// The scene a Film draws for `data` trained `epochs` epochs: the data, the truth, the curve's
+/// x (`curve_x`, shape (M, 1)), parameter names (options, or the module's own) and the title.
+render::FitScene film_scene(const ModelRef& model, const Dataset& data,
+                            const torch::Tensor& curve_x, int64_t epochs,
+                            const FilmOptions& options);
+
+/// The model as it is now, as a frame of such a scene: its parameters, its curve at `curve_x`
+/// and its loss on the training data.
+render::FitFrame film_frame(const ModelRef& model, const Dataset& data,
+                            const torch::Tensor& curve_x, int64_t epoch, std::string note = {});
+
+/// About `count` of the losses, spread as `schedule` spreads frames, for a loss chart.
+std::vector<render::LossPoint> loss_points(const LossHistory& losses, Schedule schedule,
+                                           int64_t count = 1000);
+
+}  // namespace fitreel

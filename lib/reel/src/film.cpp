@@ -1,0 +1,284 @@
+#include <fitreel/reel/film.hpp>
+
+#include "film_summary.hpp"
+#include "loss_csv.hpp"
+
+#include <fitreel/error.hpp>
+#include <fitreel/evaluate.hpp>
+#include <fitreel/files/atomic_file.hpp>
+#include <fitreel/model.hpp>
+#include <fitreel/render/frame_sink.hpp>
+#include <fitreel/render/live_window.hpp>
+#include <fitreel/render/pipeline.hpp>
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <iterator>
+#include <set>
+#include <system_error>
+
+namespace fitreel {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// "out/frames/" names the folder "out/frames".
+fs::path without_trailing_slash(const fs::path& path) {
+  return path.has_filename() || !path.has_parent_path() ? path : path.parent_path();
+}
+
+std::string size_text(int width, int height) {
+  return std::to_string(width) + "x" + std::to_string(height);
+}
+
+void check_options(const FilmOptions& options, bool encodes_video) {
+  if (options.frames < 2) {
+    throw InputError("FilmOptions::frames is " + std::to_string(options.frames) +
+                     ": a film needs at least 2 frames");
+  }
+  if (options.curve_points < 2) {
+    throw InputError("FilmOptions::curve_points is " + std::to_string(options.curve_points) +
+                     ": a curve needs at least 2 points");
+  }
+  if (options.width < 2 || options.height < 2 ||
+      (encodes_video && (options.width % 2 != 0 || options.height % 2 != 0))) {
+    throw InputError("FilmOptions::width x height is " + size_text(options.width, options.height) +
+                     ": frames need at least 2x2 pixels, and a video even sizes (e.g. 1280x720)");
+  }
+  if (options.fps < 1) {
+    throw InputError("FilmOptions::fps is " + std::to_string(options.fps) +
+                     ": a video needs at least 1 frame per second");
+  }
+  if (encodes_video && !render::is_x264_preset(options.preset)) {
+    throw InputError("FilmOptions::preset '" + options.preset +
+                     "' is not an x264 preset: use ultrafast, superfast, veryfast, faster, fast, "
+                     "medium, slow, slower or veryslow");
+  }
+  if (options.show) {
+    if (const std::optional<std::string> why = render::live_window_unavailable()) {
+      throw InputError("FilmOptions::show: " + *why);
+    }
+  }
+}
+
+// Makes the folder a file will go into; a file where a folder should be, or a folder where the
+// file should be, is named now rather than after training.
+void prepare_folder_for(const fs::path& file, bool is_folder) {
+  const fs::path folder = is_folder ? file : file.parent_path();
+  std::error_code error;
+  if (!folder.empty()) {
+    fs::create_directories(folder, error);
+    if (error) {
+      throw files::WriteError("cannot create the folder " + folder.string() + ": " +
+                              error.message());
+    }
+  }
+  if (!is_folder && fs::is_directory(file)) {
+    throw InputError(file.string() + " is a folder: name a file to write there");
+  }
+}
+
+}  // namespace
+
+FilmFiles FilmFiles::beside(const fs::path& video) {
+  FilmFiles files;
+  files.video = without_trailing_slash(video);
+  const fs::path stem = files.video.parent_path() / files.video.stem();
+  files.still = fs::path(stem).concat(".png");
+  files.loss_csv = fs::path(stem).concat(".loss.csv");
+  files.summary = fs::path(stem).concat(".json");
+  return files;
+}
+
+struct Film::State {
+  FilmFiles files;
+  FilmOptions options;
+  std::unique_ptr<render::FrameSink> sink;  // the open video, until a run's pipeline takes it
+  std::string warning, codec;
+  render::FrameMailbox mailbox;
+  std::optional<render::LiveWindow> window;
+  std::optional<render::RenderPipeline> pipeline;
+  bool used = false;
+  int64_t frames = 0;
+
+  void refresh_window() {
+    cv::Mat shown;
+    if (window && mailbox.take(shown)) {
+      window->show(shown);
+    }
+  }
+  // Ends the video (it plays from here on) and keeps the frame count.
+  void finish_video() {
+    if (pipeline) {
+      pipeline->finish();
+      frames = pipeline->frames();
+      refresh_window();
+    }
+  }
+};
+
+Film::Film(const fs::path& video, FilmOptions options)
+    : Film(FilmFiles::beside(video), std::move(options)) {}
+
+Film::Film(FilmFiles files, FilmOptions options) : state_(std::make_unique<State>()) {
+  files.video = without_trailing_slash(files.video);
+  const bool has_video = !files.video.empty();
+  const bool frames_folder = has_video && !files.video.has_extension();
+  std::optional<render::VideoFormat> format;
+  if (has_video && !frames_folder) {
+    format = render::video_format_of(files.video);
+    if (!format) {
+      throw InputError("cannot tell the video format of " + files.video.string() +
+                       ": end the name with .mp4, .webm, .avi or .gif, or leave the extension "
+                       "out for a folder of PNG frames");
+    }
+  }
+  check_options(options, format.has_value());
+  std::set<fs::path> seen;
+  for (const fs::path* path : {&files.video, &files.still, &files.loss_csv, &files.summary}) {
+    if (path->empty()) {
+      continue;
+    }
+    if (!seen.insert(path->lexically_normal()).second) {
+      throw InputError("the film would write " + path->string() +
+                       " twice: give the video, still, loss CSV and summary different names");
+    }
+    prepare_folder_for(*path, frames_folder && path == &files.video);
+  }
+  if (frames_folder) {
+    state_->sink = render::make_png_sequence(files.video.string());
+  } else if (format) {
+    render::VideoSettings settings;
+    settings.size = {options.width, options.height};
+    settings.fps = options.fps;
+    settings.preset = options.preset;
+    settings.encoder = options.encoder;
+    render::OpenedVideo opened = render::open_video(files.video.parent_path().string(),
+                                                    files.video.stem().string(), *format, settings);
+    files.video = opened.sink->path();  // another extension when it fell back to AVI
+    state_->sink = std::move(opened.sink);
+    state_->codec = opened.codec;
+    state_->warning = opened.warning;
+  }
+  if (options.title.empty() && has_video) {
+    options.title = files.video.stem().string();
+  }
+  state_->files = std::move(files);
+  state_->options = std::move(options);
+}
+
+Film::~Film() {
+  try {
+    if (state_) {
+      state_->finish_video();
+    }
+  } catch (...) {  // a destructor must not throw; train() reports encoding errors
+  }
+}
+
+const FilmFiles& Film::files() const { return state_->files; }
+const FilmOptions& Film::options() const { return state_->options; }
+const std::string& Film::warning() const { return state_->warning; }
+const std::string& Film::codec() const { return state_->codec; }
+int64_t Film::frames() const {
+  return state_->pipeline && state_->frames == 0 ? state_->pipeline->frames() : state_->frames;
+}
+
+TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions& options,
+                  Film& film, const TrainCallbacks& callbacks) {
+  Film::State& state = *film.state_;
+  const FilmOptions& look = state.options;
+  if (state.used) {
+    throw InputError("this Film has filmed a run already: make a new Film for each run");
+  }
+  check_training_inputs(model, data, options);
+  state.used = true;
+
+  TrainOptions filmed = options;
+  if (!filmed.curve_x.defined() || filmed.curve_x.numel() == 0) {
+    filmed.curve_x = curve_inputs(data, look.curve_points);
+  }
+  const render::FitPlot plot(film_scene(model, data, filmed.curve_x, options.epochs, look),
+                             {look.width, look.height});
+  std::vector<std::unique_ptr<render::FrameSink>> sinks;
+  if (state.sink) {
+    sinks.push_back(std::move(state.sink));
+  }
+  if (look.show) {
+    state.window.emplace(look.title.empty() ? "fitreel" : look.title);
+  }
+  if (!sinks.empty() || state.window) {
+    state.pipeline.emplace(plot, std::move(sinks), state.window ? &state.mailbox : nullptr);
+    if (filmed.snapshot_epochs.empty()) {
+      filmed.snapshot_epochs = frame_epochs(options.epochs, look.frames, look.schedule);
+    }
+  }
+  std::optional<detail::LossCsvWriter> loss_csv;
+  if (!state.files.loss_csv.empty()) {
+    loss_csv.emplace(state.files.loss_csv);
+  }
+
+  TrainCallbacks watched = callbacks;
+  watched.on_snapshot = [&](const Snapshot& snapshot) {
+    if (state.pipeline) {
+      render::FitFrame frame{snapshot.epoch, snapshot.loss, snapshot.params, snapshot.curve};
+      if (snapshot.final) {
+        frame.least_squares = look.least_squares;
+      }
+      state.pipeline->push(std::move(frame));
+      state.refresh_window();
+    }
+    if (callbacks.on_snapshot) {
+      callbacks.on_snapshot(snapshot);
+    }
+  };
+  watched.on_loss = [&](int64_t epoch, float loss) {
+    if (loss_csv) {
+      loss_csv->add(epoch, loss);
+    }
+    if (callbacks.on_loss) {
+      callbacks.on_loss(epoch, loss);
+    }
+  };
+  watched.on_progress = [&](const Progress& progress) {
+    state.refresh_window();
+    if (callbacks.on_progress) {
+      callbacks.on_progress(progress);
+    }
+  };
+
+  TrainResult result;
+  try {
+    result = train(model, data, filmed, watched);
+    state.finish_video();
+  } catch (...) {
+    try {
+      state.finish_video();  // what was filmed plays
+    } catch (...) {          // the first error is the one to report
+    }
+    throw;
+  }
+
+  if (!state.files.still.empty()) {
+    render::FitFrame after = film_frame(model, data, filmed.curve_x, result.epochs_run,
+                                        result.diverged_at_epoch ? "diverged"
+                                        : result.interrupted     ? "interrupted"
+                                                                 : "after training");
+    after.loss_curve = loss_points(result.losses, look.schedule);
+    after.least_squares = look.least_squares;
+    render::write_png(state.files.still, plot.draw(after));
+  }
+  if (loss_csv) {
+    loss_csv->commit();
+  }
+  if (!state.files.summary.empty()) {
+    files::write_file_atomically(
+        state.files.summary,
+        detail::film_summary_json(model, data, options, result, film, plot.scene().param_names));
+  }
+  return result;
+}
+
+}  // namespace fitreel

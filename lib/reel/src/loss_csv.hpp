@@ -1,0 +1,37 @@
+#pragma once
+
+#include <fitreel/files/atomic_file.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <utility>
+#include <vector>
+
+namespace fitreel::detail {
+
+/// A loss CSV streamed while training runs: "epoch,loss" then one row per epoch, each loss to
+/// full float precision (%.9g round-trips), into an AtomicFile. The training thread only
+/// stores the pair; rows are formatted and written a batch at a time, so memory stays flat in
+/// epochs and the loop pays no formatting per epoch. commit() makes the file appear whole;
+/// without it nothing does.
+class LossCsvWriter {
+ public:
+  explicit LossCsvWriter(const std::filesystem::path& path);
+  void add(int64_t epoch, float loss) {
+    pending_.emplace_back(epoch, loss);
+    if (pending_.size() == kBatch) {
+      flush();
+    }
+  }
+  void commit();
+
+ private:
+  static constexpr size_t kBatch = 4096;
+  void flush();
+
+  files::AtomicFile file_;
+  std::vector<std::pair<int64_t, float>> pending_;
+  std::string text_;
+};
+
+}  // namespace fitreel::detail

@@ -1,0 +1,213 @@
+// fitreel::Film: a run filmed through the library's one call, for a module of the user's own
+// as for a Sequential; the files it writes, only those, atomically; its errors.
+
+#include <fitreel/fitreel.hpp>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "json_file.hpp"
+#include "process.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+namespace fitreel {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A module of the user's own (not a Sequential): 1 -> 8 -> 1 with tanh.
+struct CubicNetImpl : torch::nn::Module {
+  torch::nn::Linear fc1{register_module("fc1", torch::nn::Linear(1, 8))};
+  torch::nn::Linear out{register_module("out", torch::nn::Linear(8, 1))};
+  torch::Tensor forward(torch::Tensor x) { return out(torch::tanh(fc1(x))); }
+};
+TORCH_MODULE(CubicNet);
+
+class FilmTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("fitreel_film_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    torch::manual_seed(0);
+    const torch::Tensor x = torch::rand({200, 1}) * 4 - 2;
+    data_ = Dataset{x, x.pow(3) - 2 * x};
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::set<std::string> files_in(const fs::path& folder) const {
+    std::set<std::string> names;
+    for (const auto& entry : fs::directory_iterator(folder)) {
+      names.insert(entry.path().filename().string());
+    }
+    return names;
+  }
+
+  static TrainOptions adam(int64_t epochs) {
+    TrainOptions options;
+    options.epochs = epochs;
+    options.lr = 0.01;
+    options.optimizer = OptimizerKind::adam;
+    return options;
+  }
+
+  fs::path dir_;
+  Dataset data_;
+};
+
+TEST_F(FilmTest, AModuleOfItsOwnIsFilmedIntoAVideoAStillALossCsvAndASummary) {
+  CubicNet net;
+  FilmOptions look;
+  look.frames = 12;
+  look.width = 320;
+  look.height = 180;
+  look.truth = [](double v) { return v * v * v - 2 * v; };
+  Film film(dir_ / "out" / "cubic.mp4", look);  // the folder does not exist yet
+  const TrainResult result = train(net, data_, adam(300), film);
+
+  EXPECT_EQ(files_in(dir_ / "out"),
+            (std::set<std::string>{"cubic.mp4", "cubic.png", "cubic.loss.csv", "cubic.json"}));
+  EXPECT_EQ(film.frames(), 12);
+  EXPECT_EQ(testing::frames_in((dir_ / "out" / "cubic.mp4").string()), 12);
+  EXPECT_FALSE(cv::imread((dir_ / "out" / "cubic.png").string()).empty());
+  const std::vector<std::string> rows =
+      testing::lines_of(testing::read_file((dir_ / "out" / "cubic.loss.csv").string()));
+  ASSERT_EQ(rows.size(), 301U);
+  EXPECT_EQ(rows[0], "epoch,loss");
+  EXPECT_EQ(rows[300].substr(0, 4), "299,");
+  const nlohmann::json summary = testing::read_json((dir_ / "out" / "cubic.json").string());
+  EXPECT_EQ(summary["epochs_run"], 300);
+  EXPECT_EQ(summary["optimizer"], "adam");
+  EXPECT_EQ(summary["gradients"], "autograd");  // not a Sequential
+  EXPECT_EQ(summary["param_names"][0], "fc1.weight");
+  EXPECT_EQ(summary["frames"], 12);
+  EXPECT_FLOAT_EQ(summary["final_loss"].get<float>(), result.losses.last());
+  EXPECT_LT(result.losses.last(), result.losses.first());
+}
+
+TEST_F(FilmTest, ASequentialGoesThroughTheSameCallsWithTheAnalyticGradients) {
+  torch::nn::Sequential net = make_net({{8}, Activation::tanh});
+  FilmOptions look;
+  look.frames = 4;
+  look.width = 320;
+  look.height = 180;
+  Film film(dir_ / "seq.gif", look);
+  const TrainResult result = train(net, data_, adam(50), film);
+  EXPECT_TRUE(result.used_analytic_gradients);
+  EXPECT_EQ(testing::frames_in((dir_ / "seq.gif").string()), 4);
+  EXPECT_EQ(testing::read_json((dir_ / "seq.json").string())["gradients"], "analytic");
+}
+
+TEST_F(FilmTest, WritesOnlyTheFilesAskedFor) {
+  FilmFiles files;
+  files.loss_csv = dir_ / "only" / "losses.csv";
+  Film film(files);
+  train(CubicNet(), data_, adam(20), film);
+  EXPECT_EQ(files_in(dir_ / "only"), std::set<std::string>{"losses.csv"});
+  EXPECT_EQ(film.frames(), 0);
+}
+
+TEST_F(FilmTest, AFolderNameIsPngFramesAndTheCompanionsSitBesideIt) {
+  const FilmFiles beside = FilmFiles::beside(dir_ / "frames/");
+  EXPECT_EQ(beside.video, dir_ / "frames");
+  EXPECT_EQ(beside.still, dir_ / "frames.png");
+  EXPECT_EQ(beside.loss_csv, dir_ / "frames.loss.csv");
+  EXPECT_EQ(beside.summary, dir_ / "frames.json");
+  FilmOptions look;
+  look.frames = 3;
+  look.width = 161;  // PNG frames may have odd sizes
+  look.height = 91;
+  Film film(FilmFiles{dir_ / "frames", {}, {}, {}}, look);
+  train(CubicNet(), data_, adam(10), film);
+  EXPECT_EQ(files_in(dir_ / "frames").size(), 3U);
+  EXPECT_EQ(cv::imread((dir_ / "frames" / "frame_00002.png").string()).cols, 161);
+}
+
+TEST_F(FilmTest, AnExceptionDuringTrainingStillLeavesAPlayableVideo) {
+  FilmOptions look;
+  look.frames = 20;
+  look.width = 320;
+  look.height = 180;
+  FilmFiles files;
+  files.video = dir_ / "cut.mp4";
+  files.loss_csv = dir_ / "cut.loss.csv";
+  Film film(files, look);
+  TrainCallbacks callbacks;
+  int seen = 0;
+  callbacks.on_snapshot = [&](const Snapshot&) {
+    if (++seen == 6) {
+      throw std::runtime_error("the user's callback gave up");
+    }
+  };
+  EXPECT_THROW(train(CubicNet(), data_, adam(400), film, callbacks), std::runtime_error);
+  // The frames filmed before the exception play; the loss CSV of an unfinished run is not
+  // published (and leaves no temporary file).
+  EXPECT_GE(testing::frames_in((dir_ / "cut.mp4").string()), 5);
+  EXPECT_EQ(files_in(dir_), std::set<std::string>{"cut.mp4"});
+}
+
+TEST_F(FilmTest, OneRunPerFilm) {
+  FilmFiles files;
+  files.still = dir_ / "a.png";
+  Film film(files);
+  train(CubicNet(), data_, adam(5), film);
+  EXPECT_THROW(train(CubicNet(), data_, adam(5), film), InputError);
+}
+
+TEST_F(FilmTest, BadPathsAndOptionsFailWhenTheFilmIsMadeInOneLine) {
+  const auto message_of = [](const std::function<void()>& make) -> std::string {
+    try {
+      make();
+    } catch (const Error& error) {
+      return error.what();
+    }
+    return "no error";
+  };
+  const std::string extension = message_of([&] { Film film(dir_ / "clip.mkv"); });
+  EXPECT_NE(extension.find(".mp4, .webm, .avi or .gif"), std::string::npos) << extension;
+  FilmOptions odd;
+  odd.width = 641;
+  const std::string size = message_of([&] { Film film(dir_ / "clip.mp4", odd); });
+  EXPECT_NE(size.find("641x720"), std::string::npos) << size;
+  FilmOptions one_frame;
+  one_frame.frames = 1;
+  EXPECT_NE(message_of([&] { Film film(dir_ / "clip.mp4", one_frame); }).find("frames is 1"),
+            std::string::npos);
+  FilmOptions preset;
+  preset.preset = "warp";
+  EXPECT_NE(message_of([&] { Film film(dir_ / "clip.mp4", preset); }).find("'warp'"),
+            std::string::npos);
+  fs::create_directories(dir_ / "taken.png");
+  FilmFiles files;
+  files.still = dir_ / "taken.png";
+  EXPECT_NE(message_of([&] { Film film(files); }).find("is a folder"), std::string::npos);
+  files.still = dir_ / "same.csv";
+  files.loss_csv = dir_ / "same.csv";
+  EXPECT_NE(message_of([&] { Film film(files); }).find("twice"), std::string::npos);
+  for (const std::string& message : {extension, size}) {
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  }
+  // Nothing was left behind by the films that failed.
+  EXPECT_EQ(files_in(dir_), std::set<std::string>{"taken.png"});
+}
+
+TEST_F(FilmTest, BadTrainingInputsFailBeforeAnyFrameIsDrawn) {
+  FilmOptions look;
+  look.width = 320;
+  look.height = 180;
+  Film film(dir_ / "bad.mp4", look);
+  Dataset flat = data_;
+  flat.x_train = flat.x_train.flatten();
+  EXPECT_THROW(train(CubicNet(), flat, adam(5), film), ShapeError);
+  // The film is still unused: a corrected call films.
+  train(CubicNet(), data_, adam(5), film);
+  EXPECT_GT(film.frames(), 0);
+}
+
+}  // namespace
+}  // namespace fitreel
