@@ -44,8 +44,9 @@ FilmFiles film_files_for(const std::string& demo, const RunOptions& options,
   if (options.video == VideoChoice::png) {
     files.video = output.staging() / "frames";
   } else if (options.video != VideoChoice::none) {
-    files.video = output.staging() /
-                  (demo + "." + std::string(render::video_format_name(video_format(options.video))));
+    files.video =
+        output.staging() /
+        (demo + "." + std::string(render::video_format_name(video_format(options.video))));
   }
   files.still = output.staging() / "after.png";
   files.loss_csv = output.staging() / "loss.csv";

@@ -69,9 +69,10 @@ void check_model_paths(const RunOptions& options,
 /// The container --video names (mp4, webm, avi or gif).
 render::VideoFormat video_format(VideoChoice choice);
 
-/// Opens what a sweep's grid frames go to as --video asks (a demo films through fitreel::Film): `<stem>.<ext>` or frames/ in the staging folder,
-/// or nothing for --video none. Sets `reported` to the final path of what is written (which a
-/// fallback to another format may change, with a warning).
+/// Opens what a sweep's grid frames go to as --video asks (a demo films through fitreel::Film):
+/// `<stem>.<ext>` or frames/ in the staging folder, or nothing for --video none. Sets `reported` to
+/// the final path of what is written (which a fallback to another format may change, with a
+/// warning).
 std::unique_ptr<render::FrameSink> open_frame_sink(const RunOptions& options,
                                                    const DemoOutput& output,
                                                    const std::string& stem,

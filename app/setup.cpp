@@ -79,7 +79,8 @@ DemoSetup make_setup(const std::string& demo, const RunOptions& options, const X
     setup.data = setup.line ? split_train_test(file->x, file->y)
                             : Dataset{file->x, file->y, torch::empty({0, 1}), torch::empty({0, 1})};
   } else {
-    setup.data = setup.line ? demos::make_noisy_line(options.points) : demos::make_identity(options.points);
+    setup.data =
+        setup.line ? demos::make_noisy_line(options.points) : demos::make_identity(options.points);
   }
   if (options.truth) {
     setup.truth = render::StraightLine{options.truth->first, options.truth->second};

@@ -96,9 +96,8 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutpu
   const render::Layers panel_layers = render::Layers::all().without(render::Layer::side_panel);
   std::vector<render::FitPlot> panels;
   torch::nn::Sequential names_model = make_model(setup);  // parameter names only
-  const render::FitScene shared_scene =
-      film_scene(names_model, setup.data, curve_x, setup.epochs,
-                 film_options_for(setup, options, names_model));
+  const render::FitScene shared_scene = film_scene(names_model, setup.data, curve_x, setup.epochs,
+                                                   film_options_for(setup, options, names_model));
   for (const SweepRun& run : runs) {
     render::FitScene scene = shared_scene;
     scene.title = rate_label(run.lr);

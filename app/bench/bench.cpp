@@ -3,8 +3,8 @@
 // and without a captured graph); with the renderer built, frames/s of drawing alone, of
 // encoding alone and of a whole run with video; and the peak RSS. Prints a table; --json FILE
 // also writes the numbers (scripts/bench.sh compares them with Python's).
-#include <fitreel/demos.hpp>
 #include <fitreel/data.hpp>
+#include <fitreel/demos.hpp>
 #include <fitreel/device.hpp>
 #include <fitreel/model.hpp>
 #include <fitreel/schedule.hpp>
@@ -138,10 +138,9 @@ VideoNumbers video_numbers(const Demo& demo, const Settings& settings) {
   torch::nn::Sequential model = demo.fresh_model();
   const torch::Tensor curve_x = curve_inputs(demo.data);
   const cv::Size frame_size(1280, 720);  // the app's default --size
-  const render::FitPlot plot(
-      film_scene(model, demo.data, curve_x, setup.epochs,
-                 app::film_options_for(setup, run_options, model)),
-      frame_size);
+  const render::FitPlot plot(film_scene(model, demo.data, curve_x, setup.epochs,
+                                        app::film_options_for(setup, run_options, model)),
+                             frame_size);
   TrainOptions options;
   options.epochs = demo.epochs;
   options.lr = demo.lr;

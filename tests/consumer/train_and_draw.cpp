@@ -58,11 +58,12 @@ int main(int argc, char** argv) {
   look.frames = 5;
   look.width = 320;
   look.height = 180;
-  look.truth = fitreel::render::StraightLine{fitreel::demos::kTrueSlope,
-                                             fitreel::demos::kTrueIntercept};
+  look.truth =
+      fitreel::render::StraightLine{fitreel::demos::kTrueSlope, fitreel::demos::kTrueIntercept};
   fitreel::FilmFiles files;
   files.video = std::filesystem::path(png).parent_path() / "frames";  // no extension: PNG frames
   fitreel::Film film(files, look);
+  options.snapshot_epochs.clear();  // the film's own schedule, not the two epochs above
   fitreel::train(fitreel::demos::make_line_model(), data, options, film);
   const bool filmed = film.frames() == 5;
   if (!filmed) {

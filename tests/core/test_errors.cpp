@@ -55,14 +55,13 @@ Dataset column_data(int64_t n) {
 
 TEST(Errors, ACudaDeviceThisMachineLacksNamesTheDeviceAndTheFix) {
   // cuda:0 on a machine without CUDA; on one with K devices, cuda:K.
-  const auto missing = static_cast<c10::DeviceIndex>(
-      torch::cuda::is_available() ? torch::cuda::device_count() : 0);
+  const auto missing =
+      static_cast<c10::DeviceIndex>(torch::cuda::is_available() ? torch::cuda::device_count() : 0);
   TrainOptions options;
   options.device = torch::Device(torch::kCUDA, missing);
   const std::string fix = torch::cuda::is_available() ? "cuda:0 to" : "torch::kCPU";
-  expect_one_line<DeviceError>(
-      [&] { train(make_net(), column_data(8), options); },
-      {"TrainOptions::device", "cuda:" + std::to_string(missing), fix});
+  expect_one_line<DeviceError>([&] { train(make_net(), column_data(8), options); },
+                               {"TrainOptions::device", "cuda:" + std::to_string(missing), fix});
 }
 
 TEST(Errors, Float64DataNamesTheDtypeAndTheConversion) {
@@ -86,10 +85,16 @@ TEST(Errors, OneDimensionalInputToPredictSaysHowToReshape) {
 
 TEST(Errors, LengthMismatchGivesBothCounts) {
   const torch::Tensor x = torch::zeros({10, 1});
-  expect_one_line<InputError>([&] { train(make_net(), Dataset{x, torch::zeros({9, 1})}, {}); },
-                              {"x_train has 10 rows", "y_train has 9"});
-  expect_one_line<InputError>([&] { mse(make_net(), x, torch::zeros({7, 1})); },
-                              {"x has 10 rows", "y has 7"});
+  expect_one_line<InputError>(
+      [&] {
+        train(make_net(), Dataset{x, torch::zeros({9, 1})}, {});
+      },
+      {"x_train has 10 rows", "y_train has 9"});
+  expect_one_line<InputError>(
+      [&] {
+        mse(make_net(), x, torch::zeros({7, 1}));
+      },
+      {"x has 10 rows", "y has 7"});
 }
 
 TEST(Errors, NonFiniteDataIsNamedBeforeTrainingNotCalledDivergence) {
@@ -127,8 +132,11 @@ TEST(Errors, AModuleWhoseLayersDoNotFitFailsWithLibTorchsReasonInOneLine) {
 
 TEST(Errors, AModuleWithTwoOutputsPerSampleIsNamed) {
   auto two = torch::nn::Linear(1, 2);
-  expect_one_line<InputError>([&] { predict(two, torch::zeros({4, 1})); },
-                              {"8 outputs for 4 inputs"});
+  expect_one_line<InputError>(
+      [&] {
+        predict(two, torch::zeros({4, 1}));
+      },
+      {"8 outputs for 4 inputs"});
 }
 
 TEST(Errors, EveryKindIsAFitreelError) {

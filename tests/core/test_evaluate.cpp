@@ -1,5 +1,5 @@
-#include <fitreel/error.hpp>
 #include <fitreel/demos.hpp>
+#include <fitreel/error.hpp>
 #include <fitreel/evaluate.hpp>
 #include <fitreel/model.hpp>
 

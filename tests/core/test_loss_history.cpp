@@ -1,7 +1,7 @@
 // The losses a run keeps in memory stay bounded however many epochs run, while every loss
 // still reaches on_loss in order.
-#include <fitreel/demos.hpp>
 #include <fitreel/data.hpp>
+#include <fitreel/demos.hpp>
 #include <fitreel/loss_history.hpp>
 #include <fitreel/model.hpp>
 #include <fitreel/trainer.hpp>

@@ -1,7 +1,7 @@
 // Any module, passed as the user holds it: a TORCH_MODULE type, a Sequential, an AnyModule or a
 // shared_ptr, through prediction, evaluation and checkpoints.
-#include <fitreel/error.hpp>
 #include <fitreel/checkpoint.hpp>
+#include <fitreel/error.hpp>
 #include <fitreel/evaluate.hpp>
 #include <fitreel/model_ref.hpp>
 #include <fitreel/trainer.hpp>

@@ -1,8 +1,8 @@
 // Parity with Python PyTorch: the same seed gives the same numbers. The golden files are the
 // output of ../shared/reference/seed_reference.py (scripts/make-goldens.sh), for several seeds,
 // sizes, epoch counts and learning rates, on Debian's LibTorch 1.13.1 (CPU).
-#include <fitreel/demos.hpp>
 #include <fitreel/data.hpp>
+#include <fitreel/demos.hpp>
 #include <fitreel/evaluate.hpp>
 #include <fitreel/model.hpp>
 #include <fitreel/trainer.hpp>
@@ -79,7 +79,8 @@ TEST_P(Parity, MatchesPythonPyTorch) {
   const auto points = golden.at("points").get<int64_t>();
 
   torch::manual_seed(golden.at("seed").get<uint64_t>());
-  const Dataset data = demo == "line" ? demos::make_noisy_line(points) : demos::make_identity(points);
+  const Dataset data =
+      demo == "line" ? demos::make_noisy_line(points) : demos::make_identity(points);
   NetSpec spec;  // the seed's 1-2-1 sigmoid unless the golden says otherwise
   if (golden.contains("hidden")) {
     spec.hidden = golden.at("hidden").get<std::vector<int64_t>>();

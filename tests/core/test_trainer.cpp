@@ -1,6 +1,6 @@
-#include <fitreel/error.hpp>
-#include <fitreel/demos.hpp>
 #include <fitreel/data.hpp>
+#include <fitreel/demos.hpp>
+#include <fitreel/error.hpp>
 #include <fitreel/model.hpp>
 #include <fitreel/shape.hpp>
 #include <fitreel/trainer.hpp>

@@ -11,6 +11,8 @@
 #include <opencv2/videoio.hpp>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 namespace fitreel::render {
 namespace {
@@ -161,19 +163,32 @@ TEST(Video, RejectsWrongFramesAndSettings) {
   EXPECT_THROW(video.sink->write(make_frame({160, 120}, 0)), VideoError);
 }
 
-TEST(Video, AFolderThatDoesNotExistFailsAndLeavesNothing) {
+TEST(Video, AMissingFolderIsCreated) {
   TempDir dir;
+  VideoSettings settings;
+  settings.size = {160, 120};
+  OpenedVideo video = open_video(dir / "new/deeper", "clip", VideoFormat::mp4, settings);
+  video.sink->write(make_frame({160, 120}, 0));
+  video.sink->finish();
+  EXPECT_EQ(testing::frames_in(dir / "new/deeper/clip.mp4"), 1);
+}
+
+TEST(Video, AFolderThatCannotBeMadeIsBlamedOnTheFolderAndLeavesNothing) {
+  TempDir dir;
+  std::ofstream(dir / "file") << "a file where the folder should go";
   VideoSettings settings;
   settings.size = {160, 120};
   // Blamed on the folder, not on the encoders (no fallback is tried).
   try {
-    open_video(dir / "missing", "clip", VideoFormat::mp4, settings);
-    ADD_FAILURE() << "opened a video in a folder that does not exist";
+    open_video(dir / "file/sub", "clip", VideoFormat::mp4, settings);
+    ADD_FAILURE() << "opened a video under a file";
   } catch (const files::WriteError& error) {
-    EXPECT_EQ(std::string(error.what()),
-              "cannot write " + dir / "missing/clip.mp4" + ": No such file or directory");
+    const std::string message = error.what();
+    EXPECT_EQ(message.rfind("cannot create the folder " + dir / "file/sub" + ": ", 0), 0U)
+        << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
   }
-  EXPECT_TRUE(fs::is_empty(dir.path()));
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);
 }
 
 TEST(Video, FormatNamesRoundTrip) {

@@ -50,8 +50,8 @@ void check_finite(const torch::Tensor& tensor, std::string_view name) {
   }
   const int64_t first = bad.nonzero().flatten()[0].item<int64_t>();
   throw InputError(std::string(name) + " holds " + std::to_string(count) +
-                   " value(s) that are NaN or infinite, the first in row " +
-                   std::to_string(first) + ": drop or repair those rows before training");
+                   " value(s) that are NaN or infinite, the first in row " + std::to_string(first) +
+                   ": drop or repair those rows before training");
 }
 
 void check_model(const ModelRef& model) {
@@ -80,8 +80,8 @@ void check_device(const torch::Device& device, std::string_view name) {
   }
   if (device.has_index() && device.index() >= count) {
     throw DeviceError(std::string(name) + " is " + device.str() + ", but this machine has " +
-                      std::to_string(count) + " CUDA device(s): use cuda:0 to cuda:" +
-                      std::to_string(count - 1));
+                      std::to_string(count) +
+                      " CUDA device(s): use cuda:0 to cuda:" + std::to_string(count - 1));
   }
 }
 

@@ -15,8 +15,8 @@ Dataset split_train_test(const torch::Tensor& x, const torch::Tensor& y) {
   const int64_t points = x.size(0);
   if (points < kMinPoints || y.size(0) != points) {
     throw InputError("split_train_test needs at least " + std::to_string(kMinPoints) +
-                     " points and as many y as x, but x has " + std::to_string(points) +
-                     " and y " + std::to_string(y.size(0)));
+                     " points and as many y as x, but x has " + std::to_string(points) + " and y " +
+                     std::to_string(y.size(0)));
   }
   // Python: int(0.2 * N); the same double product truncated gives the same count.
   const auto test_count = static_cast<int64_t>(kTestFraction * static_cast<double>(points));

@@ -7,8 +7,7 @@ namespace fitreel::demos {
 
 Dataset make_noisy_line(int64_t points) {
   if (points < kMinPoints) {
-    throw InputError("the line demo needs at least " + std::to_string(kMinPoints) +
-                                " points");
+    throw InputError("the line demo needs at least " + std::to_string(kMinPoints) + " points");
   }
   const torch::Tensor x = torch::arange(points, torch::kFloat32);
   const torch::Tensor noise = torch::rand({points}) * 10 - 5;  // uniform(-5, 5), as the seed

@@ -1,5 +1,5 @@
-#include <fitreel/evaluate.hpp>
 #include <fitreel/error.hpp>
+#include <fitreel/evaluate.hpp>
 
 #include "checks.hpp"
 

@@ -1,5 +1,5 @@
-#include <fitreel/model.hpp>
 #include <fitreel/error.hpp>
+#include <fitreel/model.hpp>
 
 #include <torch/torch.h>
 

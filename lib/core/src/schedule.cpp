@@ -1,5 +1,5 @@
-#include <fitreel/schedule.hpp>
 #include <fitreel/error.hpp>
+#include <fitreel/schedule.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -1,5 +1,5 @@
-#include <fitreel/trainer.hpp>
 #include <fitreel/error.hpp>
+#include <fitreel/trainer.hpp>
 
 #include <fitreel/evaluate.hpp>
 #include <fitreel/model.hpp>
@@ -60,8 +60,9 @@ void check_training_inputs(const ModelRef& model, const Dataset& data,
   }
   detail::check_model(model);
   if (model.module().parameters().empty()) {
-    throw InputError("the model has no parameters to train: register its layers with "
-                     "register_module()");
+    throw InputError(
+        "the model has no parameters to train: register its layers with "
+        "register_module()");
   }
   detail::check_device(options.device, "TrainOptions::device");
   if (options.epochs < 1) {
@@ -78,11 +79,12 @@ void check_training_inputs(const ModelRef& model, const Dataset& data,
   const std::vector<int64_t>& epochs = options.snapshot_epochs;
   for (size_t i = 0; i < epochs.size(); ++i) {
     if (epochs[i] < 0 || (i > 0 && epochs[i] <= epochs[i - 1])) {
-      throw InputError("TrainOptions::snapshot_epochs must be distinct epochs >= 0 in ascending "
-                       "order, but entry " + std::to_string(i) + " is " +
-                       std::to_string(epochs[i]) +
-                       (i > 0 ? " after " + std::to_string(epochs[i - 1]) : std::string()) +
-                       ": sort them (fitreel::frame_epochs gives such a list)");
+      throw InputError(
+          "TrainOptions::snapshot_epochs must be distinct epochs >= 0 in ascending "
+          "order, but entry " +
+          std::to_string(i) + " is " + std::to_string(epochs[i]) +
+          (i > 0 ? " after " + std::to_string(epochs[i - 1]) : std::string()) +
+          ": sort them (fitreel::frame_epochs gives such a list)");
     }
   }
 }
@@ -260,7 +262,8 @@ TrainResult train_checked(const ModelRef& model, const Dataset& data, const Trai
 TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions& options,
                   const TrainCallbacks& callbacks) {
   check_training_inputs(model, data, options);
-  return detail::translating_torch_errors("train", [&] { return train_checked(model, data, options, callbacks); });
+  return detail::translating_torch_errors(
+      "train", [&] { return train_checked(model, data, options, callbacks); });
 }
 
 }  // namespace fitreel

@@ -5,8 +5,8 @@
 #include <fitreel/reel/film.hpp>
 #include <fitreel/version.hpp>
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 
@@ -62,8 +62,7 @@ std::string film_summary_json(const ModelRef& model, const Dataset& data,
       {"final_params", params_json(result.final_params)},
       {"loss_at_epoch", loss_at_epoch},
       {"final_loss", finite_or_null(result.losses.count() > 0 ? result.losses.last() : NAN)},
-      {"test_mse",
-       has_test ? finite_or_null(mse(model, data.x_test, data.y_test)) : Json(nullptr)},
+      {"test_mse", has_test ? finite_or_null(mse(model, data.x_test, data.y_test)) : Json(nullptr)},
       {"train_seconds", result.seconds},
       {"interrupted", result.interrupted},
       {"diverged_at_epoch",

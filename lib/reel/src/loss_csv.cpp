@@ -13,8 +13,8 @@ void LossCsvWriter::flush() {
   text_.clear();
   char row[64];
   for (const auto& [epoch, loss] : pending_) {
-    const int length = std::snprintf(row, sizeof row, "%lld,%.9g\n",
-                                     static_cast<long long>(epoch), static_cast<double>(loss));
+    const int length = std::snprintf(row, sizeof row, "%lld,%.9g\n", static_cast<long long>(epoch),
+                                     static_cast<double>(loss));
     text_.append(row, static_cast<size_t>(length));
   }
   pending_.clear();

@@ -328,7 +328,18 @@ OpenedVideo open_video(const std::string& folder, const std::string& stem, Video
   quiet_ffmpeg();
   if (settings.fps < 1 || settings.size.width < 2 || settings.size.height < 2 ||
       settings.size.width % 2 != 0 || settings.size.height % 2 != 0) {
-    throw VideoError("a video needs fps >= 1 and an even width and height");
+    throw VideoError("a video needs fps >= 1 and an even width and height, not " +
+                     std::to_string(settings.fps) + " fps at " +
+                     std::to_string(settings.size.width) + "x" +
+                     std::to_string(settings.size.height));
+  }
+  // A missing folder is made here, so its absence is not blamed on every encoder in turn.
+  std::error_code error;
+  if (!folder.empty() && !std::filesystem::is_directory(folder)) {
+    std::filesystem::create_directories(folder, error);
+    if (error) {
+      throw files::WriteError("cannot create the folder " + folder + ": " + error.message());
+    }
   }
   // What to try, in order: the format's encoders (or the one asked for), then Motion JPEG AVI,
   // which every FFmpeg has.

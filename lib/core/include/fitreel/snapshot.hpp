@@ -9,11 +9,11 @@ namespace fitreel {
 
 /// The model as it was at the start of one epoch, with the loss that epoch computed.
 struct Snapshot {
-  int64_t epoch = 0;                       ///< 0-based epoch
-  float loss = 0.0F;                       ///< training MSE of this epoch, before its step
+  int64_t epoch = 0;                         ///< 0-based epoch
+  float loss = 0.0F;                         ///< training MSE of this epoch, before its step
   std::vector<std::vector<float>> params{};  ///< parameters, flattened, in parameters() order
   std::vector<float> curve{};                ///< model outputs at TrainOptions::curve_x
-  bool final = false;                      ///< the last snapshot of the run
+  bool final = false;                        ///< the last snapshot of the run
 };
 
 /// A progress report, sent a few times a second while training runs.

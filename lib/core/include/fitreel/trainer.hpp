@@ -35,9 +35,9 @@ struct TrainOptions {
   int64_t epochs = 1;  ///< full-batch steps to run (>= 1)
   double lr = 0.01;    ///< learning rate (> 0, finite)
   OptimizerKind optimizer = OptimizerKind::adagrad;
-  torch::Device device = torch::kCPU;    ///< where model and data live while training
+  torch::Device device = torch::kCPU;      ///< where model and data live while training
   std::vector<int64_t> snapshot_epochs{};  ///< ascending epochs that get a Snapshot
-  torch::Tensor curve_x{};               ///< (M, 1) inputs for Snapshot::curve; empty = none
+  torch::Tensor curve_x{};                 ///< (M, 1) inputs for Snapshot::curve; empty = none
   Gradients gradients = Gradients::automatic;
   bool cuda_graphs = true;               ///< on CUDA, replay one captured step (Adagrad/SGD)
   int64_t divergence_check_every = 256;  ///< on CUDA, epochs between loss checks (CPU: each)
@@ -45,9 +45,9 @@ struct TrainOptions {
 
 /// What the caller hears while training runs. Every member may be left empty.
 struct TrainCallbacks {
-  std::function<void(const Snapshot&)> on_snapshot{};///< at snapshot epochs, and once at the end
-  std::function<void(const Progress&)> on_progress{};///< at the start, then a few times a second
-  std::function<bool()> should_stop{};               ///< polled after every epoch
+  std::function<void(const Snapshot&)> on_snapshot{};  ///< at snapshot epochs, and once at the end
+  std::function<void(const Progress&)> on_progress{};  ///< at the start, then a few times a second
+  std::function<bool()> should_stop{};                 ///< polled after every epoch
   /// Every epoch's loss, in order, as it is known (on CUDA in batches): for a caller that
   /// streams them (TrainResult keeps only a bounded LossHistory).
   std::function<void(int64_t epoch, float loss)> on_loss{};
@@ -55,15 +55,15 @@ struct TrainCallbacks {
 
 /// How a training run went.
 struct TrainResult {
-  LossHistory losses{};      ///< the losses, thinned to a fixed budget (TrainCallbacks::on_loss: all)
+  LossHistory losses{};    ///< the losses, thinned to a fixed budget (TrainCallbacks::on_loss: all)
   int64_t epochs_run = 0;  ///< epochs completed
-  bool interrupted = false;                        ///< should_stop() ended it early
+  bool interrupted = false;                          ///< should_stop() ended it early
   std::optional<int64_t> diverged_at_epoch{};        ///< first epoch with a non-finite loss
-  double seconds = 0.0;                            ///< wall time of the training loop alone
+  double seconds = 0.0;                              ///< wall time of the training loop alone
   std::vector<std::vector<float>> initial_params{};  ///< flattened, parameters() order
   std::vector<std::vector<float>> final_params{};    ///< after the last step
-  bool used_cuda_graph = false;                    ///< whether the step was replayed as a graph
-  bool used_analytic_gradients = false;            ///< whether the chain rule was hand-derived
+  bool used_cuda_graph = false;                      ///< whether the step was replayed as a graph
+  bool used_analytic_gradients = false;              ///< whether the chain rule was hand-derived
 };
 
 /// The checks train() makes before its first epoch, for a caller that wants to fail early:

@@ -56,10 +56,10 @@ struct FilmOptions {
   Schedule schedule = Schedule::linear;  ///< how frames spread over the epochs (log: early ones)
   int width = 1280;                      ///< frame size in pixels (even, for video)
   int height = 720;
-  int fps = 30;                          ///< frames per second of the video
-  std::string preset = "ultrafast";      ///< x264 preset for .mp4 (see render::VideoSettings)
-  std::string encoder{};                 ///< an FFmpeg encoder instead of the format's own
-  bool show = false;                     ///< also show the frames in a window (needs a display)
+  int fps = 30;                      ///< frames per second of the video
+  std::string preset = "ultrafast";  ///< x264 preset for .mp4 (see render::VideoSettings)
+  std::string encoder{};             ///< an FFmpeg encoder instead of the format's own
+  bool show = false;                 ///< also show the frames in a window (needs a display)
 };
 
 /// A film of one training run. Made before training: it checks its options, creates missing
@@ -91,9 +91,8 @@ class Film {
   struct State;
 
  private:
-  friend TrainResult train(const ModelRef& model, const Dataset& data,
-                           const TrainOptions& options, Film& film,
-                           const TrainCallbacks& callbacks);
+  friend TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions& options,
+                           Film& film, const TrainCallbacks& callbacks);
   std::unique_ptr<State> state_;
 };
 

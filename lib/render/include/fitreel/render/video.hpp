@@ -55,8 +55,10 @@ struct OpenedVideo {
   std::string warning{};                  ///< why the format differs, empty when it does not
 };
 
-/// Opens `folder`/`stem`.<ext> for writing. When no encoder for `format` is available it falls
-/// back to Motion JPEG in AVI and says so in `warning`; throws VideoError when nothing works.
+/// Opens `folder`/`stem`.<ext> for writing, creating `folder` when it is missing. When no
+/// encoder for `format` is available it falls back to Motion JPEG in AVI and says so in
+/// `warning`; throws VideoError when nothing works, files::WriteError when the folder cannot be
+/// made.
 OpenedVideo open_video(const std::string& folder, const std::string& stem, VideoFormat format,
                        const VideoSettings& settings);
 
