@@ -2,6 +2,7 @@
 // CLI11 2.1's own checks let nan, wrapped negatives and octal "010" through.
 #include "options.hpp"
 
+#include <fitreel/render/plot.hpp>
 #include <fitreel/version.hpp>
 
 #include <CLI/CLI.hpp>
@@ -43,6 +44,7 @@ struct RawOptions {
   bool quiet = false;
   bool show = false;
   bool no_cuda_graphs = false;
+  bool no_units = false;
 };
 
 void add_common_options(CLI::App& command, RawOptions& raw, bool with_lr = true) {
@@ -113,6 +115,9 @@ void add_common_options(CLI::App& command, RawOptions& raw, bool with_lr = true)
       ->type_name("P");
   command.add_flag("--show", raw.show,
                    "Also show the frames in a window as training runs (needs a display)");
+  command.add_flag("--no-units", raw.no_units,
+                   "net: do not draw the hidden units (each unit's share of the output, faint "
+                   "behind the model, up to 8 of the last hidden layer)");
   command
       .add_option("--gradients", raw.gradients,
                   "auto (hand-derived chain rule where the model allows, else autograd), "
@@ -239,6 +244,7 @@ RunOptions validate(const std::string& command, const RawOptions& raw) {
         parse_choice(raw.gradients, "--gradients", {"auto", "autograd", "analytic"});
   }
   options.cuda_graphs = !raw.no_cuda_graphs;
+  options.units = !raw.no_units;
   if (!raw.save_model.empty()) {
     options.save_model = raw.save_model;
   }
@@ -326,7 +332,11 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
       "LibTorch C++\n(a noisy line fitted by Linear(1,1), and a 1-2-1 sigmoid net "
       "learning y = x), drawn into PNG stills and training videos.",
       "fitreel");
-  cli.set_version_flag("--version", std::string("fitreel ") + kVersion);
+  // The second line says which font frames get (DejaVu Sans unless a fallback was needed).
+  const std::optional<std::string> no_font = render::text_fallback_reason();
+  cli.set_version_flag("--version", std::string("fitreel ") + kVersion + "\ntext: " +
+                                        (no_font ? "Hershey (" + *no_font + ")"
+                                                 : std::string("DejaVu Sans via OpenCV freetype")));
   cli.require_subcommand(0, 1);
   cli.footer(
       "Run `fitreel <command> --help` for the options; with no command fitreel runs `all`.\n"

@@ -37,7 +37,8 @@ struct Watched {
 };
 
 // Where a demo's film writes in its staging folder: DEMO.mp4 (or frames/, or no video),
-// after.png and loss.csv. summary.json is the CLI's own (it reports the command line too).
+// after.png, loss.csv and test_loss.csv. summary.json is the CLI's own (it reports the command line
+// too).
 FilmFiles film_files_for(const std::string& demo, const RunOptions& options,
                          const DemoOutput& output) {
   FilmFiles files;
@@ -50,6 +51,7 @@ FilmFiles film_files_for(const std::string& demo, const RunOptions& options,
   }
   files.still = output.staging() / "after.png";
   files.loss_csv = output.staging() / "loss.csv";
+  files.test_loss_csv = output.staging() / "test_loss.csv";  // when points are held out
   return files;
 }
 
@@ -89,6 +91,7 @@ Summary summarize(const DemoSetup& setup, const RunOptions& options, const Watch
   summary.optimizer = std::string(optimizer_name(setup.optimizer));
   summary.gradients = result.used_analytic_gradients ? "analytic" : "autograd";
   summary.cuda_graph = result.used_cuda_graph;
+  summary.test_losses = result.test_losses;
   summary.initial_params = result.initial_params;
   summary.final_params = result.final_params;
   if (optimum) {
@@ -187,7 +190,8 @@ DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const X
   const torch::Tensor curve_x = curve_inputs(setup.data, look.curve_points);
   const render::FitPlot plot(film_scene(model, setup.data, curve_x, setup.epochs, look),
                              {options.width, options.height});
-  const render::FitFrame before = film_frame(model, setup.data, curve_x, 0, "before training");
+  const render::FitFrame before =
+      film_frame(model, setup.data, curve_x, 0, "before training", look.hidden_units);
   if (setup.line) {
     render::write_png(output.staging() / "data.png",
                       plot.draw(before, render::Layer::train | render::Layer::test));

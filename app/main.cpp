@@ -6,6 +6,8 @@
 #include "signals.hpp"
 #include "sweep.hpp"
 
+#include <fitreel/render/plot.hpp>
+
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -19,6 +21,8 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -108,6 +112,9 @@ int main(int argc, char** argv) {
     return parsed.exit_code;
   }
   set_up_logging(*parsed.options);
+  if (const std::optional<std::string> no_font = fitreel::render::text_fallback_reason()) {
+    spdlog::warn("{}", *no_font);  // once: frames still get text, in a plainer font
+  }
   try {
     return run(*parsed.options);
   } catch (const UsageError& error) {

@@ -51,6 +51,7 @@ struct RunOptions {
   int height = 720;
   std::string preset = "ultrafast";
   bool show = false;
+  bool units = true;  ///< net: draw the hidden units behind the model
   std::string gradients = "auto";
   bool cuda_graphs = true;
   std::optional<std::string> data;                 ///< line/net/sweep: points from a CSV file

@@ -34,6 +34,10 @@ std::string summary_json(const Summary& s, const LossHistory& losses) {
     // The history keeps every landmark epoch (0, 1, 2, 10, ...) and the last one.
     loss_at_epoch[std::to_string(e)] = finite_or_null(losses.at(e).value_or(NAN));
   }
+  nlohmann::ordered_json test_loss_at_epoch = nlohmann::ordered_json::object();
+  for (const EpochLoss& point : s.test_losses) {
+    test_loss_at_epoch[std::to_string(point.epoch)] = finite_or_null(point.loss);
+  }
   nlohmann::ordered_json json = {
       {"demo", s.demo},
       {"seed", s.seed},
@@ -49,6 +53,7 @@ std::string summary_json(const Summary& s, const LossHistory& losses) {
       {"initial_params", params_json(s.initial_params)},
       {"final_params", params_json(s.final_params)},
       {"loss_at_epoch", loss_at_epoch},
+      {"test_loss_at_epoch", test_loss_at_epoch},
       {"test_mse", s.test_mse ? finite_or_null(*s.test_mse) : nlohmann::ordered_json(nullptr)},
       {"least_squares", s.least_squares ? nlohmann::ordered_json(*s.least_squares)
                                         : nlohmann::ordered_json(nullptr)},

@@ -27,7 +27,8 @@ struct Summary {
   std::string gradients;  ///< "analytic" or "autograd"
   bool cuda_graph = false;
   std::vector<std::vector<float>> initial_params, final_params;
-  std::optional<double> test_mse;                      ///< line only
+  std::vector<EpochLoss> test_losses;  ///< held-out MSE at the frames' epochs (line only)
+  std::optional<double> test_mse;      ///< line only
   std::optional<std::array<double, 2>> least_squares;  ///< [w, b], line only
   double train_seconds = 0.0;
   bool interrupted = false;

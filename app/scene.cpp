@@ -6,6 +6,8 @@ namespace fitreel::app {
 
 namespace {
 
+constexpr int64_t kUnitsShown = 8;  // more would hide the model behind them
+
 std::vector<std::string> parameter_names(const std::string& demo, torch::nn::Sequential& model) {
   if (demo == "line") {
     return {"slope w", "intercept b"};
@@ -40,6 +42,7 @@ FilmOptions film_options_for(const DemoSetup& setup, const RunOptions& options,
   film.fps = options.fps;
   film.preset = options.preset;
   film.show = options.show;
+  film.hidden_units = options.units ? kUnitsShown : 0;
   return film;
 }
 

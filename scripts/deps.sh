@@ -10,6 +10,7 @@ packages=(
   cmake g++ make pkg-config ccache
   libtorch-dev libopencv-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
   libavcodec-dev libavformat-dev libswscale-dev libavutil-dev libzip-dev libxcb1-dev
+  libopencv-contrib-dev fonts-dejavu-core
 )
 for arg in "$@"; do
   case "$arg" in

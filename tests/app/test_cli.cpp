@@ -46,6 +46,9 @@ TEST(Cli, Version) {
   const auto result = run(kFitreel, {"--version"});
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_EQ(result.out.rfind("fitreel 0.", 0), 0U) << result.out;
+  // Frames get DejaVu Sans through OpenCV's freetype module (deps.sh installs both).
+  EXPECT_NE(result.out.find("text: DejaVu Sans via OpenCV freetype"), std::string::npos)
+      << result.out;
 }
 
 void expect_summary_keys(const nlohmann::json& summary) {
@@ -117,6 +120,43 @@ TEST(Cli, LineRunWritesTheContractsOutputs) {
   EXPECT_NE(result.err.find("least-squares"), std::string::npos);
   EXPECT_NE(result.err.find("test MSE"), std::string::npos);
   EXPECT_NE(result.err.find("epoch 0/200"), std::string::npos) << "a first progress line";
+}
+
+TEST(Cli, HeldOutLossAtEveryFrameEpochAlsoWithoutAVideo) {
+  TempDir dir;
+  const auto result = run(kFitreel, {"all", "--epochs", "200", "--frames", "20", "--video", "none",
+                                     "--out", dir / "out"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto rows = lines_of(read_file(dir / "out/line/test_loss.csv"));
+  ASSERT_EQ(rows.size(), 21U);
+  EXPECT_EQ(rows[0], "epoch,test_loss");
+  EXPECT_EQ(rows[1].rfind("0,", 0), 0U) << rows[1];
+  EXPECT_EQ(rows[20].rfind("199,", 0), 0U) << rows[20];
+  const nlohmann::json summary = read_json(dir / "out/line/summary.json");
+  ASSERT_EQ(summary["test_loss_at_epoch"].size(), 20U);
+  // The last one is measured before the last step: close to the final test MSE.
+  const double last = summary["test_loss_at_epoch"]["199"].get<double>();
+  EXPECT_NEAR(last, summary["test_mse"].get<double>(), 0.01 * last);
+  // The net holds nothing out.
+  EXPECT_FALSE(fs::exists(dir / "out/net/test_loss.csv"));
+  EXPECT_TRUE(read_json(dir / "out/net/summary.json")["test_loss_at_epoch"].empty());
+}
+
+TEST(Cli, NetFramesShowTheHiddenUnitsUnlessToldNot) {
+  TempDir dir;
+  for (const char* units : {"--units-default", "--no-units"}) {
+    std::vector<std::string> args{"net", "--epochs", "50", "--video", "none", "--out", dir / units};
+    if (std::string(units) == "--no-units") {
+      args.emplace_back(units);
+    }
+    const auto result = run(kFitreel, args);
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+  }
+  // The same run, but for the two faint unit curves and the bias line behind the model.
+  EXPECT_NE(read_file(dir / "--units-default/net/after.png"),
+            read_file(dir / "--no-units/net/after.png"));
+  EXPECT_EQ(read_file(dir / "--units-default/net/loss.csv"),
+            read_file(dir / "--no-units/net/loss.csv"));
 }
 
 TEST(Cli, NetRunMatchesTheSeedsNumbers) {

@@ -47,5 +47,30 @@ TEST(Mse, OfAKnownLinearModel) {
   EXPECT_EQ(out, (std::vector<float>{1.0F, 3.0F, 5.0F}));
 }
 
+TEST(HiddenUnitCurves, AddUpWithTheBiasToTheModel) {
+  torch::manual_seed(3);
+  const torch::nn::Sequential net = make_net({{5}, Activation::tanh});
+  const torch::Tensor x = torch::linspace(-2, 2, 11).view({-1, 1});
+  const UnitCurves curves = hidden_unit_curves(net, x, 8);
+  ASSERT_EQ(curves.total, 5);
+  ASSERT_EQ(curves.units.size(), 5U);  // fewer than asked: all of them
+  const std::vector<float> model = predict(net, x);
+  for (size_t point = 0; point < model.size(); ++point) {
+    double sum = curves.bias;
+    for (const auto& unit : curves.units) {
+      sum += unit[point];
+    }
+    EXPECT_NEAR(sum, model[point], 1e-5) << "at point " << point;
+  }
+  // Capped: the first units of the layer, and how many there are.
+  const UnitCurves capped = hidden_unit_curves(make_net({{32}}), x, 8);
+  EXPECT_EQ(capped.units.size(), 8U);
+  EXPECT_EQ(capped.total, 32);
+  // No hidden layer, or not a Sequential: none.
+  EXPECT_EQ(hidden_unit_curves(demos::make_line_model(), x, 8).total, 0);
+  EXPECT_EQ(hidden_unit_curves(torch::nn::Linear(1, 1), x, 8).total, 0);
+  EXPECT_TRUE(hidden_unit_curves(net, x, 0).units.empty());
+}
+
 }  // namespace
 }  // namespace fitreel

@@ -1,6 +1,7 @@
 #include <fitreel/data.hpp>
 #include <fitreel/demos.hpp>
 #include <fitreel/error.hpp>
+#include <fitreel/evaluate.hpp>
 #include <fitreel/model.hpp>
 #include <fitreel/shape.hpp>
 #include <fitreel/trainer.hpp>
@@ -244,6 +245,39 @@ TEST(Trainer, AutomaticFallsBackToAutogradForOtherLayers) {
   EXPECT_FALSE(result.used_analytic_gradients);
   options.gradients = Gradients::analytic;
   EXPECT_THROW(train(model, data, options), InputError);
+}
+
+TEST(Trainer, HeldOutLossIsMeasuredAtSnapshotEpochsOnlyEvenWithNoOneListening) {
+  torch::manual_seed(0);
+  const Dataset data = demos::make_noisy_line(100);
+  torch::nn::Sequential model = demos::make_line_model();
+  torch::nn::Sequential copy = demos::make_line_model();
+  copy->parameters()[0].data().copy_(model->parameters()[0].data());
+  copy->parameters()[1].data().copy_(model->parameters()[1].data());
+  const double before = mse(copy, data.x_test, data.y_test);  // the untrained model
+  TrainOptions options;
+  options.epochs = 50;
+  options.snapshot_epochs = {0, 7, 49};
+  const TrainResult result = train(model, data, options);  // no callbacks at all
+  ASSERT_EQ(result.test_losses.size(), 3U);
+  EXPECT_EQ(result.test_losses[0].epoch, 0);
+  EXPECT_EQ(result.test_losses[1].epoch, 7);
+  EXPECT_EQ(result.test_losses[2].epoch, 49);
+  EXPECT_FLOAT_EQ(result.test_losses[0].loss, static_cast<float>(before));
+  // Measured before epoch 49's step: within a step of the final model's test MSE.
+  const double after = mse(model, data.x_test, data.y_test);
+  EXPECT_NEAR(result.test_losses[2].loss, after, 0.05 * after);
+
+  // Nothing held out: no test losses, and every snapshot says NaN.
+  const Dataset all = demos::make_identity(10);
+  torch::nn::Sequential net = make_net();
+  std::vector<float> seen;
+  TrainCallbacks callbacks;
+  callbacks.on_snapshot = [&](const Snapshot& s) { seen.push_back(s.test_loss); };
+  const TrainResult alone = train(net, all, options, callbacks);
+  EXPECT_TRUE(alone.test_losses.empty());
+  ASSERT_EQ(seen.size(), 3U);
+  EXPECT_TRUE(std::isnan(seen[0]));
 }
 
 TEST(Trainer, OptimizerNamesRoundTrip) {

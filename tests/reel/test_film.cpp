@@ -151,6 +151,26 @@ TEST_F(FilmTest, AnExceptionDuringTrainingStillLeavesAPlayableVideo) {
   EXPECT_EQ(files_in(dir_), std::set<std::string>{"cut.mp4"});
 }
 
+TEST_F(FilmTest, HeldOutPointsGiveATestLossAtEveryFrameAlsoWithoutAVideo) {
+  Dataset split = split_train_test(data_.x_train.flatten(), data_.y_train.flatten());
+  FilmOptions look;
+  look.frames = 7;
+  FilmFiles files;  // no video: the held-out losses come at the frames' epochs anyway
+  files.test_loss_csv = dir_ / "held_out.csv";
+  files.summary = dir_ / "held_out.json";
+  Film film(files, look);
+  const TrainResult result = train(CubicNet(), split, adam(100), film);
+  ASSERT_EQ(result.test_losses.size(), 7U);
+  const std::vector<std::string> rows =
+      testing::lines_of(testing::read_file((dir_ / "held_out.csv").string()));
+  ASSERT_EQ(rows.size(), 8U);
+  EXPECT_EQ(rows[0], "epoch,test_loss");
+  EXPECT_EQ(rows[7].rfind("99,", 0), 0U) << rows[7];
+  const nlohmann::json summary = testing::read_json((dir_ / "held_out.json").string());
+  EXPECT_EQ(summary["test_loss_at_epoch"].size(), 7U);
+  EXPECT_EQ(summary["points"]["test"], 40);
+}
+
 TEST_F(FilmTest, OneRunPerFilm) {
   FilmFiles files;
   files.still = dir_ / "a.png";

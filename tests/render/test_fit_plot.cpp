@@ -219,6 +219,22 @@ TEST(FitPlot, LayerFlagsSelectWhatIsDrawn) {
   EXPECT_FALSE(Layers::none());
 }
 
+TEST(FitPlot, HiddenUnitsAreDrawnFaintWhereTheyAreAndOnlyWithTheirLayer) {
+  const FitPlot plot(line_scene(), {1280, 720});
+  FitFrame frame = a_frame();
+  frame.units = {{-20.0F, -20.0F}, {-10.0F, -10.0F}};  // two flat units, and a bias of 10
+  frame.unit_bias = 10.0;
+  frame.units_total = 2;
+  const cv::Mat with = plot.draw(frame, Layer::units);
+  const Axes axes = plot.fit_axes(false);
+  EXPECT_TRUE(colour_near(with, axes.to_pixel(45, -20), colors::kUnits[0]));
+  EXPECT_TRUE(colour_near(with, axes.to_pixel(45, -10), colors::kUnits[1]));
+  const cv::Mat without = plot.draw(frame, Layers::all().without(Layer::units));
+  EXPECT_FALSE(colour_near(without, axes.to_pixel(45, -20), colors::kUnits[0]));
+  // The legend names them; the full picture differs from the one without them.
+  EXPECT_GT(cv::norm(plot.draw(frame), without, cv::NORM_L1), 0.0);
+}
+
 TEST(FitPlot, DrawsEvenAtTheSmallestSize) {
   for (const cv::Size size : {cv::Size(64, 64), cv::Size(128, 96), cv::Size(320, 180)}) {
     const FitPlot plot(line_scene(), size);

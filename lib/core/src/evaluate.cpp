@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 
@@ -69,6 +70,45 @@ std::vector<float> predict(const ModelRef& model, const torch::Tensor& x) {
                        " inputs; fitreel fits models with one output per sample, shape (N, 1)");
     }
     return std::vector<float>(output.data_ptr<float>(), output.data_ptr<float>() + output.numel());
+  });
+}
+
+UnitCurves hidden_unit_curves(const ModelRef& model, const torch::Tensor& x, int64_t count) {
+  UnitCurves curves;
+  const std::shared_ptr<torch::nn::SequentialImpl>& layers = model.sequential();
+  if (!layers || count <= 0 || layers->size() < 2) {
+    return curves;
+  }
+  const auto* output = layers->ptr(layers->size() - 1)->as<torch::nn::LinearImpl>();
+  if (output == nullptr || output->weight.size(0) != 1) {
+    return curves;
+  }
+  detail::check_samples(x, "x");
+  return detail::translating_torch_errors("hidden_unit_curves", [&] {
+    torch::InferenceMode inference;
+    torch::Tensor hidden = x.to(device_of(model));
+    size_t index = 0;
+    for (auto& layer : *layers) {  // every layer but the output one
+      if (++index == layers->size()) {
+        break;
+      }
+      hidden = layer.forward(hidden);
+    }
+    const int64_t total = output->weight.size(1);
+    const int64_t shown = std::min(count, total);
+    // Unit i's share of the output: its activation times its outgoing weight.
+    const torch::Tensor shares = (hidden * output->weight)
+                                     .slice(1, 0, shown)
+                                     .t()
+                                     .to(torch::kCPU, torch::kFloat32)
+                                     .contiguous();
+    for (int64_t i = 0; i < shown; ++i) {
+      const float* row = shares[i].data_ptr<float>();
+      curves.units.emplace_back(row, row + shares.size(1));
+    }
+    curves.bias = output->bias.defined() ? output->bias.item<float>() : 0.0F;
+    curves.total = total;
+    return curves;
   });
 }
 

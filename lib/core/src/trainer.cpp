@@ -55,6 +55,13 @@ void check_training_inputs(const ModelRef& model, const Dataset& data,
   detail::check_rows(data.x_train, "x_train", data.y_train, "y_train", 1);
   detail::check_finite(data.x_train, "x_train");
   detail::check_finite(data.y_train, "y_train");
+  if (data.x_test.defined() && data.x_test.numel() > 0) {
+    detail::check_samples(data.x_test, "x_test");
+    detail::check_samples(data.y_test, "y_test");
+    detail::check_rows(data.x_test, "x_test", data.y_test, "y_test");
+    detail::check_finite(data.x_test, "x_test");
+    detail::check_finite(data.y_test, "y_test");
+  }
   if (options.curve_x.defined() && options.curve_x.numel() > 0) {
     detail::check_samples(options.curve_x, "TrainOptions::curve_x");
   }
@@ -155,12 +162,23 @@ class LossRecorder {
   std::optional<int64_t> diverged_at_;
 };
 
-Snapshot snapshot_of(const ModelRef& model, const torch::Tensor& curve_x, int64_t epoch) {
+// The held-out points on the training device, when there are any.
+struct HeldOut {
+  torch::Tensor x, y;
+  bool empty() const { return !x.defined() || x.numel() == 0; }
+};
+
+Snapshot snapshot_of(const ModelRef& model, const torch::Tensor& curve_x, const HeldOut& test,
+                     int64_t unit_curves, int64_t epoch) {
   Snapshot snapshot;
   snapshot.epoch = epoch;
   snapshot.params = flat_parameters(model.module());
   if (curve_x.defined() && curve_x.numel() > 0) {
     snapshot.curve = predict(model, curve_x);
+    snapshot.units = hidden_unit_curves(model, curve_x, unit_curves);
+  }
+  if (!test.empty()) {
+    snapshot.test_loss = static_cast<float>(mse(model, test.x, test.y));
   }
   return snapshot;
 }
@@ -177,6 +195,10 @@ TrainResult train_checked(const ModelRef& model, const Dataset& data, const Trai
   const torch::Tensor y = data.y_train.to(device);
   const torch::Tensor curve_x =
       options.curve_x.defined() ? options.curve_x.to(device) : torch::Tensor();
+  HeldOut test;
+  if (data.x_test.defined() && data.x_test.numel() > 0) {
+    test = {data.x_test.to(device), data.y_test.to(device)};
+  }
   const detail::StepInputs inputs{model, options.optimizer, options.lr, x, y};
   const bool analytic =
       options.gradients == Gradients::analytic ||
@@ -207,11 +229,14 @@ TrainResult train_checked(const ModelRef& model, const Dataset& data, const Trai
     while (next_snapshot != options.snapshot_epochs.end() && *next_snapshot < epoch) {
       ++next_snapshot;
     }
-    const bool snapshot_due = next_snapshot != options.snapshot_epochs.end() &&
-                              *next_snapshot == epoch && callbacks.on_snapshot;
+    // A scheduled epoch is measured on the held-out points even with no one to tell.
+    const bool scheduled =
+        next_snapshot != options.snapshot_epochs.end() && *next_snapshot == epoch;
+    const bool snapshot_due = scheduled && (callbacks.on_snapshot || !test.empty());
     Snapshot snapshot;
     if (snapshot_due) {
-      snapshot = snapshot_of(model, curve_x, epoch);  // the model this epoch starts from
+      // The model this epoch starts from.
+      snapshot = snapshot_of(model, curve_x, test, options.unit_curves, epoch);
     }
     history.record(epoch, step->run());
     ++epoch;
@@ -220,7 +245,12 @@ TrainResult train_checked(const ModelRef& model, const Dataset& data, const Trai
     if (snapshot_due) {
       snapshot.loss = history.latest();
       snapshot.final = epoch == options.epochs;
-      callbacks.on_snapshot(snapshot);
+      if (!test.empty()) {
+        result.test_losses.push_back({snapshot.epoch, snapshot.test_loss});
+      }
+      if (callbacks.on_snapshot) {
+        callbacks.on_snapshot(snapshot);
+      }
     }
     if (diverged) {
       result.diverged_at_epoch = diverged;
@@ -246,7 +276,7 @@ TrainResult train_checked(const ModelRef& model, const Dataset& data, const Trai
   const bool ended_early = epoch < options.epochs;
   if (callbacks.on_snapshot && ended_early) {
     // The run stopped between scheduled frames: show where it ended up.
-    Snapshot last = snapshot_of(model, curve_x, epoch);
+    Snapshot last = snapshot_of(model, curve_x, test, options.unit_curves, epoch);
     last.loss = static_cast<float>(mse(model, x, y));
     last.final = true;
     callbacks.on_snapshot(last);

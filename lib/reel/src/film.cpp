@@ -88,6 +88,7 @@ FilmFiles FilmFiles::beside(const fs::path& video) {
   const fs::path stem = files.video.parent_path() / files.video.stem();
   files.still = fs::path(stem).concat(".png");
   files.loss_csv = fs::path(stem).concat(".loss.csv");
+  files.test_loss_csv = fs::path(stem).concat(".test_loss.csv");
   files.summary = fs::path(stem).concat(".json");
   return files;
 }
@@ -137,7 +138,8 @@ Film::Film(FilmFiles files, FilmOptions options) : state_(std::make_unique<State
   }
   check_options(options, format.has_value());
   std::set<fs::path> seen;
-  for (const fs::path* path : {&files.video, &files.still, &files.loss_csv, &files.summary}) {
+  for (const fs::path* path :
+       {&files.video, &files.still, &files.loss_csv, &files.test_loss_csv, &files.summary}) {
     if (path->empty()) {
       continue;
     }
@@ -197,6 +199,7 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
   state.used = true;
 
   TrainOptions filmed = options;
+  filmed.unit_curves = std::max(filmed.unit_curves, look.hidden_units);
   if (!filmed.curve_x.defined() || filmed.curve_x.numel() == 0) {
     filmed.curve_x = curve_inputs(data, look.curve_points);
   }
@@ -211,9 +214,11 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
   }
   if (!sinks.empty() || state.window) {
     state.pipeline.emplace(plot, std::move(sinks), state.window ? &state.mailbox : nullptr);
-    if (filmed.snapshot_epochs.empty()) {
-      filmed.snapshot_epochs = frame_epochs(options.epochs, look.frames, look.schedule);
-    }
+  }
+  // Frames, and the held-out losses, come at the film's schedule (also without a video).
+  const bool holds_out = data.x_test.defined() && data.x_test.numel() > 0;
+  if (filmed.snapshot_epochs.empty() && (state.pipeline || holds_out)) {
+    filmed.snapshot_epochs = frame_epochs(options.epochs, look.frames, look.schedule);
   }
   std::optional<detail::LossCsvWriter> loss_csv;
   if (!state.files.loss_csv.empty()) {
@@ -224,6 +229,10 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
   watched.on_snapshot = [&](const Snapshot& snapshot) {
     if (state.pipeline) {
       render::FitFrame frame{snapshot.epoch, snapshot.loss, snapshot.params, snapshot.curve};
+      frame.test_loss = snapshot.test_loss;
+      frame.units = snapshot.units.units;
+      frame.unit_bias = snapshot.units.bias;
+      frame.units_total = snapshot.units.total;
       if (snapshot.final) {
         frame.least_squares = look.least_squares;
       }
@@ -265,13 +274,21 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
     render::FitFrame after = film_frame(model, data, filmed.curve_x, result.epochs_run,
                                         result.diverged_at_epoch ? "diverged"
                                         : result.interrupted     ? "interrupted"
-                                                                 : "after training");
+                                                                 : "after training",
+                                        look.hidden_units);
     after.loss_curve = loss_points(result.losses, look.schedule);
+    for (const EpochLoss& point : result.test_losses) {
+      after.test_loss_curve.push_back({point.epoch, point.loss});
+    }
     after.least_squares = look.least_squares;
     render::write_png(state.files.still, plot.draw(after));
   }
   if (loss_csv) {
     loss_csv->commit();
+  }
+  if (!state.files.test_loss_csv.empty() && !result.test_losses.empty()) {
+    files::write_file_atomically(state.files.test_loss_csv,
+                                 detail::test_loss_csv(result.test_losses));
   }
   if (!state.files.summary.empty()) {
     files::write_file_atomically(

@@ -58,13 +58,21 @@ render::FitScene film_scene(const ModelRef& model, const Dataset& data,
 }
 
 render::FitFrame film_frame(const ModelRef& model, const Dataset& data,
-                            const torch::Tensor& curve_x, int64_t epoch, std::string note) {
+                            const torch::Tensor& curve_x, int64_t epoch, std::string note,
+                            int64_t hidden_units) {
   render::FitFrame frame;
   frame.epoch = epoch;
   frame.params = flat_parameters(model.module());
   frame.curve = predict(model, curve_x);
   frame.loss = mse(model, data.x_train, data.y_train);
   frame.note = std::move(note);
+  if (data.x_test.defined() && data.x_test.numel() > 0) {
+    frame.test_loss = mse(model, data.x_test, data.y_test);
+  }
+  const UnitCurves units = hidden_unit_curves(model, curve_x, hidden_units);
+  frame.units = units.units;
+  frame.unit_bias = units.bias;
+  frame.units_total = units.total;
   return frame;
 }
 

@@ -44,6 +44,10 @@ std::string film_summary_json(const ModelRef& model, const Dataset& data,
     // The history keeps every landmark epoch (0, 1, 2, 10, ...) and the last one.
     loss_at_epoch[std::to_string(e)] = finite_or_null(result.losses.at(e).value_or(NAN));
   }
+  Json test_loss_at_epoch = Json::object();  // at the frames' epochs
+  for (const EpochLoss& point : result.test_losses) {
+    test_loss_at_epoch[std::to_string(point.epoch)] = finite_or_null(point.loss);
+  }
   const bool has_test = data.x_test.defined() && data.x_test.numel() > 0;
   const FilmFiles& files = film.files();
   const Json json = {
@@ -61,6 +65,7 @@ std::string film_summary_json(const ModelRef& model, const Dataset& data,
       {"initial_params", params_json(result.initial_params)},
       {"final_params", params_json(result.final_params)},
       {"loss_at_epoch", loss_at_epoch},
+      {"test_loss_at_epoch", test_loss_at_epoch},
       {"final_loss", finite_or_null(result.losses.count() > 0 ? result.losses.last() : NAN)},
       {"test_mse", has_test ? finite_or_null(mse(model, data.x_test, data.y_test)) : Json(nullptr)},
       {"train_seconds", result.seconds},
@@ -72,6 +77,8 @@ std::string film_summary_json(const ModelRef& model, const Dataset& data,
       {"frames", film.frames()},
       {"still", path_or_null(files.still)},
       {"loss_csv", path_or_null(files.loss_csv)},
+      {"test_loss_csv",
+       result.test_losses.empty() ? Json(nullptr) : path_or_null(files.test_loss_csv)},
   };
   // Paths are bytes on Linux: an invalid UTF-8 byte is written as U+FFFD, not a failure.
   return json.dump(1, ' ', false, Json::error_handler_t::replace) + "\n";

@@ -26,4 +26,16 @@ void LossCsvWriter::commit() {
   file_.commit();
 }
 
+std::string test_loss_csv(const std::vector<EpochLoss>& test_losses) {
+  std::string text = "epoch,test_loss\n";
+  char row[64];
+  for (const EpochLoss& point : test_losses) {
+    const int length =
+        std::snprintf(row, sizeof row, "%lld,%.9g\n", static_cast<long long>(point.epoch),
+                      static_cast<double>(point.loss));
+    text.append(row, static_cast<size_t>(length));
+  }
+  return text;
+}
+
 }  // namespace fitreel::detail

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <fitreel/files/atomic_file.hpp>
+#include <fitreel/loss_history.hpp>
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -33,5 +35,8 @@ class LossCsvWriter {
   std::vector<std::pair<int64_t, float>> pending_;
   std::string text_;
 };
+
+/// "epoch,test_loss" and one row per held-out loss (%.9g), as text.
+std::string test_loss_csv(const std::vector<EpochLoss>& test_losses);
 
 }  // namespace fitreel::detail

@@ -334,11 +334,11 @@ OpenedVideo open_video(const std::string& folder, const std::string& stem, Video
                      std::to_string(settings.size.height));
   }
   // A missing folder is made here, so its absence is not blamed on every encoder in turn.
-  std::error_code error;
+  std::error_code folder_error;
   if (!folder.empty() && !std::filesystem::is_directory(folder)) {
-    std::filesystem::create_directories(folder, error);
-    if (error) {
-      throw files::WriteError("cannot create the folder " + folder + ": " + error.message());
+    std::filesystem::create_directories(folder, folder_error);
+    if (folder_error) {
+      throw files::WriteError("cannot create the folder " + folder + ": " + folder_error.message());
     }
   }
   // What to try, in order: the format's encoders (or the one asked for), then Motion JPEG AVI,

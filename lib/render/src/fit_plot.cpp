@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <limits>
 
 namespace fitreel::render {
@@ -195,6 +196,11 @@ void draw_edge_markers(cv::Mat& image, const Axes& axes, const std::vector<EdgeC
   }
 }
 
+// The i-th hidden unit's colour (they repeat after four).
+const cv::Scalar& unit_color(size_t index) {
+  return colors::kUnits[index % std::size(colors::kUnits)];
+}
+
 }  // namespace
 
 Points thin(const Points& points, size_t limit) {
@@ -333,6 +339,23 @@ std::vector<LegendEntry> FitPlot::legend_for(const FitFrame& frame, const Layers
   if (layers.has(Layer::model) && !frame.curve.empty()) {
     legend.push_back({"model", colors::kModel, LegendEntry::Mark::line});
   }
+  if (layers.has(Layer::units) && !frame.units.empty()) {
+    // One entry per unit while few; else one for all, saying which of how many are shown.
+    const size_t shown = frame.units.size();
+    const bool capped = frame.units_total > static_cast<int64_t>(shown);
+    if (shown <= 4 && !capped) {
+      for (size_t i = 0; i < shown; ++i) {
+        legend.push_back(
+            {"hidden unit " + std::to_string(i + 1), unit_color(i), LegendEntry::Mark::line});
+      }
+    } else {
+      legend.push_back({"hidden units 1-" + std::to_string(shown) +
+                            (capped ? " of " + std::to_string(frame.units_total) : ""),
+                        unit_color(0), LegendEntry::Mark::line});
+    }
+    legend.push_back({"output bias " + format_number(frame.unit_bias, "%.3g"), colors::kUnitBias,
+                      LegendEntry::Mark::dashed_line});
+  }
   return legend;
 }
 
@@ -340,6 +363,14 @@ void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& 
                            const Axes& axes) const {
   const double s = text_scale_;
   const int line_width = scaled(2, s);
+  if (layers.has(Layer::units) && !frame.units.empty()) {  // behind everything the model draws
+    draw_straight_line(image, axes, StraightLine{0.0, frame.unit_bias}, colors::kUnitBias,
+                       std::max(1, line_width / 2), Stroke::dashed);
+    for (size_t i = 0; i < frame.units.size(); ++i) {
+      const std::vector<double> unit(frame.units[i].begin(), frame.units[i].end());
+      draw_polyline(image, axes, scene_.curve_x, unit, unit_color(i), std::max(1, line_width / 2));
+    }
+  }
   if (layers.has(Layer::model) && frame.least_squares) {
     draw_straight_line(image, axes, *frame.least_squares, colors::kLeastSquares, line_width,
                        Stroke::dashed);
@@ -393,9 +424,16 @@ void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& 
 
 void FitPlot::draw_loss_panel(cv::Mat& image, const FitFrame& frame, cv::Rect area) const {
   std::vector<LossSeries> series;
-  series.push_back({"", colors::kModel, frame.loss_curve});  // the curve's only copy
-  draw_loss_chart(image, area, scene_.epochs, scene_.epoch_scale, series, text_scale_,
-                  LossPoint{frame.epoch, frame.loss});
+  if (frame.test_loss_curve.empty()) {
+    series.push_back({"", colors::kModel, frame.loss_curve});
+  } else {  // both, told apart by a legend
+    series.push_back({"training", colors::kModel, frame.loss_curve});
+    series.push_back({"test (held out)", colors::kTest, frame.test_loss_curve});
+  }
+  draw_loss_chart(
+      image, area, scene_.epochs, scene_.epoch_scale, series, text_scale_,
+      LossPoint{frame.epoch, frame.loss},
+      frame.test_loss_curve.empty() ? "training loss (MSE, log scale)" : "loss (MSE, log scale)");
 }
 
 void FitPlot::draw_parameters(cv::Mat& image, const FitFrame& frame, cv::Rect area) const {

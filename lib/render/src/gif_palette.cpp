@@ -24,10 +24,12 @@ int distance2(const cv::Vec3b& a, int b, int g, int r) {
 }  // namespace
 
 GifPalette::GifPalette() {
-  const std::vector<cv::Vec3b> exact = {bgr(colors::kBackground), bgr(colors::kInk),
-                                        bgr(colors::kGrid),       bgr(colors::kData),
-                                        bgr(colors::kTruth),      bgr(colors::kModel),
-                                        bgr(colors::kTest),       bgr(colors::kLeastSquares)};
+  const std::vector<cv::Vec3b> exact = {
+      bgr(colors::kBackground), bgr(colors::kInk),          bgr(colors::kGrid),
+      bgr(colors::kData),       bgr(colors::kTruth),        bgr(colors::kModel),
+      bgr(colors::kTest),       bgr(colors::kLeastSquares), bgr(colors::kUnits[0]),
+      bgr(colors::kUnits[1]),   bgr(colors::kUnits[2]),     bgr(colors::kUnits[3]),
+      bgr(colors::kUnitBias)};
   colours_ = exact;
   // Any extra colour must keep clear of the exact ones, so that a pixel of an exact colour
   // can never be closer to something else once the lookup table rounds it.

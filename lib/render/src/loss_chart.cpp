@@ -29,7 +29,7 @@ cv::Scalar series_color(size_t index) {
 
 void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_scale,
                      const std::vector<LossSeries>& series, double text_scale,
-                     std::optional<LossPoint> marker) {
+                     std::optional<LossPoint> marker, const std::string& loss_label) {
   double lo = std::numeric_limits<double>::infinity();
   double hi = 0.0;
   std::vector<std::vector<double>> xs(series.size()), ys(series.size());
@@ -49,8 +49,8 @@ void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_
                            : Range{0.1, 10.0};
   const Range x{0.0, static_cast<double>(std::max<int64_t>(epochs - 1, 1))};
   const Axes axes(area, x, y, epoch_scale, Scale::log);
-  draw_axes(image, axes, epoch_scale == Scale::log1p ? "epoch (log scale)" : "epoch",
-            "training loss (MSE, log scale)", text_scale);
+  draw_axes(image, axes, epoch_scale == Scale::log1p ? "epoch (log scale)" : "epoch", loss_label,
+            text_scale);
   std::vector<LegendEntry> legend;
   for (size_t s = 0; s < series.size(); ++s) {
     draw_polyline(image, axes, xs[s], ys[s], series[s].color, scaled(2, text_scale));

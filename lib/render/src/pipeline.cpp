@@ -5,6 +5,7 @@
 #include <fitreel/error.hpp>
 
 #include <chrono>
+#include <cmath>
 
 namespace fitreel::render {
 
@@ -94,6 +95,7 @@ void RenderPipeline::fail() {
 
 void RenderPipeline::draw_loop() {
   std::vector<LossPoint> loss_curve;
+  std::vector<LossPoint> test_loss_curve;
   try {
     while (std::optional<FitFrame> frame = frames_in_->pop()) {
       std::optional<cv::Mat> image = spare_->pop();  // waits until the writer returns one
@@ -102,9 +104,14 @@ void RenderPipeline::draw_loop() {
       }
       const auto start = Clock::now();
       loss_curve.push_back({frame->epoch, frame->loss});
-      frame->loss_curve.swap(loss_curve);  // lend the curve to the frame, no copy
+      if (std::isfinite(frame->test_loss)) {
+        test_loss_curve.push_back({frame->epoch, frame->test_loss});
+      }
+      frame->loss_curve.swap(loss_curve);  // lend the curves to the frame, no copy
+      frame->test_loss_curve.swap(test_loss_curve);
       plot_.draw(*frame, *image);
       frame->loss_curve.swap(loss_curve);
+      frame->test_loss_curve.swap(test_loss_curve);
       if (mailbox_ != nullptr) {
         mailbox_->offer(*image);
       }

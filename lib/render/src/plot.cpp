@@ -12,10 +12,6 @@ namespace fitreel::render {
 
 namespace {
 
-constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
-constexpr int kBoldFont = cv::FONT_HERSHEY_DUPLEX;
-constexpr double kFontBase = 0.5;  // Hershey scale of normal text at 720 px
-
 using detail::fixed_point;
 using detail::kShift;
 using detail::kSubPixel;
@@ -151,18 +147,6 @@ cv::Point2d Axes::to_pixel(double x, double y) const {
   const double tx = position(x, x_, x_scale_);
   const double ty = position(y, y_, y_scale_);
   return {area_.x + tx * (area_.width - 1), area_.y + (1.0 - ty) * (area_.height - 1)};
-}
-
-void draw_text(cv::Mat& image, const std::string& text, cv::Point origin, const TextStyle& style) {
-  // Thickness 1 always: thicker anti-aliased strokes cost ten times more; bold is a font.
-  cv::putText(image, text, origin, style.bold ? kBoldFont : kFont, kFontBase * style.scale,
-              style.color, 1, cv::LINE_AA);
-}
-
-cv::Size text_size(const std::string& text, const TextStyle& style) {
-  int baseline = 0;
-  return cv::getTextSize(text, style.bold ? kBoldFont : kFont, kFontBase * style.scale, 1,
-                         &baseline);
 }
 
 void draw_axes(cv::Mat& image, const Axes& axes, const std::string& x_label,

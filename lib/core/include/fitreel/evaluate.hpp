@@ -1,6 +1,7 @@
 #pragma once
 
 #include <fitreel/model_ref.hpp>
+#include <fitreel/snapshot.hpp>
 
 #include <torch/types.h>
 
@@ -21,6 +22,11 @@ struct Line {
 /// The closed-form least-squares line through the points (x, y) (any shape, same count),
 /// computed in double precision: the optimum a converged Linear(1, 1) would reach.
 Line least_squares(const torch::Tensor& x, const torch::Tensor& y);
+
+/// The curves of the first `count` units of the model's last hidden layer at x (N, 1), and
+/// the output bias (see UnitCurves). For a Sequential ending in Linear(H, 1) after at least one
+/// other layer; for any other model (or count <= 0) an empty UnitCurves (total 0).
+UnitCurves hidden_unit_curves(const ModelRef& model, const torch::Tensor& x, int64_t count);
 
 /// The model's outputs for x (N, 1), without gradients, as a CPU float vector.
 std::vector<float> predict(const ModelRef& model, const torch::Tensor& x);

@@ -35,9 +35,12 @@ struct TrainOptions {
   int64_t epochs = 1;  ///< full-batch steps to run (>= 1)
   double lr = 0.01;    ///< learning rate (> 0, finite)
   OptimizerKind optimizer = OptimizerKind::adagrad;
-  torch::Device device = torch::kCPU;      ///< where model and data live while training
-  std::vector<int64_t> snapshot_epochs{};  ///< ascending epochs that get a Snapshot
-  torch::Tensor curve_x{};                 ///< (M, 1) inputs for Snapshot::curve; empty = none
+  torch::Device device = torch::kCPU;  ///< where model and data live while training
+  std::vector<int64_t>
+      snapshot_epochs{};    ///< ascending epochs that get a Snapshot (and a test loss)
+  torch::Tensor curve_x{};  ///< (M, 1) inputs for Snapshot::curve; empty = none
+  int64_t unit_curves =
+      0;  ///< each Snapshot carries this many hidden units' curves (see UnitCurves)
   Gradients gradients = Gradients::automatic;
   bool cuda_graphs = true;               ///< on CUDA, replay one captured step (Adagrad/SGD)
   int64_t divergence_check_every = 256;  ///< on CUDA, epochs between loss checks (CPU: each)
@@ -64,6 +67,9 @@ struct TrainResult {
   std::vector<std::vector<float>> final_params{};    ///< after the last step
   bool used_cuda_graph = false;                      ///< whether the step was replayed as a graph
   bool used_analytic_gradients = false;              ///< whether the chain rule was hand-derived
+  /// Held-out MSE (Dataset::x_test, y_test) at each snapshot epoch, before its step; empty
+  /// when nothing is held out. Measured only there, so it costs nothing per epoch.
+  std::vector<EpochLoss> test_losses{};
 };
 
 /// The checks train() makes before its first epoch, for a caller that wants to fail early:

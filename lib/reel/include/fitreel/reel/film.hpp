@@ -34,11 +34,14 @@ struct FilmFiles {
   std::filesystem::path video{};
   std::filesystem::path still{};     ///< PNG: the fit after training, with the loss history
   std::filesystem::path loss_csv{};  ///< "epoch,loss", then every epoch's loss (%.9g)
-  std::filesystem::path summary{};   ///< JSON: settings, sampled losses, parameters, timings
+  /// "epoch,test_loss": the held-out MSE at each frame's epoch (written when the data hold
+  /// points out: Dataset::x_test).
+  std::filesystem::path test_loss_csv{};
+  std::filesystem::path summary{};  ///< JSON: settings, sampled losses, parameters, timings
 
-  /// `video` and, beside it, STEM.png, STEM.loss.csv and STEM.json, where STEM is the video's
-  /// name without its extension: out/cubic.mp4 -> out/cubic.png, out/cubic.loss.csv,
-  /// out/cubic.json (a frames folder out/frames -> out/frames.png, ...).
+  /// `video` and, beside it, STEM.png, STEM.loss.csv, STEM.test_loss.csv and STEM.json, where
+  /// STEM is the video's name without its extension: out/cubic.mp4 -> out/cubic.png,
+  /// out/cubic.loss.csv, ... (a frames folder out/frames -> out/frames.png, ...).
   static FilmFiles beside(const std::filesystem::path& video);
 };
 
@@ -51,6 +54,10 @@ struct FilmOptions {
   std::vector<std::string> param_names{};  ///< one per parameter tensor; default: their names
   std::optional<render::StraightLine> least_squares{};  ///< dashed in the last frame and still
   int64_t curve_points = 200;  ///< where the model's curve is drawn, across the data's x range
+  /// How many units of the last hidden layer are drawn, each as its share of the output, faint
+  /// behind the model (with the output bias they add up to it); 0 = none. For a Sequential
+  /// ending in Linear(H, 1) after a hidden layer (make_net's nets); other models show none.
+  int64_t hidden_units = 8;
   // How many frames, when, and how they are encoded.
   int64_t frames = 150;                  ///< frames in the video (>= 2)
   Schedule schedule = Schedule::linear;  ///< how frames spread over the epochs (log: early ones)
@@ -114,10 +121,11 @@ render::FitScene film_scene(const ModelRef& model, const Dataset& data,
                             const torch::Tensor& curve_x, int64_t epochs,
                             const FilmOptions& options);
 
-/// The model as it is now, as a frame of such a scene: its parameters, its curve at `curve_x`
-/// and its loss on the training data.
+/// The model as it is now, as a frame of such a scene: its parameters, its curve at `curve_x`,
+/// its loss on the training data and held out, and its first `hidden_units` units' curves.
 render::FitFrame film_frame(const ModelRef& model, const Dataset& data,
-                            const torch::Tensor& curve_x, int64_t epoch, std::string note = {});
+                            const torch::Tensor& curve_x, int64_t epoch, std::string note = {},
+                            int64_t hidden_units = 0);
 
 /// About `count` of the losses, spread as `schedule` spreads frames, for a loss chart.
 std::vector<render::LossPoint> loss_points(const LossHistory& losses, Schedule schedule,

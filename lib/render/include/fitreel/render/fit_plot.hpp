@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,6 +60,15 @@ struct FitFrame {
   std::vector<LossPoint> loss_curve{};          ///< losses so far, ascending epochs
   std::optional<StraightLine> least_squares{};  ///< dashed, when given (the final frames)
   std::string note{};  ///< extra title text ("before training", "diverged")
+  /// Held-out MSE now; NaN when nothing is held out (RenderPipeline adds it to the test curve).
+  double test_loss = std::numeric_limits<double>::quiet_NaN();
+  /// Held-out losses so far, ascending epochs: drawn beside the training loss when not empty.
+  std::vector<LossPoint> test_loss_curve{};
+  /// What each shown unit of the last hidden layer adds to the output at FitScene::curve_x,
+  /// drawn faint behind the model; with `unit_bias` they add up to `curve`.
+  std::vector<std::vector<float>> units{};
+  double unit_bias = 0.0;
+  int64_t units_total = 0;  ///< units in that layer (the legend says which are shown)
 };
 
 /// One part of a fit picture, a flag of Layers.
@@ -68,6 +78,7 @@ enum class Layer : unsigned {
   truth = 4,        ///< the true curve
   model = 8,        ///< the model's curve, its edge markers and the least-squares line
   side_panel = 16,  ///< the loss panel and the parameter box
+  units = 32,       ///< the hidden units' curves and the output bias, behind the model
 };
 
 /// Which parts a picture shows, as named flags: `Layer::train | Layer::truth` (data.png is
@@ -99,7 +110,7 @@ class Layers {
   friend constexpr bool operator!=(Layers a, Layers b) { return a.bits_ != b.bits_; }
 
  private:
-  static constexpr unsigned kAll = 31;
+  static constexpr unsigned kAll = 63;
   constexpr explicit Layers(unsigned bits) : bits_(bits & kAll) {}
   unsigned bits_ = 0;
 };

@@ -23,7 +23,8 @@ struct LossSeries {
 /// on `epoch_scale`, a legend for labelled series, and a dot at `marker` when given.
 void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_scale,
                      const std::vector<LossSeries>& series, double text_scale,
-                     std::optional<LossPoint> marker = std::nullopt);
+                     std::optional<LossPoint> marker = std::nullopt,
+                     const std::string& loss_label = "training loss (MSE, log scale)");
 
 /// A distinct colour for the i-th of several series (BGR).
 cv::Scalar series_color(size_t index);

@@ -35,7 +35,8 @@ class RenderPipeline {
   RenderPipeline(const RenderPipeline&) = delete;
   RenderPipeline& operator=(const RenderPipeline&) = delete;
 
-  /// Queues a frame; blocks while the queue is full. Its loss joins the loss panel's curve.
+  /// Queues a frame; blocks while the queue is full. Its loss (and test loss, when finite)
+  /// joins the loss panel's curves.
   /// Rethrows an error the drawing or writing thread hit.
   void push(FitFrame frame);
   /// Drains the queues, finishes every sink and rethrows an error either thread hit.

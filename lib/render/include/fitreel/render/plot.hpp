@@ -2,6 +2,7 @@
 
 #include <opencv2/core.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,10 +65,15 @@ struct TextStyle {
   bool bold = false;
 };
 
-/// Draws `text` with its baseline-left corner at `origin` (anti-aliased Hershey font).
+/// Draws `text` (UTF-8) with its baseline-left corner at `origin`, in DejaVu Sans through
+/// OpenCV's freetype module: a minus before a number is typeset as U+2212. Without the module or
+/// the font, in OpenCV's Hershey font (ASCII: "−" becomes "-", "σ" "s"); see
+/// text_fallback_reason(). The same text gives the same pixels.
 void draw_text(cv::Mat& image, const std::string& text, cv::Point origin, const TextStyle& style);
-/// Width and height of `text` drawn in `style`.
+/// Width and height (above the baseline) of `text` drawn in `style`.
 cv::Size text_size(const std::string& text, const TextStyle& style);
+/// Why text falls back to the Hershey font here, or nothing when DejaVu Sans is used.
+std::optional<std::string> text_fallback_reason();
 
 /// Frame, grid, ticks, tick labels and axis labels of `axes`.
 void draw_axes(cv::Mat& image, const Axes& axes, const std::string& x_label,
@@ -107,6 +113,10 @@ inline const cv::Scalar kTruth{0, 0, 255};            // 'r-': the true line
 inline const cv::Scalar kModel{0, 128, 0};            // 'g': the model
 inline const cv::Scalar kTest{0, 140, 255};           // orange: held-out points
 inline const cv::Scalar kLeastSquares{150, 60, 140};  // purple: the closed-form optimum
+/// Hidden units, faint behind the model (light enough that the model stays in front).
+inline const cv::Scalar kUnits[] = {
+    {230, 170, 120}, {120, 190, 240}, {200, 140, 220}, {140, 210, 160}};
+inline const cv::Scalar kUnitBias{170, 170, 170};  // the output bias: a grey dashed line
 }  // namespace colors
 
 }  // namespace fitreel::render

@@ -1,0 +1,238 @@
+// Text in DejaVu Sans through OpenCV's freetype module (HarfBuzz shaping): a true minus, Greek,
+// clean at any size. Hershey, OpenCV's built-in vector font, is the fallback when the module or
+// the font is missing. A FreeType string costs ~100 µs, so each thread keeps the strings it drew
+// as coverage masks: tick labels and legends cost a blend after their first frame.
+
+#include <fitreel/render/plot.hpp>
+
+#include <opencv2/imgproc.hpp>
+#ifdef FITREEL_WITH_FREETYPE
+#include <opencv2/freetype.hpp>
+#endif
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+namespace fitreel::render {
+
+namespace {
+
+constexpr const char* kRegularFontFile = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+constexpr const char* kBoldFontFile = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
+constexpr double kFontPixels = 16.0;  // the height of normal text (scale 1) in DejaVu
+constexpr size_t kCachedStrings = 4096;
+
+// Hershey's sizes, for the fallback.
+constexpr int kHersheyFont = cv::FONT_HERSHEY_SIMPLEX;
+constexpr int kHersheyBoldFont = cv::FONT_HERSHEY_DUPLEX;
+constexpr double kHersheyBase = 0.5;
+
+// "-0.5" reads as a hyphen; U+2212 is the minus sign typeset numbers use.
+std::string with_true_minus(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 8);
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool before_number =
+        i + 1 < text.size() && (std::isdigit(static_cast<unsigned char>(text[i + 1])) != 0 ||
+                                text[i + 1] == '.');
+    const bool after_gap = i == 0 || std::string_view(" (=[,e").find(text[i - 1]) != std::string_view::npos;
+    if (text[i] == '-' && before_number && after_gap) {
+      out += "\xE2\x88\x92";
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+// Hershey draws ASCII only: the few symbols fitreel uses get their ASCII stand-ins.
+std::string ascii_only(std::string_view text) {
+  static const std::pair<std::string_view, std::string_view> kStandIns[] = {
+      {"\xE2\x88\x92", "-"}, {"\xC3\x97", "x"}, {"\xCF\x83", "s"}, {"\xC2\xB7", "*"}};
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x80) {
+      out += text[i++];
+      continue;
+    }
+    bool replaced = false;
+    for (const auto& [symbol, stand_in] : kStandIns) {
+      if (text.substr(i, symbol.size()) == symbol) {
+        out += stand_in;
+        i += symbol.size();
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) {  // skip one UTF-8 sequence
+      out += '?';
+      ++i;
+      while (i < text.size() && (static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) {
+        ++i;
+      }
+    }
+  }
+  return out;
+}
+
+#ifdef FITREEL_WITH_FREETYPE
+// A string drawn once: its coverage (0 = paper, 255 = ink) and where its baseline-left point is.
+struct Rendered {
+  cv::Mat coverage;
+  cv::Point origin;
+  cv::Size size;  // as text_size() reports it: width, and height above the baseline
+};
+
+// One per thread: FreeType2 objects must not be shared between the drawing thread and the main
+// one. Loaded on first use; empty when the font or the module cannot be used.
+struct Typeface {
+  cv::Ptr<cv::freetype::FreeType2> regular, bold;
+  std::unordered_map<std::string, Rendered> cache;
+
+  Typeface() {
+    if (!std::filesystem::exists(kRegularFontFile) || !std::filesystem::exists(kBoldFontFile)) {
+      return;
+    }
+    try {
+      regular = cv::freetype::createFreeType2();
+      regular->loadFontData(kRegularFontFile, 0);
+      bold = cv::freetype::createFreeType2();
+      bold->loadFontData(kBoldFontFile, 0);
+    } catch (const cv::Exception&) {
+      regular.reset();
+      bold.reset();
+    }
+  }
+  bool usable() const { return !regular.empty() && !bold.empty(); }
+
+  const Rendered& render(const std::string& text, int height, bool is_bold) {
+    std::string key = std::to_string(height) + (is_bold ? "b|" : "r|") + text;
+    if (const auto found = cache.find(key); found != cache.end()) {
+      return found->second;
+    }
+    if (cache.size() >= kCachedStrings) {
+      cache.clear();  // a bound on memory; the strings of a frame come back at once
+    }
+    cv::freetype::FreeType2& face = is_bold ? *bold : *regular;
+    int baseline = 0;
+    const cv::Size box = face.getTextSize(text, height, -1, &baseline);
+    // Black on white with room around it, then inverted into coverage. The text's top-left
+    // corner goes at (pad, pad); its baseline lies `ascent` below.
+    const int pad = height;
+    cv::Mat canvas(box.height + baseline + 2 * pad, box.width + 2 * pad, CV_8UC3,
+                   cv::Scalar::all(255));
+    face.putText(canvas, text, {pad, pad}, height, cv::Scalar::all(0), -1, cv::LINE_AA, false);
+    cv::Mat coverage;
+    cv::extractChannel(canvas, coverage, 0);
+    cv::bitwise_not(coverage, coverage);
+    Rendered rendered;
+    rendered.coverage = coverage;
+    rendered.origin = {pad, pad + ascent(height)};
+    rendered.size = {box.width, box.height};
+    return cache.emplace(std::move(key), std::move(rendered)).first->second;
+  }
+
+  // Where the baseline lies below the top-left corner putText is given: the bottom of an "H".
+  int ascent(int height) {
+    auto& known = ascents[height];
+    if (known == 0) {
+      cv::Mat probe(3 * height, 3 * height, CV_8UC3, cv::Scalar::all(0));
+      regular->putText(probe, "H", {height, height}, height, cv::Scalar::all(255), -1,
+                       cv::LINE_8, false);
+      cv::Mat ink_mask;
+      cv::extractChannel(probe, ink_mask, 0);
+      const cv::Rect ink = cv::boundingRect(ink_mask);
+      known = ink.y + ink.height - height;
+    }
+    return known;
+  }
+  std::unordered_map<int, int> ascents;
+};
+
+Typeface& typeface() {
+  thread_local Typeface face;
+  return face;
+}
+
+// Paints `color` through `coverage` onto `image` with the mask's `origin` at `at`, clipped.
+void blend(cv::Mat& image, const cv::Mat& coverage, cv::Point origin, cv::Point at,
+           const cv::Scalar& color) {
+  const cv::Rect target(at - origin, coverage.size());
+  const cv::Rect clipped = target & cv::Rect(0, 0, image.cols, image.rows);
+  if (clipped.empty()) {
+    return;
+  }
+  const cv::Point from = clipped.tl() - target.tl();
+  const int ink[3] = {static_cast<int>(color[0]), static_cast<int>(color[1]),
+                      static_cast<int>(color[2])};
+  for (int y = 0; y < clipped.height; ++y) {
+    const uint8_t* alpha = coverage.ptr<uint8_t>(from.y + y) + from.x;
+    auto* pixel = image.ptr<cv::Vec3b>(clipped.y + y) + clipped.x;
+    for (int x = 0; x < clipped.width; ++x) {
+      const int a = alpha[x];
+      if (a == 0) {
+        continue;
+      }
+      for (int c = 0; c < 3; ++c) {
+        pixel[x][c] = static_cast<uint8_t>((pixel[x][c] * (255 - a) + ink[c] * a + 127) / 255);
+      }
+    }
+  }
+}
+
+int pixel_height(const TextStyle& style) {
+  return std::max(6, static_cast<int>(std::lround(kFontPixels * style.scale)));
+}
+#endif
+
+}  // namespace
+
+std::optional<std::string> text_fallback_reason() {
+#ifdef FITREEL_WITH_FREETYPE
+  if (typeface().usable()) {
+    return std::nullopt;
+  }
+  return std::string("DejaVu Sans (") + kRegularFontFile +
+         ") cannot be loaded: text is drawn in OpenCV's Hershey font (install fonts-dejavu-core)";
+#else
+  return std::string(
+      "this OpenCV has no freetype module: text is drawn in OpenCV's Hershey font "
+      "(install libopencv-contrib-dev and rebuild)");
+#endif
+}
+
+void draw_text(cv::Mat& image, const std::string& text, cv::Point origin, const TextStyle& style) {
+#ifdef FITREEL_WITH_FREETYPE
+  Typeface& face = typeface();
+  if (face.usable()) {
+    const Rendered& rendered = face.render(with_true_minus(text), pixel_height(style), style.bold);
+    blend(image, rendered.coverage, rendered.origin, origin, style.color);
+    return;
+  }
+#endif
+  // Thickness 1 always: thicker anti-aliased strokes cost ten times more; bold is a font.
+  cv::putText(image, ascii_only(text), origin, style.bold ? kHersheyBoldFont : kHersheyFont,
+              kHersheyBase * style.scale, style.color, 1, cv::LINE_AA);
+}
+
+cv::Size text_size(const std::string& text, const TextStyle& style) {
+#ifdef FITREEL_WITH_FREETYPE
+  Typeface& face = typeface();
+  if (face.usable()) {
+    return face.render(with_true_minus(text), pixel_height(style), style.bold).size;
+  }
+#endif
+  int baseline = 0;
+  return cv::getTextSize(ascii_only(text), style.bold ? kHersheyBoldFont : kHersheyFont,
+                         kHersheyBase * style.scale, 1, &baseline);
+}
+
+}  // namespace fitreel::render
