@@ -159,6 +159,26 @@ TEST(Cli, NetFramesShowTheHiddenUnitsUnlessToldNot) {
             read_file(dir / "--no-units/net/loss.csv"));
 }
 
+TEST(Cli, WithoutTheFontTextFallsBackToHersheyWithOneWarning) {
+  TempDir dir;
+  testing::ProcessOptions no_font;
+  no_font.env["FITREEL_FONT_DIR"] = dir / "no-fonts-here";
+  const auto result =
+      run(kFitreel, {"net", "--epochs", "20", "--video", "none", "--out", dir / "out"}, no_font);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto warnings = [&] {
+    size_t count = 0;
+    for (size_t at = result.err.find("Hershey"); at != std::string::npos;
+         at = result.err.find("Hershey", at + 1)) {
+      ++count;
+    }
+    return count;
+  }();
+  EXPECT_EQ(warnings, 1U) << result.err;
+  EXPECT_GT(fs::file_size(dir / "out/net/after.png"), 1000U);
+  EXPECT_NE(run(kFitreel, {"--version"}, no_font).out.find("text: Hershey"), std::string::npos);
+}
+
 TEST(Cli, NetRunMatchesTheSeedsNumbers) {
   TempDir dir;
   const auto result =

@@ -46,7 +46,8 @@ TEST(Text, AMinusBeforeANumberIsTheMinusSignAndARangeKeepsItsHyphen) {
   EXPECT_EQ(text_size("1e-05", style), text_size("1e" + minus + "05", style));
   EXPECT_NE(text_size("units 1-8", style), text_size("units 1" + minus + "8", style));
   // DejaVu's minus is as wide as a digit, its hyphen much narrower.
-  EXPECT_GT(text_size(minus, style).width, text_size("a-b", style).width - text_size("ab", style).width);
+  EXPECT_GT(text_size(minus, style).width,
+            text_size("a-b", style).width - text_size("ab", style).width);
 }
 
 TEST(Text, SameTextSamePixelsAndLegibleSmall) {

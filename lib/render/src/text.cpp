@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -24,9 +25,18 @@ namespace fitreel::render {
 
 namespace {
 
-constexpr const char* kRegularFontFile = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-constexpr const char* kBoldFontFile = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
+// Where fonts-dejavu-core puts them; FITREEL_FONT_DIR names another folder (for tests, and
+// machines with the fonts elsewhere).
+constexpr const char* kFontDir = "/usr/share/fonts/truetype/dejavu";
+constexpr const char* kRegularFontFile = "DejaVuSans.ttf";
+constexpr const char* kBoldFontFile = "DejaVuSans-Bold.ttf";
+
+std::filesystem::path font_dir() {
+  const char* chosen = std::getenv("FITREEL_FONT_DIR");
+  return chosen != nullptr && *chosen != '\0' ? chosen : kFontDir;
+}
 constexpr double kFontPixels = 16.0;  // the height of normal text (scale 1) in DejaVu
+constexpr int kSmallestPixels = 9;    // below this DejaVu blurs: a 320x180 panel's labels
 constexpr size_t kCachedStrings = 4096;
 
 // Hershey's sizes, for the fallback.
@@ -40,9 +50,10 @@ std::string with_true_minus(std::string_view text) {
   out.reserve(text.size() + 8);
   for (size_t i = 0; i < text.size(); ++i) {
     const bool before_number =
-        i + 1 < text.size() && (std::isdigit(static_cast<unsigned char>(text[i + 1])) != 0 ||
-                                text[i + 1] == '.');
-    const bool after_gap = i == 0 || std::string_view(" (=[,e").find(text[i - 1]) != std::string_view::npos;
+        i + 1 < text.size() &&
+        (std::isdigit(static_cast<unsigned char>(text[i + 1])) != 0 || text[i + 1] == '.');
+    const bool after_gap =
+        i == 0 || std::string_view(" (=[,e").find(text[i - 1]) != std::string_view::npos;
     if (text[i] == '-' && before_number && after_gap) {
       out += "\xE2\x88\x92";
     } else {
@@ -98,14 +109,16 @@ struct Typeface {
   std::unordered_map<std::string, Rendered> cache;
 
   Typeface() {
-    if (!std::filesystem::exists(kRegularFontFile) || !std::filesystem::exists(kBoldFontFile)) {
+    const std::filesystem::path folder = font_dir();
+    if (!std::filesystem::exists(folder / kRegularFontFile) ||
+        !std::filesystem::exists(folder / kBoldFontFile)) {
       return;
     }
     try {
       regular = cv::freetype::createFreeType2();
-      regular->loadFontData(kRegularFontFile, 0);
+      regular->loadFontData((folder / kRegularFontFile).string(), 0);
       bold = cv::freetype::createFreeType2();
-      bold->loadFontData(kBoldFontFile, 0);
+      bold->loadFontData((folder / kBoldFontFile).string(), 0);
     } catch (const cv::Exception&) {
       regular.reset();
       bold.reset();
@@ -145,8 +158,8 @@ struct Typeface {
     auto& known = ascents[height];
     if (known == 0) {
       cv::Mat probe(3 * height, 3 * height, CV_8UC3, cv::Scalar::all(0));
-      regular->putText(probe, "H", {height, height}, height, cv::Scalar::all(255), -1,
-                       cv::LINE_8, false);
+      regular->putText(probe, "H", {height, height}, height, cv::Scalar::all(255), -1, cv::LINE_8,
+                       false);
       cv::Mat ink_mask;
       cv::extractChannel(probe, ink_mask, 0);
       const cv::Rect ink = cv::boundingRect(ink_mask);
@@ -189,7 +202,7 @@ void blend(cv::Mat& image, const cv::Mat& coverage, cv::Point origin, cv::Point 
 }
 
 int pixel_height(const TextStyle& style) {
-  return std::max(6, static_cast<int>(std::lround(kFontPixels * style.scale)));
+  return std::max(kSmallestPixels, static_cast<int>(std::lround(kFontPixels * style.scale)));
 }
 #endif
 
@@ -200,7 +213,7 @@ std::optional<std::string> text_fallback_reason() {
   if (typeface().usable()) {
     return std::nullopt;
   }
-  return std::string("DejaVu Sans (") + kRegularFontFile +
+  return "DejaVu Sans (" + (font_dir() / kRegularFontFile).string() +
          ") cannot be loaded: text is drawn in OpenCV's Hershey font (install fonts-dejavu-core)";
 #else
   return std::string(
