@@ -40,7 +40,7 @@ struct RawOptions {
   std::string out, seed, points, epochs, lr, device, threads, log_level;
   std::string video, frames, schedule, fps, size, preset, gradients;
   std::string save_model, load_model;
-  std::string data, truth, hidden, activation, optimizer, lrs, sweep_demo;
+  std::string data, truth, hidden, activation, optimizer, lrs, seeds, sweep_demo;
   bool quiet = false;
   bool show = false;
   bool no_cuda_graphs = false;
@@ -281,7 +281,18 @@ RunOptions validate(const std::string& command, const RawOptions& raw) {
       throw UsageError("--hidden and --activation shape the net; `sweep line` fits a line");
     }
     if (!raw.lrs.empty()) {
-      options.lrs = parse_list<double>(raw.lrs, "--lrs", 16, parse_positive_real);
+      options.lrs = parse_list<double>(raw.lrs, "--lrs", kMaxSweepModels, parse_positive_real);
+    }
+    if (!raw.seeds.empty()) {
+      if (!raw.seed.empty()) {
+        throw UsageError("--seed and --seeds both given: a sweep over seeds takes --seeds alone");
+      }
+      options.seeds = parse_seeds(raw.seeds);
+    }
+    const size_t models = options.lrs.size() * std::max<size_t>(1, options.seeds.size());
+    if (models > kMaxSweepModels) {
+      throw UsageError("a sweep trains at most " + std::to_string(kMaxSweepModels) +
+                       " models; --seeds times --lrs makes " + std::to_string(models));
     }
   }
   return options;
@@ -352,7 +363,9 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
       cli.add_subcommand("net", "Train a 1-2-1 sigmoid net to learn y = x with Adagrad and MSE");
   CLI::App* all = cli.add_subcommand("all", "Run line, then net, with the same options (default)");
   CLI::App* sweep = cli.add_subcommand(
-      "sweep", "Train line or net once per learning rate (--lrs) and draw them side by side");
+      "sweep",
+      "Train line or net once per learning rate (--lrs) and seed (--seeds), all in one batch, "
+      "and draw them side by side");
   for (CLI::App* command : {line, net, all}) {
     add_common_options(*command, raw);
   }
@@ -371,6 +384,12 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
                    "Learning rates, comma-separated, each finite and > 0; one model each, from "
                    "the same seed and data (default 0.001,0.01,0.1,1)")
       ->type_name("X[,Y...]");
+  sweep
+      ->add_option("--seeds", raw.seeds,
+                   "Seeds, A..B or comma-separated: one model per seed (for line each seed has "
+                   "its own data and split, as its single run), crossed with --lrs; at most 256 "
+                   "models in all, trained together in one batch")
+      ->type_name("A..B|S[,T...]");
 
   std::vector<const char*> cli_argv{"fitreel"};
   for (const auto& arg : args) {

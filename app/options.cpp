@@ -1,5 +1,7 @@
 #include "options.hpp"
 
+#include <algorithm>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -51,6 +53,30 @@ uint64_t parse_unsigned(std::string_view text, std::string_view option) {
                      "; it takes an integer from 0 to 18446744073709551615, without leading zeros");
   }
   return parsed;
+}
+
+std::vector<uint64_t> parse_seeds(std::string_view text) {
+  std::vector<uint64_t> seeds;
+  const size_t dots = text.find("..");
+  if (dots != std::string_view::npos) {
+    const uint64_t first = parse_unsigned(text.substr(0, dots), "--seeds");
+    const uint64_t last = parse_unsigned(text.substr(dots + 2), "--seeds");
+    if (last < first || last - first >= kMaxSweepModels) {
+      throw UsageError("--seeds " + quoted(text) + ": a range A..B needs A <= B and at most " +
+                       std::to_string(kMaxSweepModels) + " seeds");
+    }
+    for (uint64_t seed = first; seed <= last; ++seed) {
+      seeds.push_back(seed);
+    }
+    return seeds;
+  }
+  seeds = parse_list<uint64_t>(text, "--seeds", kMaxSweepModels, parse_unsigned);
+  std::vector<uint64_t> sorted = seeds;
+  std::sort(sorted.begin(), sorted.end());
+  if (const auto twice = std::adjacent_find(sorted.begin(), sorted.end()); twice != sorted.end()) {
+    throw UsageError("--seeds lists seed " + std::to_string(*twice) + " twice");
+  }
+  return seeds;
 }
 
 double parse_positive_real(std::string_view text, std::string_view option) {

@@ -60,6 +60,7 @@ struct RunOptions {
   std::string activation = "sigmoid";              ///< net: sigmoid, tanh or relu
   std::string optimizer = "adagrad";               ///< adagrad, sgd or adam
   std::vector<double> lrs{0.001, 0.01, 0.1, 1.0};  ///< sweep: the learning rates
+  std::vector<uint64_t> seeds{};                   ///< sweep: one model per seed (empty: --seed)
   std::optional<std::string> save_model;           ///< line/net: write the trained model here
   std::optional<std::string> load_model;           ///< line/net: start from this trained model
   std::string command_line;                        ///< as typed, for summary.json
@@ -92,6 +93,10 @@ std::vector<T> parse_list(std::string_view text, std::string_view option, size_t
   }
   return values;
 }
+/// Most models one sweep trains (seeds times rates).
+inline constexpr size_t kMaxSweepModels = 256;
+/// --seeds: "A..B" (every seed from A to B) or "S[,T...]"; distinct, at most kMaxSweepModels.
+std::vector<uint64_t> parse_seeds(std::string_view text);
 /// "WIDTHxHEIGHT", both even and at least 64.
 std::pair<int, int> parse_size(std::string_view text, std::string_view option);
 /// One of `choices`, exactly.

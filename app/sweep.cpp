@@ -1,5 +1,7 @@
 #include "sweep.hpp"
 
+#include "sweep_runs.hpp"
+
 #include "json_text.hpp"
 #include "output.hpp"
 #include "progress.hpp"
@@ -22,14 +24,7 @@ namespace fitreel::app {
 
 namespace {
 
-// One learning rate's run, and what the video needs of it.
-struct SweepRun {
-  double lr = 0.0;
-  TrainResult result;
-  std::vector<Snapshot> snapshots;  // at the shared frame epochs (and where it stopped)
-};
-
-std::string rate_label(double lr) { return fmt::format("lr {:g}", lr); }
+constexpr size_t kMostPanels = 16;  // a 4x4 grid: 320x180 panels at 1280x720
 
 // The snapshot a run shows at `epoch`: the last one at or before it (a run that diverged or
 // stopped keeps showing where it ended).
@@ -44,81 +39,81 @@ const Snapshot* snapshot_at(const SweepRun& run, int64_t epoch) {
   return shown;
 }
 
+double final_loss(const SweepRun& run) {
+  return run.result.epochs_run > 0 ? run.result.losses.last() : NAN;
+}
+
+// The runs the grid shows: all of them up to 16; else 16 spread evenly over the runs sorted by
+// final loss (best first, diverged last), so the grid shows the whole range of outcomes.
+std::vector<size_t> shown_runs(const std::vector<SweepRun>& runs) {
+  std::vector<size_t> order(runs.size());
+  for (size_t i = 0; i < runs.size(); ++i) {
+    order[i] = i;
+  }
+  if (runs.size() <= kMostPanels) {
+    return order;
+  }
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const double la = final_loss(runs[a]);
+    const double lb = final_loss(runs[b]);
+    return std::isfinite(la) && (!std::isfinite(lb) || la < lb);
+  });
+  std::vector<size_t> shown;
+  for (size_t i = 0; i < kMostPanels; ++i) {
+    shown.push_back(order[i * (order.size() - 1) / (kMostPanels - 1)]);
+  }
+  return shown;
+}
+
 }  // namespace
 
 DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutput& output) {
   const std::string demo = options.sweep_demo;
-  std::vector<SweepRun> runs;
-  std::optional<DemoSetup> first_setup;
-  std::vector<int64_t> frame_at;
-  torch::Tensor curve_x;
+  // The frames' epochs and the curve's x are the same for every model (same sizes and x).
+  RunOptions probe = options;
+  probe.lr = options.lrs.front();
+  const DemoSetup probe_setup = make_setup(demo, probe, file);
+  const torch::Tensor curve_x = curve_inputs(probe_setup.data);
+  const std::vector<int64_t> frame_at =
+      frame_epochs(probe_setup.epochs, options.frames, probe_setup.schedule);
+  SweepTraining training = train_sweep(demo, options, file,
+                                       options.video != VideoChoice::none ? frame_at
+                                                                          : std::vector<int64_t>{},
+                                       curve_x);
+  std::vector<SweepRun>& runs = training.runs;
+  const DemoSetup& setup = runs.front().setup;
 
-  for (double lr : options.lrs) {
-    RunOptions single = options;
-    single.lr = lr;
-    DemoSetup setup = make_setup(demo, single, file);  // same seed, same data, every rate
-    torch::nn::Sequential model = make_model(setup);
-    if (!first_setup) {
-      first_setup = setup;
-      curve_x = curve_inputs(setup.data);
-      frame_at = frame_epochs(setup.epochs, options.frames, setup.schedule);
-      spdlog::info("sweep {}: {} rates, {} epochs each, {} on {}", demo, options.lrs.size(),
-                   setup.epochs, describe_data(setup, options), device_name(setup.device));
-    }
-    TrainOptions train_options = train_options_for(setup, single);
-    train_options.curve_x = curve_x;
-    if (options.video != VideoChoice::none) {  // snapshots only feed the grid video
-      train_options.snapshot_epochs = frame_at;
-    }
-    SweepRun run;
-    run.lr = lr;
-    ProgressLine progress(demo + " " + rate_label(lr), !options.quiet);
-    TrainCallbacks callbacks;
-    callbacks.on_snapshot = [&](const Snapshot& s) { run.snapshots.push_back(s); };
-    callbacks.on_progress = [&](const Progress& p) { progress.update(p); };
-    callbacks.should_stop = [] { return stop_signal() != 0; };
-    run.result = train(model, setup.data, train_options, callbacks);
-    progress.finish();
-    if (run.result.diverged_at_epoch) {
-      spdlog::warn("{}: diverged at epoch {}; the sweep goes on", rate_label(lr),
-                   *run.result.diverged_at_epoch);
-    }
-    runs.push_back(std::move(run));
-    if (stop_signal() != 0) {
-      break;
-    }
-  }
-  const DemoSetup& setup = *first_setup;
-
-  // The grid video: one small fit panel per rate, every panel at the same epoch.
+  // The grid video: one small fit panel per shown run, every panel at the same epoch.
+  const std::vector<size_t> shown = shown_runs(runs);
   const cv::Size size(options.width, options.height);
-  const render::GridLayout layout = render::grid_layout(runs.size(), size);
+  const render::GridLayout layout = render::grid_layout(shown.size(), size);
   const render::Layers panel_layers = render::Layers::all().without(render::Layer::side_panel);
   std::vector<render::FitPlot> panels;
   torch::nn::Sequential names_model = make_model(setup);  // parameter names only
-  const render::FitScene shared_scene = film_scene(names_model, setup.data, curve_x, setup.epochs,
-                                                   film_options_for(setup, options, names_model));
-  for (const SweepRun& run : runs) {
-    render::FitScene scene = shared_scene;
-    scene.title = rate_label(run.lr);
+  const FilmOptions look = film_options_for(setup, options, names_model);
+  for (size_t i : shown) {
+    render::FitScene scene =
+        film_scene(names_model, runs[i].setup.data, curve_x, setup.epochs, look);
+    scene.title = run_label(runs[i], options);
     panels.emplace_back(std::move(scene), layout.cell, panel_layers);
   }
   std::optional<std::string> video_path;
   int64_t frames = 0;
   if (auto sink = open_frame_sink(options, output, "sweep-" + demo, video_path)) {
-    std::vector<cv::Mat> images(runs.size());
+    std::vector<cv::Mat> images(shown.size());
     cv::Mat frame;
     for (int64_t epoch : frame_at) {
-      for (size_t i = 0; i < runs.size(); ++i) {
-        render::FitFrame shown;
-        if (const Snapshot* s = snapshot_at(runs[i], epoch)) {
-          shown = {s->epoch, s->loss, s->params, s->curve};
+      for (size_t p = 0; p < shown.size(); ++p) {
+        const SweepRun& run = runs[shown[p]];
+        render::FitFrame drawn;
+        if (const Snapshot* s = snapshot_at(run, epoch)) {
+          drawn = {s->epoch, s->loss, {}, s->curve};
         }
-        const auto& diverged = runs[i].result.diverged_at_epoch;
+        const auto& diverged = run.result.diverged_at_epoch;
         if (diverged && epoch >= *diverged) {
-          shown.note = "diverged at epoch " + std::to_string(*diverged);
+          drawn.note = "diverged at epoch " + std::to_string(*diverged);
         }
-        panels[i].draw(shown, images[i], panel_layers);
+        panels[p].draw(drawn, images[p], panel_layers);
       }
       render::tile(images, layout, size, frame);
       sink->write(frame);
@@ -127,19 +122,25 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutpu
     frames = sink->frames();
   }
 
-  // sweep.png: every rate's loss curve on one log-scale chart.
+  // sweep.png: every model's loss curve on one log-scale chart (labelled while few).
   std::vector<render::LossSeries> series;
+  const bool labelled = runs.size() <= kMostPanels;
+  const int64_t points_per_curve = labelled ? 1000 : 200;  // bounded drawing for 256 curves
   for (size_t i = 0; i < runs.size(); ++i) {
     render::LossSeries curve{
-        rate_label(runs[i].lr) + (runs[i].result.diverged_at_epoch ? " (diverged)" : ""),
+        labelled ? run_label(runs[i], options) +
+                       (runs[i].result.diverged_at_epoch ? " (diverged)" : "")
+                 : std::string(),
         render::series_color(i),
         {}};
-    curve.points = loss_points(runs[i].result.losses, setup.schedule);
+    curve.points = loss_points(runs[i].result.losses, setup.schedule, points_per_curve);
     series.push_back(std::move(curve));
   }
   cv::Mat chart(size, CV_8UC3, render::colors::kBackground);
   const double text_scale = size.height / 720.0;
-  render::draw_text(chart, "sweep " + demo + ": training loss per learning rate",
+  render::draw_text(chart,
+                    "sweep " + demo + ": training loss of " + std::to_string(runs.size()) +
+                        " models" + (training.batched ? ", trained in one batch" : ""),
                     {static_cast<int>(90 * text_scale), static_cast<int>(45 * text_scale)},
                     {1.5 * text_scale, render::colors::kInk, true});
   render::draw_loss_chart(
@@ -152,35 +153,41 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutpu
   render::write_png(output.staging() / "sweep.png", chart);
 
   nlohmann::ordered_json json_runs = nlohmann::ordered_json::array();
-  double train_seconds = 0.0;
-  bool interrupted = false;
-  for (const SweepRun& run : runs) {
-    const auto& r = run.result;
-    train_seconds += r.seconds;
+  bool interrupted = stop_signal() != 0;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const TrainResult& r = runs[i].result;
     interrupted = interrupted || r.interrupted;
-    const double final_loss = r.losses.last();
+    const double loss = final_loss(runs[i]);
     json_runs.push_back(
-        {{"lr", run.lr},
-         {"final_loss", std::isfinite(final_loss) ? nlohmann::ordered_json(final_loss)
-                                                  : nlohmann::ordered_json(nullptr)},
+        {{"seed", runs[i].seed},
+         {"lr", runs[i].lr},
+         {"final_loss",
+          std::isfinite(loss) ? nlohmann::ordered_json(loss) : nlohmann::ordered_json(nullptr)},
          {"final_params", r.final_params},
          {"diverged", r.diverged_at_epoch.has_value()},
          {"diverged_at_epoch", r.diverged_at_epoch ? nlohmann::ordered_json(*r.diverged_at_epoch)
                                                    : nlohmann::ordered_json(nullptr)},
          {"epochs_run", r.epochs_run},
-         {"train_seconds", r.seconds}});
-    spdlog::info("{:>10}: final loss {:.6g}{}", rate_label(run.lr), final_loss,
-                 r.diverged_at_epoch ? " (diverged)" : "");
+         {"train_seconds", r.seconds},
+         {"in_video", std::find(shown.begin(), shown.end(), i) != shown.end()}});
+    if (labelled) {
+      spdlog::info("{:>18}: final loss {:.6g}{}", run_label(runs[i], options), loss,
+                   r.diverged_at_epoch ? " (diverged)" : "");
+    }
   }
   const nlohmann::ordered_json sweep = {
       {"demo", demo},
       {"seed", options.seed},
+      {"seeds", options.seeds.empty() ? std::vector<uint64_t>{options.seed} : options.seeds},
+      {"lrs", options.lrs},
       {"epochs", setup.epochs},
       {"optimizer", std::string(optimizer_name(setup.optimizer))},
       {"model", setup.architecture},
       {"device", device_name(setup.device)},
+      {"batched", training.batched},
+      {"batch_size", training.batch_size},
       {"runs", json_runs},
-      {"train_seconds", train_seconds},
+      {"train_seconds", training.seconds},
       {"interrupted", interrupted},
       {"video", video_path ? nlohmann::ordered_json(*video_path) : nlohmann::ordered_json(nullptr)},
       {"frames", frames},

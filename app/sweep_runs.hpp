@@ -1,0 +1,43 @@
+#pragma once
+
+// A sweep's models: one per (seed, learning rate), trained together in one batch where the
+// batched trainer covers them, else one after another.
+
+#include "options.hpp"
+#include "setup.hpp"
+
+#include <fitreel/snapshot.hpp>
+#include <fitreel/trainer.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fitreel::app {
+
+/// One model of a sweep, and what its video panel needs of it.
+struct SweepRun {
+  uint64_t seed = 0;
+  double lr = 0.0;
+  DemoSetup setup;  ///< its data (line: its own per seed) and settings
+  TrainResult result;
+  std::vector<Snapshot> snapshots;  ///< at the frame epochs: epoch, loss and curve only
+};
+
+/// How the models were trained.
+struct SweepTraining {
+  std::vector<SweepRun> runs;  ///< seeds outer, rates inner
+  double seconds = 0.0;        ///< wall time of all the training
+  bool batched = false;        ///< in batches of the batched trainer (else one by one)
+  int64_t batch_size = 0;      ///< models per batch (bounded so memory stays under ~1 GB)
+};
+
+/// Draws every (seed, rate) model as its single run would and trains them all; snapshots at
+/// `frame_at` (none when empty), curves at `curve_x`. Stops early at a signal.
+SweepTraining train_sweep(const std::string& demo, const RunOptions& options, const XyPoints* file,
+                          const std::vector<int64_t>& frame_at, const torch::Tensor& curve_x);
+
+/// "seed 3, lr 0.1", naming only what the sweep varies ("lr 0.1" for rates alone).
+std::string run_label(const SweepRun& run, const RunOptions& options);
+
+}  // namespace fitreel::app
