@@ -41,9 +41,7 @@ Twin make_twin(bool line, const NetSpec& spec, uint64_t seed, int64_t points = 1
   return {model, copy_of(model), std::move(data)};
 }
 
-double relative(double a, double b) {
-  return std::abs(a - b) / std::max(std::abs(b), 1e-30);
-}
+double relative(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-30); }
 
 // Checks one batched model against its single run; returns the largest parameter drift.
 double expect_within_contract(const TrainResult& batched, const TrainResult& single,
@@ -66,8 +64,7 @@ double expect_within_contract(const TrainResult& batched, const TrainResult& sin
 
   const std::vector<float> ours = predict(twin.batched, twin.data.x_train);
   const std::vector<float> theirs = predict(twin.single, twin.data.x_train);
-  const double y_range =
-      (twin.data.y_train.max() - twin.data.y_train.min()).item<double>();
+  const double y_range = (twin.data.y_train.max() - twin.data.y_train.min()).item<double>();
   double worst_prediction = 0.0;
   for (size_t i = 0; i < ours.size(); ++i) {
     worst_prediction = std::max(worst_prediction, std::abs(double(ours[i]) - theirs[i]));
@@ -78,8 +75,8 @@ double expect_within_contract(const TrainResult& batched, const TrainResult& sin
   double drift = 0.0;
   for (size_t p = 0; p < batched.final_params.size(); ++p) {
     for (size_t j = 0; j < batched.final_params[p].size(); ++j) {
-      drift = std::max(drift, std::abs(double(batched.final_params[p][j]) -
-                                       single.final_params[p][j]));
+      drift =
+          std::max(drift, std::abs(double(batched.final_params[p][j]) - single.final_params[p][j]));
     }
   }
   EXPECT_EQ(flat_parameters(*twin.batched), batched.final_params) << label << ": copied back";
@@ -140,16 +137,28 @@ TEST_P(BatchedMatchesSingle, EveryModelWithinTheContract) {
 INSTANTIATE_TEST_SUITE_P(
     Demos, BatchedMatchesSingle,
     testing::Values(
-        BatchCase{"line_adagrad", true, kSeedNet, OptimizerKind::adagrad, {0.01, 0.05, 0.1, 0.5}, 5000},
+        BatchCase{
+            "line_adagrad", true, kSeedNet, OptimizerKind::adagrad, {0.01, 0.05, 0.1, 0.5}, 5000},
         BatchCase{"line_sgd", true, kSeedNet, OptimizerKind::sgd, {1e-4, 5e-5, 2e-4, 1e-4}, 5000},
-        BatchCase{"line_adam", true, kSeedNet, OptimizerKind::adam, {0.01, 0.005, 0.002, 0.001}, 5000},
-        BatchCase{"net_adagrad", false, kSeedNet, OptimizerKind::adagrad, {0.1, 0.05, 0.2, 0.1}, 5000},
+        BatchCase{
+            "line_adam", true, kSeedNet, OptimizerKind::adam, {0.01, 0.005, 0.002, 0.001}, 5000},
+        BatchCase{
+            "net_adagrad", false, kSeedNet, OptimizerKind::adagrad, {0.1, 0.05, 0.2, 0.1}, 5000},
         BatchCase{"net_sgd", false, kSeedNet, OptimizerKind::sgd, {1e-5, 2e-5, 5e-6, 1e-5}, 5000},
-        BatchCase{"net_adam", false, kSeedNet, OptimizerKind::adam, {0.001, 0.002, 0.005, 0.001}, 5000},
-        BatchCase{"wide_tanh_adagrad", false, {{16}, Activation::tanh}, OptimizerKind::adagrad,
-                  {0.05, 0.1, 0.02}, 2000},
-        BatchCase{"deep_relu_adam", false, {{8, 4}, Activation::relu}, OptimizerKind::adam,
-                  {0.001, 0.002, 0.0005}, 1000}),
+        BatchCase{
+            "net_adam", false, kSeedNet, OptimizerKind::adam, {0.001, 0.002, 0.005, 0.001}, 5000},
+        BatchCase{"wide_tanh_adagrad",
+                  false,
+                  {{16}, Activation::tanh},
+                  OptimizerKind::adagrad,
+                  {0.05, 0.1, 0.02},
+                  2000},
+        BatchCase{"deep_relu_adam",
+                  false,
+                  {{8, 4}, Activation::relu},
+                  OptimizerKind::adam,
+                  {0.001, 0.002, 0.0005},
+                  1000}),
     [](const testing::TestParamInfo<BatchCase>& param) { return param.param.name; });
 
 TEST(Batched, OneModelEqualsItsSingleRun) {

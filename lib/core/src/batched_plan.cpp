@@ -66,8 +66,8 @@ PlanOrReason batched_plan_of(const ModelRef& model) {
     return {std::nullopt, "it has no Linear layer"};
   }
   if (width != 1) {
-    return {std::nullopt, "its last Linear layer gives " + std::to_string(width) +
-                              " outputs where y has 1"};
+    return {std::nullopt,
+            "its last Linear layer gives " + std::to_string(width) + " outputs where y has 1"};
   }
   if (model.module().parameters().size() != plan.param_shapes.size()) {
     return {std::nullopt, "it has parameters outside its Linear layers"};
@@ -109,7 +109,8 @@ std::vector<torch::Tensor> StackedParameters::blocks_of(const torch::Tensor& fla
 torch::Tensor StackedParameters::per_model(const torch::Tensor& per_model) const {
   torch::Tensor spread = torch::empty_like(flat_, per_model.options());
   for (const torch::Tensor& block : blocks_of(spread)) {
-    block.view({models_, -1}).copy_(per_model.view({models_, 1}).expand({models_, block[0].numel()}));
+    block.view({models_, -1})
+        .copy_(per_model.view({models_, 1}).expand({models_, block[0].numel()}));
   }
   return spread;
 }

@@ -99,9 +99,9 @@ class BatchedStep {
   std::vector<torch::Tensor> values_;  // values_[i]: input of layer i, [K, N, width]
   std::vector<torch::Tensor> grads_;   // grads_[i]: d loss / d values_[i] (i >= 1)
   torch::Tensor squares_, losses_;
-  torch::Tensor param_grads_;                   // flat, the layout of params_.flat()
+  torch::Tensor param_grads_;  // flat, the layout of params_.flat()
   std::vector<torch::Tensor> param_grad_blocks_;
-  torch::Tensor neg_lr_;                        // flat: -lr of each value's model
+  torch::Tensor neg_lr_;                          // flat: -lr of each value's model
   torch::Tensor state1_, state2_;                 // optimizer state
   torch::Tensor scratch1_, scratch2_, scratch3_;  // optimizer work
   int64_t steps_ = 0;

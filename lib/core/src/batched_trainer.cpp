@@ -48,8 +48,8 @@ void check_counts(const std::vector<ModelRef>& models, const std::vector<Dataset
     throw InputError("train_batched got no models: pass at least one");
   }
   if (data.size() != 1 && data.size() != models.size()) {
-    throw InputError("train_batched got " + std::to_string(data.size()) + " datasets for " +
-                     count + " models: pass one Dataset for all, or one per model");
+    throw InputError("train_batched got " + std::to_string(data.size()) + " datasets for " + count +
+                     " models: pass one Dataset for all, or one per model");
   }
   if (options.lrs.size() != 1 && options.lrs.size() != models.size()) {
     throw InputError("BatchedOptions::lrs has " + std::to_string(options.lrs.size()) +
@@ -239,8 +239,8 @@ BatchedResult train_checked(const std::vector<ModelRef>& models, const std::vect
       // The run stopped between scheduled frames: show where it ended up.
       const Dataset& own_data = data_of(data, k);
       Snapshot last{run.epochs_run, 0.0F, run.final_params, {}, true};
-      last.loss = static_cast<float>(mse(models[k], own_data.x_train.to(device),
-                                         own_data.y_train.to(device)));
+      last.loss = static_cast<float>(
+          mse(models[k], own_data.x_train.to(device), own_data.y_train.to(device)));
       if (curves) {
         last.curve = predict(models[k], options.curve_x.to(device));
       }

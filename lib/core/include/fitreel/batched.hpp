@@ -20,7 +20,7 @@ namespace fitreel {
 
 /// What to train and how: TrainOptions for a batch, with one learning rate per model.
 struct BatchedOptions {
-  int64_t epochs = 1;       ///< full-batch steps to run (>= 1)
+  int64_t epochs = 1;             ///< full-batch steps to run (>= 1)
   std::vector<double> lrs{0.01};  ///< one per model, or one for all (each > 0, finite)
   OptimizerKind optimizer = OptimizerKind::adagrad;
   torch::Device device = torch::kCPU;      ///< where the stacked parameters and data live
