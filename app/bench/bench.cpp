@@ -2,7 +2,9 @@
 // (median of repeats after a warm-up, for both ways of computing gradients, and on CUDA with
 // and without a captured graph); with the renderer built, frames/s of drawing alone, of
 // encoding alone and of a whole run with video; and the peak RSS. Prints a table; --json FILE
-// also writes the numbers (scripts/bench.sh compares them with Python's).
+// also writes the numbers (scripts/bench.sh compares them with Python's). The batched section
+// times K models trained at once (train_batched) against the same K trained one after another.
+#include <fitreel/batched.hpp>
 #include <fitreel/data.hpp>
 #include <fitreel/demos.hpp>
 #include <fitreel/device.hpp>
@@ -27,6 +29,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -39,6 +42,9 @@ struct Settings {
   int64_t line_epochs = 10000;
   int64_t net_epochs = 10000;
   int64_t frames = 300;
+  int64_t batched_epochs = 1000;
+  std::vector<int64_t> batch_sizes{16, 64};
+  bool batched_only = false;
   std::string preset = "ultrafast";
   std::vector<std::string> devices;
   std::string json;
@@ -183,6 +189,94 @@ VideoNumbers video_numbers(const Demo& demo, const Settings& settings) {
 }
 #endif
 
+// K models as `fitreel sweep` would make them: model k drawn with seed k (the line: its own
+// data too), each at the demo's learning rate.
+struct Batch {
+  std::vector<torch::nn::Sequential> starts;
+  std::vector<Dataset> data;
+  double lr = 0.0;
+};
+
+Batch make_batch(const std::string& name, int64_t models) {
+  Batch batch;
+  const bool line = name == "line";
+  batch.lr = line ? demos::kLine.lr : demos::kNet.lr;
+  for (int64_t k = 0; k < models; ++k) {
+    torch::manual_seed(static_cast<uint64_t>(k));
+    batch.data.push_back(line ? demos::make_noisy_line(100) : demos::make_identity(100));
+    batch.starts.push_back(line ? demos::make_line_model() : make_net());
+  }
+  if (!line) {
+    batch.data.resize(1);  // one shared Dataset: the net's data draws nothing
+  }
+  return batch;
+}
+
+std::vector<torch::nn::Sequential> copies(const std::vector<torch::nn::Sequential>& models) {
+  std::vector<torch::nn::Sequential> fresh;
+  for (const auto& m : models) {
+    fresh.emplace_back(std::dynamic_pointer_cast<torch::nn::SequentialImpl>(m->clone()));
+  }
+  return fresh;
+}
+
+struct BatchedNumbers {
+  Stats batched, sequential;  // microseconds per model-epoch
+};
+
+// Microseconds per model-epoch: the K models in one train_batched() call, and the same K
+// trained one after another with train() (the sum of their training loops).
+BatchedNumbers batched_micros(const Batch& batch, int64_t epochs, const Settings& settings) {
+  const auto models = static_cast<double>(batch.starts.size());
+  BatchedOptions options;
+  options.epochs = epochs;
+  options.lrs = {batch.lr};
+  std::vector<double> batched, sequential;
+  for (int r = -1; r < settings.repeats; ++r) {  // r = -1: warm-up
+    std::vector<torch::nn::Sequential> fresh = copies(batch.starts);
+    const BatchedResult result =
+        train_batched(std::vector<ModelRef>(fresh.begin(), fresh.end()), batch.data, options);
+    if (r >= 0) {
+      batched.push_back(result.seconds * 1e6 / (models * static_cast<double>(epochs)));
+    }
+  }
+  TrainOptions single;
+  single.epochs = epochs;
+  single.lr = batch.lr;
+  for (int r = 0; r < std::max(1, settings.repeats / 2); ++r) {
+    double seconds = 0.0;
+    std::vector<torch::nn::Sequential> fresh = copies(batch.starts);
+    for (size_t k = 0; k < fresh.size(); ++k) {
+      seconds += train(fresh[k], batch.data[batch.data.size() == 1 ? 0 : k], single).seconds;
+    }
+    sequential.push_back(seconds * 1e6 / (models * static_cast<double>(epochs)));
+  }
+  return {stats_of(batched), stats_of(sequential)};
+}
+
+void print_batched(const Settings& settings, std::vector<std::string>& json_rows) {
+  std::printf("\nbatched training, CPU, %lld epochs, us per model-epoch, median [min, max]\n",
+              static_cast<long long>(settings.batched_epochs));
+  std::printf("%-5s %4s %26s %26s %8s\n", "demo", "K", "train_batched", "train() one by one",
+              "ratio");
+  for (const std::string name : {"net", "line"}) {
+    for (int64_t models : settings.batch_sizes) {
+      const Batch batch = make_batch(name, models);
+      const BatchedNumbers n = batched_micros(batch, settings.batched_epochs, settings);
+      const double ratio = n.sequential.median / n.batched.median;
+      std::printf("%-5s %4lld %8.2f [%6.2f, %6.2f] %8.2f [%6.2f, %6.2f] %7.1fx\n", name.c_str(),
+                  static_cast<long long>(models), n.batched.median, n.batched.min, n.batched.max,
+                  n.sequential.median, n.sequential.min, n.sequential.max, ratio);
+      json_rows.push_back("{\"demo\": \"" + name +
+                          "\", \"batched_models\": " + std::to_string(models) +
+                          ", \"epochs\": " + std::to_string(settings.batched_epochs) +
+                          ", \"batched_us_per_model_epoch\": " + stats_json(n.batched) +
+                          ", \"sequential_us_per_model_epoch\": " + stats_json(n.sequential) +
+                          ", \"speedup\": " + std::to_string(ratio) + "}");
+    }
+  }
+}
+
 Settings parse(int argc, char** argv) {
   Settings settings;
   for (int i = 1; i < argc; ++i) {
@@ -205,11 +299,22 @@ Settings parse(int argc, char** argv) {
       settings.preset = value();
     } else if (arg == "--device") {
       settings.devices.push_back(value());
+    } else if (arg == "--batched-epochs") {
+      settings.batched_epochs = std::max<int64_t>(10, std::stoll(value()));
+    } else if (arg == "--batch-sizes") {
+      settings.batch_sizes.clear();
+      std::stringstream list(value());
+      for (std::string item; std::getline(list, item, ',');) {
+        settings.batch_sizes.push_back(std::max<int64_t>(1, std::stoll(item)));
+      }
+    } else if (arg == "--batched-only") {
+      settings.batched_only = true;
     } else if (arg == "--json") {
       settings.json = value();
     } else if (arg == "--help" || arg == "-h") {
       std::cout << "fitreel-bench [--repeats N] [--line-epochs N] [--net-epochs N] [--frames N]\n"
-                   "              [--preset P] [--device cpu|cuda|cuda:N]... [--json FILE]\n";
+                   "              [--preset P] [--device cpu|cuda|cuda:N]... [--json FILE]\n"
+                   "              [--batched-epochs N] [--batch-sizes 16,64] [--batched-only]\n";
       std::exit(0);
     } else {
       throw std::invalid_argument("unknown option " + arg);
@@ -241,6 +346,9 @@ int main(int argc, char** argv) {
   std::printf("%-5s %-7s %-26s %12s %24s\n", "demo", "device", "training step", "us/epoch",
               "[min, max]");
   for (const std::string& device_spec : settings.devices) {
+    if (settings.batched_only) {
+      break;
+    }
     const torch::Device device = resolve_device(device_spec);
     for (const std::string name : {"line", "net"}) {
       const Demo demo = make_demo(name, settings);
@@ -265,38 +373,41 @@ int main(int argc, char** argv) {
       }
     }
   }
+  print_batched(settings, json_rows);
 #ifdef FITREEL_BENCH_RENDER
-  std::printf("\n%-5s %12s %13s %19s %19s %14s %15s %15s\n", "demo", "drawing fps", "encoding fps",
-              "video alone fps (s)", "whole run fps (s)", "train alone s", "whole/max(t,e)",
-              "whole/max(t,v)");
-  for (const std::string name : {"line", "net"}) {
-    const Demo demo = make_demo(name, settings);
-    const VideoNumbers v = video_numbers(demo, settings);
-    // Overlap: against encoding alone (x264 and the colour conversion), and against making the
-    // whole video without training (drawing + encoding on the pipeline's threads).
-    const double overlap = v.whole.seconds / std::max(v.train_alone_seconds, v.encoding.seconds);
-    const double video_overlap =
-        v.whole.seconds / std::max(v.train_alone_seconds, v.video_alone.seconds);
-    std::printf("%-5s %12.1f %13.1f %11.1f (%5.2f) %11.1f (%5.2f) %14.2f %15.2f %15.2f\n",
-                name.c_str(), v.drawing.frames_per_second, v.encoding.frames_per_second,
-                v.video_alone.frames_per_second, v.video_alone.seconds, v.whole.frames_per_second,
-                v.whole.seconds, v.train_alone_seconds, overlap, video_overlap);
-    std::printf(
-        "      CPU core-seconds: training %.2f, drawing %.2f, encoding %.2f, whole run %.2f "
-        "(%.2f cores busy)\n",
-        v.train_alone_cpu, v.drawing.seconds, v.encoding_cpu, v.whole_cpu,
-        v.whole_cpu / v.whole.seconds);
-    char row[600];
-    std::snprintf(row, sizeof row,
-                  "{\"demo\": \"%s\", \"drawing_fps\": %.2f, \"encoding_fps\": %.2f, "
-                  "\"encoding_seconds\": %.4f, \"video_alone_seconds\": %.4f, "
-                  "\"whole_run_fps\": %.2f, \"whole_run_seconds\": %.4f, "
-                  "\"train_alone_seconds\": %.4f, \"overlap_ratio\": %.4f, "
-                  "\"video_overlap_ratio\": %.4f, \"whole_run_cpu_seconds\": %.4f}",
+  if (!settings.batched_only) {
+    std::printf("\n%-5s %12s %13s %19s %19s %14s %15s %15s\n", "demo", "drawing fps",
+                "encoding fps", "video alone fps (s)", "whole run fps (s)", "train alone s",
+                "whole/max(t,e)", "whole/max(t,v)");
+    for (const std::string name : {"line", "net"}) {
+      const Demo demo = make_demo(name, settings);
+      const VideoNumbers v = video_numbers(demo, settings);
+      // Overlap: against encoding alone (x264 and the colour conversion), and against making the
+      // whole video without training (drawing + encoding on the pipeline's threads).
+      const double overlap = v.whole.seconds / std::max(v.train_alone_seconds, v.encoding.seconds);
+      const double video_overlap =
+          v.whole.seconds / std::max(v.train_alone_seconds, v.video_alone.seconds);
+      std::printf("%-5s %12.1f %13.1f %11.1f (%5.2f) %11.1f (%5.2f) %14.2f %15.2f %15.2f\n",
                   name.c_str(), v.drawing.frames_per_second, v.encoding.frames_per_second,
-                  v.encoding.seconds, v.video_alone.seconds, v.whole.frames_per_second,
-                  v.whole.seconds, v.train_alone_seconds, overlap, video_overlap, v.whole_cpu);
-    json_rows.push_back(row);
+                  v.video_alone.frames_per_second, v.video_alone.seconds, v.whole.frames_per_second,
+                  v.whole.seconds, v.train_alone_seconds, overlap, video_overlap);
+      std::printf(
+          "      CPU core-seconds: training %.2f, drawing %.2f, encoding %.2f, whole run %.2f "
+          "(%.2f cores busy)\n",
+          v.train_alone_cpu, v.drawing.seconds, v.encoding_cpu, v.whole_cpu,
+          v.whole_cpu / v.whole.seconds);
+      char row[600];
+      std::snprintf(row, sizeof row,
+                    "{\"demo\": \"%s\", \"drawing_fps\": %.2f, \"encoding_fps\": %.2f, "
+                    "\"encoding_seconds\": %.4f, \"video_alone_seconds\": %.4f, "
+                    "\"whole_run_fps\": %.2f, \"whole_run_seconds\": %.4f, "
+                    "\"train_alone_seconds\": %.4f, \"overlap_ratio\": %.4f, "
+                    "\"video_overlap_ratio\": %.4f, \"whole_run_cpu_seconds\": %.4f}",
+                    name.c_str(), v.drawing.frames_per_second, v.encoding.frames_per_second,
+                    v.encoding.seconds, v.video_alone.seconds, v.whole.frames_per_second,
+                    v.whole.seconds, v.train_alone_seconds, overlap, video_overlap, v.whole_cpu);
+      json_rows.push_back(row);
+    }
   }
 #endif
   const double rss = peak_rss_mb();

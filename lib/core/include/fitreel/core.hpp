@@ -3,6 +3,7 @@
 // fitreel::core in one include: data, models, training, evaluation, checkpoints, CSV files.
 // LibTorch only (no OpenCV).
 
+#include <fitreel/batched.hpp>
 #include <fitreel/checkpoint.hpp>
 #include <fitreel/csv.hpp>
 #include <fitreel/data.hpp>

@@ -1,0 +1,207 @@
+// One epoch of K stacked models with batched ATen kernels. The arithmetic is the single
+// analytic step's (analytic_step.cpp) and torch::optim's, model by model; only the order in
+// which the batched kernels sum differs. Every buffer is allocated once: each kernel writes
+// into one (the *_out and in-place forms), so an epoch allocates nothing.
+#include "batched_step.hpp"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+namespace fitreel::detail {
+
+namespace {
+
+// torch::optim's defaults (LibTorch 1.13), which the single path uses.
+constexpr double kAdagradEps = 1e-10;
+constexpr double kAdamBeta1 = 0.9;
+constexpr double kAdamBeta2 = 0.999;
+constexpr double kAdamEps = 1e-8;
+
+constexpr int64_t kSampleDims[] = {1};
+constexpr int64_t kSampleAndOutputDims[] = {1, 2};
+
+}  // namespace
+
+BatchedStep::BatchedStep(BatchedPlan plan, StackedParameters& params, torch::Tensor x,
+                         torch::Tensor y, OptimizerKind optimizer, const std::vector<double>& lrs)
+    : plan_(std::move(plan)),
+      params_(params),
+      optimizer_(optimizer),
+      x_(std::move(x)),
+      y_(std::move(y)) {
+  const int64_t models = params_.models();
+  const int64_t rows = x_.size(1);
+  values_ = buffers_for(rows);
+  values_[0] = x_;
+  grads_ = buffers_for(rows);
+  squares_ = torch::empty({models, rows, 1}, x_.options());
+  losses_ = torch::empty({models}, x_.options());
+  param_grads_ = params_.like(0.0F);
+  param_grad_blocks_ = params_.blocks_of(param_grads_);
+
+  std::vector<float> negated(lrs.size());
+  for (size_t k = 0; k < lrs.size(); ++k) {
+    negated[k] = static_cast<float>(-lrs[k]);  // as torch::optim casts its step to float
+  }
+  neg_lr_ = params_.per_model(torch::tensor(negated).to(x_.device()));
+  switch (optimizer_) {
+    case OptimizerKind::adagrad:
+      state1_ = params_.like(0.0F);  // sum of squared gradients
+      scratch1_ = params_.like(0.0F);
+      scratch2_ = params_.like(0.0F);
+      break;
+    case OptimizerKind::sgd:
+      break;
+    case OptimizerKind::adam:
+      state1_ = params_.like(0.0F);  // exp_avg
+      state2_ = params_.like(0.0F);  // exp_avg_sq
+      scratch1_ = params_.like(0.0F);
+      scratch2_ = params_.like(0.0F);
+      scratch3_ = params_.like(0.0F);
+      break;
+  }
+}
+
+std::vector<torch::Tensor> BatchedStep::buffers_for(int64_t rows) const {
+  std::vector<torch::Tensor> buffers(plan_.layers.size() + 1);
+  int64_t width = 1;
+  for (size_t i = 0; i < plan_.layers.size(); ++i) {
+    if (plan_.layers[i].kind == BatchedLayerKind::linear) {
+      width = plan_.layers[i].out;
+    }
+    buffers[i + 1] = torch::empty({params_.models(), rows, width}, x_.options());
+  }
+  return buffers;
+}
+
+void BatchedStep::forward(std::vector<torch::Tensor>& values) const {
+  for (size_t i = 0; i < plan_.layers.size(); ++i) {
+    const BatchedLayer& layer = plan_.layers[i];
+    const torch::Tensor& in = values[i];
+    torch::Tensor& out = values[i + 1];
+    switch (layer.kind) {
+      case BatchedLayerKind::linear: {
+        const torch::Tensor weight_t = params_.block(layer.weight_param).transpose(1, 2);
+        const torch::Tensor bias = params_.block(layer.weight_param + 1).unsqueeze(1);
+        if (layer.in == 1) {  // an outer product: broadcasting beats a matrix kernel
+          at::addcmul_out(out, bias, in, weight_t);
+        } else {
+          at::baddbmm_out(out, bias, in, weight_t);
+        }
+        break;
+      }
+      case BatchedLayerKind::sigmoid:
+        at::sigmoid_out(out, in);
+        break;
+      case BatchedLayerKind::tanh:
+        at::tanh_out(out, in);
+        break;
+      case BatchedLayerKind::relu:
+        at::clamp_min_out(out, in, 0);  // what torch::relu computes
+        break;
+    }
+  }
+}
+
+void BatchedStep::backward() {
+  size_t first_linear = 0;
+  while (plan_.layers[first_linear].kind != BatchedLayerKind::linear) {
+    ++first_linear;
+  }
+  for (size_t i = plan_.layers.size(); i-- > first_linear;) {
+    const BatchedLayer& layer = plan_.layers[i];
+    const torch::Tensor& grad_out = grads_[i + 1];
+    switch (layer.kind) {
+      case BatchedLayerKind::linear:
+        at::bmm_out(param_grad_blocks_[layer.weight_param], grad_out.transpose(1, 2), values_[i]);
+        at::sum_out(param_grad_blocks_[layer.weight_param + 1], grad_out, kSampleDims);
+        if (i > first_linear) {
+          at::bmm_out(grads_[i], grad_out, params_.block(layer.weight_param));
+        }
+        break;
+      case BatchedLayerKind::sigmoid:
+        at::sigmoid_backward_out(grads_[i], grad_out, values_[i + 1]);
+        break;
+      case BatchedLayerKind::tanh:
+        at::tanh_backward_out(grads_[i], grad_out, values_[i + 1]);
+        break;
+      case BatchedLayerKind::relu:
+        at::threshold_backward_out(grads_[i], grad_out, values_[i + 1], 0);
+        break;
+    }
+  }
+}
+
+// torch::optim's updates (LibTorch 1.13, no weight decay, no momentum, no lr decay), with the
+// scalar learning rate replaced by each value's own model's rate.
+void BatchedStep::update() {
+  torch::Tensor values = params_.flat();  // a handle: the *_out forms take a non-const one
+  const torch::Tensor& grads = param_grads_;
+  switch (optimizer_) {
+    case OptimizerKind::adagrad:  // sum += g²; p += -lr * g / (sqrt(sum) + eps)
+      state1_.addcmul_(grads, grads);
+      at::sqrt_out(scratch1_, state1_).add_(kAdagradEps);
+      at::mul_out(scratch2_, grads, neg_lr_).div_(scratch1_);
+      values.add_(scratch2_);
+      break;
+    case OptimizerKind::sgd:  // p += -lr * g
+      values.addcmul_(grads, neg_lr_);
+      break;
+    case OptimizerKind::adam: {
+      ++steps_;
+      const double correction1 = 1 - std::pow(kAdamBeta1, static_cast<double>(steps_));
+      const double correction2 = 1 - std::pow(kAdamBeta2, static_cast<double>(steps_));
+      state1_.mul_(kAdamBeta1).add_(grads, 1 - kAdamBeta1);
+      state2_.mul_(kAdamBeta2).addcmul_(grads, grads, 1 - kAdamBeta2);
+      at::sqrt_out(scratch1_, state2_).div_(std::sqrt(correction2)).add_(kAdamEps);
+      at::div_out(scratch3_, neg_lr_, correction1);  // -lr / correction1, the step size
+      at::mul_out(scratch2_, state1_, scratch3_).div_(scratch1_);
+      values.add_(scratch2_);
+      break;
+    }
+  }
+  if (active_.defined()) {
+    // Not a multiplication by a zero rate: 0 * NaN is NaN, and a frozen model's gradients are.
+    at::where_out(values, active_, values, kept_);
+  }
+}
+
+const torch::Tensor& BatchedStep::run() {
+  torch::NoGradGuard no_grad;
+  forward(values_);
+  // Loss and its gradient as mse_loss and mse_loss_backward compute them: the mean of the
+  // squared differences, and 2 / N times the difference.
+  torch::Tensor& diff = grads_.back();
+  at::sub_out(diff, values_.back(), y_);
+  at::mul_out(squares_, diff, diff);
+  at::mean_out(losses_, squares_, kSampleAndOutputDims);
+  diff.mul_(2.0 / static_cast<double>(y_.size(1)));
+  backward();
+  update();
+  return losses_;
+}
+
+void BatchedStep::freeze(int64_t k) {
+  torch::NoGradGuard no_grad;
+  if (!active_.defined()) {
+    active_ = torch::ones_like(params_.flat(), torch::kBool);
+    kept_ = params_.flat().clone();
+  }
+  const std::vector<torch::Tensor> active = params_.blocks_of(active_);
+  const std::vector<torch::Tensor> kept = params_.blocks_of(kept_);
+  for (size_t j = 0; j < active.size(); ++j) {
+    active[j][k].fill_(false);
+    kept[j][k].copy_(params_.block(j)[k]);
+  }
+}
+
+torch::Tensor BatchedStep::predict(const torch::Tensor& x) const {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> values = buffers_for(x.size(1));
+  values[0] = x;
+  forward(values);
+  return values.back();
+}
+
+}  // namespace fitreel::detail
