@@ -2,6 +2,7 @@
 // CLI11 2.1's own checks let nan, wrapped negatives and octal "010" through.
 #include "options.hpp"
 
+#include <fitreel/demos.hpp>
 #include <fitreel/render/plot.hpp>
 #include <fitreel/version.hpp>
 
@@ -288,6 +289,9 @@ RunOptions validate(const std::string& command, const RawOptions& raw) {
         throw UsageError("--seed and --seeds both given: a sweep over seeds takes --seeds alone");
       }
       options.seeds = parse_seeds(raw.seeds);
+      if (raw.lrs.empty()) {  // seeds alone: each at the demo's own rate, as its single run
+        options.lrs = {options.sweep_demo == "line" ? demos::kLine.lr : demos::kNet.lr};
+      }
     }
     const size_t models = options.lrs.size() * std::max<size_t>(1, options.seeds.size());
     if (models > kMaxSweepModels) {
