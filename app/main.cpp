@@ -3,6 +3,7 @@
 #include "options.hpp"
 #include "output.hpp"
 #include "preflight.hpp"
+#include "run_log.hpp"
 #include "signals.hpp"
 #include "sweep.hpp"
 
@@ -33,6 +34,7 @@ void set_up_logging(const RunOptions& options) {
   auto logger = spdlog::stderr_color_mt(
       "fitreel", dumb ? spdlog::color_mode::never : spdlog::color_mode::automatic);
   logger->set_pattern("%^[%l]%$ %v");
+  record_run_log(*logger);  // each result folder keeps its own part as log.txt
   spdlog::set_default_logger(logger);
   spdlog::set_level(options.quiet ? spdlog::level::warn
                                   : spdlog::level::from_str(options.log_level));
