@@ -1,5 +1,6 @@
 // fitreel: the command-line front end. Parses, checks, then runs the demos; no maths, no drawing.
 #include "demo.hpp"
+#include "index_page.hpp"
 #include "options.hpp"
 #include "output.hpp"
 #include "preflight.hpp"
@@ -51,6 +52,28 @@ std::vector<std::string> result_folder_names(const RunOptions& options) {
                                   : std::vector<std::string>{options.command};
 }
 
+// Trains what the command asks, each demo into its own output; returns the exit code.
+int train_into(const RunOptions& options, const std::vector<std::string>& names,
+               const fitreel::XyPoints* file,
+               const std::vector<std::unique_ptr<DemoOutput>>& outputs) {
+  if (options.command == "sweep") {
+    const DemoOutcome outcome = run_sweep(options, file, *outputs.front());
+    return outcome == DemoOutcome::interrupted ? exit_code_for_signal(stop_signal()) : kExitOk;
+  }
+  bool diverged = false;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const DemoOutcome outcome = run_demo(names[i], options, file, *outputs[i]);
+    if (outcome == DemoOutcome::interrupted) {
+      return exit_code_for_signal(stop_signal());  // `all` stops after an interrupted demo
+    }
+    diverged = diverged || outcome == DemoOutcome::diverged;
+  }
+  if (stop_signal() != 0) {  // arrived after the last epoch: the results are complete anyway
+    return exit_code_for_signal(stop_signal());
+  }
+  return diverged ? kExitDiverged : kExitOk;
+}
+
 int run(const RunOptions& options) {
   // Everything that can be wrong with the input is found before anything is written.
   const std::vector<std::string> names = result_folder_names(options);
@@ -68,23 +91,10 @@ int run(const RunOptions& options) {
     outputs.push_back(std::make_unique<DemoOutput>(options.out_dir, name));
   }
   install_stop_handlers();
-  if (options.command == "sweep") {
-    const DemoOutcome outcome = run_sweep(options, file.get(), *outputs.front());
-    return outcome == DemoOutcome::interrupted ? exit_code_for_signal(stop_signal()) : kExitOk;
-  }
-
-  bool diverged = false;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    const DemoOutcome outcome = run_demo(names[i], options, file.get(), *outputs[i]);
-    if (outcome == DemoOutcome::interrupted) {
-      return exit_code_for_signal(stop_signal());  // `all` stops after an interrupted demo
-    }
-    diverged = diverged || outcome == DemoOutcome::diverged;
-  }
-  if (stop_signal() != 0) {  // arrived after the last epoch: the results are complete anyway
-    return exit_code_for_signal(stop_signal());
-  }
-  return diverged ? kExitDiverged : kExitOk;
+  const int exit_code = train_into(options, names, file.get(), outputs);
+  // Diverged and interrupted runs published results too: the page shows them all.
+  refresh_index_page(options.out_dir);
+  return exit_code;
 }
 
 // A closed stdin, stdout or stderr (`fitreel 2>&-`) would hand its number to the first file

@@ -67,12 +67,13 @@ int whole_result_seed(const fs::path& folder) {
   return summary.is_object() ? summary["seed"].get<int>() : -1;
 }
 
-// Hidden entries of DIR other than the lock files fitreel keeps there.
+// Hidden entries of DIR other than the lock files and the index manifest fitreel keeps there.
 std::vector<std::string> leftovers(const fs::path& dir) {
   std::vector<std::string> found;
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
-    if (name.front() == '.' && name.size() > 5 && name.substr(name.size() - 5) != ".lock") {
+    if (name.front() == '.' && name.size() > 5 && name.substr(name.size() - 5) != ".lock" &&
+        name != ".fitreel-index") {
       found.push_back(name);
     }
   }
