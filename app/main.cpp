@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -91,7 +92,17 @@ int run(const RunOptions& options) {
     outputs.push_back(std::make_unique<DemoOutput>(options.out_dir, name));
   }
   install_stop_handlers();
-  const int exit_code = train_into(options, names, file.get(), outputs);
+  int exit_code = kExitOk;
+  try {
+    exit_code = train_into(options, names, file.get(), outputs);
+  } catch (...) {
+    // `all` whose net failed after line was published: the page must not show the old line.
+    if (std::any_of(outputs.begin(), outputs.end(),
+                    [](const auto& out) { return out->published(); })) {
+      refresh_index_page(options.out_dir);
+    }
+    throw;
+  }
   // Diverged and interrupted runs published results too: the page shows them all.
   refresh_index_page(options.out_dir);
   return exit_code;

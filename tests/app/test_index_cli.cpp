@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -13,7 +14,9 @@ namespace fitreel {
 namespace {
 
 namespace fs = std::filesystem;
+using namespace std::chrono_literals;
 using testing::lines_of;
+using testing::Process;
 using testing::ProcessResult;
 using testing::read_file;
 using testing::run;
@@ -159,6 +162,21 @@ TEST(IndexPage, ShowsASweepAndEscapesOddBytes) {
   EXPECT_NE(page.find("<td>1e+30</td>"), std::string::npos) << "a row per rate";
   EXPECT_EQ(page.find("caf\xE9"), std::string::npos) << "raw bytes that are not UTF-8";
   EXPECT_NE(page.find("caf\xEF\xBF\xBD"), std::string::npos) << "shown as U+FFFD";
+}
+
+TEST(IndexPage, DivergedAndInterruptedRunsShowTheirResults) {
+  TempDir dir;
+  const std::string out = dir / "out";
+  EXPECT_EQ(quick("line", out, {"--lr", "1e30", "--video", "none"}).exit_code, 3);
+  EXPECT_NE(read_file(out + "/index.html").find("<section id=\"line\">"), std::string::npos);
+
+  Process fitreel(kFitreel, {"net", "--epochs", "100000000", "--video", "none", "--out", out});
+  ASSERT_TRUE(fitreel.wait_for_stderr("training started", 120s));
+  fitreel.send(SIGINT);
+  EXPECT_EQ(fitreel.wait(120s).exit_code, 130);
+  const std::string page = read_file(out + "/index.html");
+  EXPECT_NE(page.find("<section id=\"net\">"), std::string::npos);
+  EXPECT_NE(page.find("interrupted after"), std::string::npos) << "the log says so";
 }
 
 }  // namespace
