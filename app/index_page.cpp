@@ -76,6 +76,21 @@ class IndexLock {
   int fd_;
 };
 
+// A run killed while writing the page leaves the atomic writer's hidden temporary file
+// (".index.html.tmp-XXXXXX") in DIR; with the lock held, no other run is writing one.
+void remove_killed_writes(const fs::path& dir) {
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(dir, error)) {
+    const std::string name = entry.path().filename().string();
+    for (const std::string& file : {std::string(kIndexPageName), std::string(kIndexManifestName)}) {
+      const std::string prefix = "." + file + ".tmp-";
+      if (name.compare(0, prefix.size(), prefix) == 0 && entry.is_regular_file(error)) {
+        fs::remove(entry.path(), error);
+      }
+    }
+  }
+}
+
 constexpr const char* kStyle = R"(<style>
 body { font-family: sans-serif; margin: 2em auto; max-width: 1320px; padding: 0 1em; color: #222; }
 nav a { margin-right: 1em; }
@@ -111,6 +126,7 @@ std::string page_html(const fs::path& dir, const std::vector<std::string>& shown
 void refresh_index_page(const fs::path& dir) {
   try {
     const IndexLock lock(dir);
+    remove_killed_writes(dir);
     if (!index_is_ours(dir)) {
       spdlog::warn("left {} alone: fitreel did not write it (no index page written)",
                    (dir / kIndexPageName).string());
