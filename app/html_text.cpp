@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <limits>
+#include <optional>
 
 namespace fitreel::app {
 
@@ -99,52 +100,48 @@ std::string relative_href(std::string_view path) {
   return href;
 }
 
-std::vector<std::pair<double, double>> read_loss_csv(const std::filesystem::path& csv) {
-  std::vector<std::pair<double, double>> points;
+std::vector<std::pair<double, double>> read_loss_csv(const std::filesystem::path& csv,
+                                                     std::size_t max_points) {
+  // Thinned while read, so a run of a million epochs costs no more memory than a short one:
+  // every `stride`-th row is kept, and each time the points fill up every other one goes.
+  std::vector<std::pair<double, double>> kept;
+  std::optional<std::pair<double, double>> last;
+  std::size_t stride = 1, row = 0;
   std::ifstream in(csv);
   std::string line;
   std::getline(in, line);  // the header
-  while (std::getline(in, line)) {
+  for (; std::getline(in, line); ++row) {
     const std::size_t comma = line.find(',');
-    if (comma == std::string::npos) {
+    const double epoch = std::strtod(line.c_str(), nullptr);
+    const double value =
+        comma == std::string::npos ? 0.0 : std::strtod(line.c_str() + comma + 1, nullptr);
+    if (!std::isfinite(epoch) || !std::isfinite(value) || value <= 0.0) {
+      continue;  // a log scale shows no zero, no inf, no NaN
+    }
+    last = {epoch, value};
+    if (row % stride != 0) {
       continue;
     }
-    char* end = nullptr;
-    const double epoch = std::strtod(line.c_str(), &end);
-    const double value = std::strtod(line.c_str() + comma + 1, &end);
-    if (std::isfinite(epoch) && std::isfinite(value) && value > 0.0) {
-      points.emplace_back(epoch, value);
+    kept.emplace_back(epoch, value);
+    if (kept.size() > std::max<std::size_t>(max_points, 2)) {
+      std::size_t half = 0;
+      for (std::size_t i = 0; i < kept.size(); i += 2) {
+        kept[half++] = kept[i];
+      }
+      kept.resize(half);
+      stride *= 2;
     }
   }
-  return points;
-}
-
-namespace {
-
-// Every `stride`-th point and the last: a chart of a million epochs stays a small page.
-std::vector<std::pair<double, double>> thinned(const std::vector<std::pair<double, double>>& all,
-                                               std::size_t max_points) {
-  if (all.size() <= max_points) {
-    return all;
-  }
-  const std::size_t stride = (all.size() + max_points - 1) / max_points;
-  std::vector<std::pair<double, double>> kept;
-  for (std::size_t i = 0; i < all.size(); i += stride) {
-    kept.push_back(all[i]);
-  }
-  if (kept.back() != all.back()) {
-    kept.push_back(all.back());
+  if (last && (kept.empty() || kept.back() != *last)) {
+    kept.push_back(*last);  // where the run ended
   }
   return kept;
 }
 
-}  // namespace
-
-std::string loss_chart_svg(std::vector<ChartSeries> series, std::size_t max_points) {
+std::string loss_chart_svg(const std::vector<ChartSeries>& series) {
   double x_min = std::numeric_limits<double>::infinity(), x_max = -x_min;
   double y_min = x_min, y_max = -x_min;
-  for (ChartSeries& line : series) {
-    line.points = thinned(line.points, max_points);
+  for (const ChartSeries& line : series) {
     for (const auto& [epoch, value] : line.points) {
       x_min = std::min(x_min, epoch), x_max = std::max(x_max, epoch);
       y_min = std::min(y_min, value), y_max = std::max(y_max, value);

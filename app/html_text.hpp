@@ -24,12 +24,14 @@ struct ChartSeries {
   std::vector<std::pair<double, double>> points;
 };
 
-/// The (epoch, value) rows of a CSV with a header line (loss.csv, test_loss.csv), keeping only
-/// finite positive values (a log scale shows nothing else); empty when it is unreadable.
-std::vector<std::pair<double, double>> read_loss_csv(const std::filesystem::path& csv);
+/// The (epoch, value) rows of a CSV with a header line (loss.csv, test_loss.csv), thinned as
+/// they are read to at most about `max_points` (every k-th row, and always the last), keeping
+/// only finite positive values (a log scale shows nothing else); empty when it is unreadable.
+std::vector<std::pair<double, double>> read_loss_csv(const std::filesystem::path& csv,
+                                                     std::size_t max_points = 500);
 
-/// An inline <svg> of `series` over epochs with a log-scale y axis, each line thinned to about
-/// `max_points` points (the last one always kept); "" when there is nothing to draw.
-std::string loss_chart_svg(std::vector<ChartSeries> series, std::size_t max_points = 500);
+/// An inline <svg> of `series` over epochs with a log-scale y axis; "" when there is nothing
+/// to draw.
+std::string loss_chart_svg(const std::vector<ChartSeries>& series);
 
 }  // namespace fitreel::app

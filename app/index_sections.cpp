@@ -101,7 +101,7 @@ std::string chart_html(const fs::path& folder) {
       series.push_back({label, color, std::move(points)});
     }
   }
-  const std::string svg = loss_chart_svg(std::move(series));
+  const std::string svg = loss_chart_svg(series);
   return svg.empty() ? "" : "<h3>Loss</h3>\n" + svg + "\n";
 }
 
