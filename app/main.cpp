@@ -1,8 +1,10 @@
 // fitreel: the command-line front end. Parses, checks, then runs the demos; no maths, no drawing.
 #include "demo.hpp"
+#include "index_page.hpp"
 #include "options.hpp"
 #include "output.hpp"
 #include "preflight.hpp"
+#include "run_log.hpp"
 #include "signals.hpp"
 #include "sweep.hpp"
 
@@ -14,6 +16,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -37,6 +40,7 @@ void set_up_logging(const RunOptions& options) {
   auto logger = spdlog::stderr_color_mt(
       "fitreel", dumb ? spdlog::color_mode::never : spdlog::color_mode::automatic);
   logger->set_pattern("%^[%l]%$ %v");
+  record_run_log(*logger);  // each result folder keeps its own part as log.txt
   spdlog::set_default_logger(logger);
   spdlog::set_level(options.quiet ? spdlog::level::warn
                                   : spdlog::level::from_str(options.log_level));
@@ -51,6 +55,28 @@ std::vector<std::string> result_folder_names(const RunOptions& options) {
   }
   return options.command == "all" ? std::vector<std::string>{"line", "net"}
                                   : std::vector<std::string>{options.command};
+}
+
+// Trains what the command asks, each demo into its own output; returns the exit code.
+int train_into(const RunOptions& options, const std::vector<std::string>& names,
+               const fitreel::XyPoints* file,
+               const std::vector<std::unique_ptr<DemoOutput>>& outputs) {
+  if (options.command == "sweep") {
+    const DemoOutcome outcome = run_sweep(options, file, *outputs.front());
+    return outcome == DemoOutcome::interrupted ? exit_code_for_signal(stop_signal()) : kExitOk;
+  }
+  bool diverged = false;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const DemoOutcome outcome = run_demo(names[i], options, file, *outputs[i]);
+    if (outcome == DemoOutcome::interrupted) {
+      return exit_code_for_signal(stop_signal());  // `all` stops after an interrupted demo
+    }
+    diverged = diverged || outcome == DemoOutcome::diverged;
+  }
+  if (stop_signal() != 0) {  // arrived after the last epoch: the results are complete anyway
+    return exit_code_for_signal(stop_signal());
+  }
+  return diverged ? kExitDiverged : kExitOk;
 }
 
 int run(const RunOptions& options) {
@@ -70,23 +96,20 @@ int run(const RunOptions& options) {
     outputs.push_back(std::make_unique<DemoOutput>(options.out_dir, name));
   }
   install_stop_handlers();
-  if (options.command == "sweep") {
-    const DemoOutcome outcome = run_sweep(options, file.get(), *outputs.front());
-    return outcome == DemoOutcome::interrupted ? exit_code_for_signal(stop_signal()) : kExitOk;
-  }
-
-  bool diverged = false;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    const DemoOutcome outcome = run_demo(names[i], options, file.get(), *outputs[i]);
-    if (outcome == DemoOutcome::interrupted) {
-      return exit_code_for_signal(stop_signal());  // `all` stops after an interrupted demo
+  int exit_code = kExitOk;
+  try {
+    exit_code = train_into(options, names, file.get(), outputs);
+  } catch (...) {
+    // `all` whose net failed after line was published: the page must not show the old line.
+    if (std::any_of(outputs.begin(), outputs.end(),
+                    [](const auto& out) { return out->published(); })) {
+      refresh_index_page(options.out_dir);
     }
-    diverged = diverged || outcome == DemoOutcome::diverged;
+    throw;
   }
-  if (stop_signal() != 0) {  // arrived after the last epoch: the results are complete anyway
-    return exit_code_for_signal(stop_signal());
-  }
-  return diverged ? kExitDiverged : kExitOk;
+  // Diverged and interrupted runs published results too: the page shows them all.
+  refresh_index_page(options.out_dir);
+  return exit_code;
 }
 
 // A closed stdin, stdout or stderr (`fitreel 2>&-`) would hand its number to the first file

@@ -3,6 +3,7 @@
 #include "options.hpp"
 
 #include "ownership.hpp"
+#include "run_log.hpp"
 
 #include <fitreel/files/atomic_file.hpp>
 
@@ -156,6 +157,8 @@ DemoOutput::~DemoOutput() {
 }
 
 void DemoOutput::publish() {
+  // What the run told while making this folder goes with it (index.html shows it).
+  files::write_file_atomically(staging_ / "log.txt", take_run_log());
   write_manifest(staging_);
   if (!fs::exists(fs::symlink_status(final_))) {
     if (::rename(staging_.c_str(), final_.c_str()) != 0) {

@@ -49,6 +49,8 @@ class DemoOutput {
   /// Writes the manifest and replaces DIR/<name> with the staging folder. Throws
   /// files::WriteError (one line) when the file system says no.
   void publish();
+  /// True once publish() has swapped the results in.
+  bool published() const { return published_; }
 
  private:
   std::filesystem::path final_;

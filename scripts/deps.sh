@@ -2,7 +2,7 @@
 # Installs the Debian packages fitreel needs (sudo only when not root).
 #   scripts/deps.sh          what building and running the fitreel executable need
 #   scripts/deps.sh --test   plus what the tests need (GoogleTest, ffprobe, Chromium, Xvfb,
-#                            clang-format, strace)
+#                            clang-format, strace, python3 to drive Chromium's DevTools pipe)
 #   scripts/deps.sh --bench  plus the Python reference (python3-torch, matplotlib)
 set -euo pipefail
 
@@ -14,7 +14,7 @@ packages=(
 )
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(libgtest-dev ffmpeg chromium xvfb xauth clang-format strace) ;;
+    --test) packages+=(libgtest-dev ffmpeg chromium xvfb xauth clang-format strace python3) ;;
     --bench) packages+=(ffmpeg python3-torch python3-matplotlib) ;;
     *) echo "deps.sh: unknown option $arg (use --test or --bench)" >&2; exit 2 ;;
   esac

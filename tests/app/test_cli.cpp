@@ -220,7 +220,8 @@ TEST(Cli, ARunReplacesItsDemoFolderAndNothingElse) {
   EXPECT_EQ(read_file(dir / "keep.txt"), "mine");
   for (const auto& entry : fs::directory_iterator(dir.path())) {
     const std::string name = entry.path().filename().string();
-    if (name != ".line.lock") {  // the demo's lock file stays, by design
+    // The demo's and the index page's lock files and the page's manifest stay, by design.
+    if (name != ".line.lock" && name != ".index.lock" && name != ".fitreel-index") {
       EXPECT_NE(name.front(), '.') << "left behind: " << entry.path();
     }
   }

@@ -32,8 +32,9 @@ std::vector<std::string> hidden_entries(const std::string& dir) {
   std::vector<std::string> hidden;
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
-    // Lock files (.<demo>.lock) stay between runs by design.
-    if (name.front() == '.' && name.find(".lock") == std::string::npos) {
+    // Lock files (.<demo>.lock) and index.html's manifest stay between runs by design.
+    if (name.front() == '.' && name.find(".lock") == std::string::npos &&
+        name != ".fitreel-index") {
       hidden.push_back(name);
     }
   }
