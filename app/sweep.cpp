@@ -76,10 +76,9 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutpu
   const torch::Tensor curve_x = curve_inputs(probe_setup.data);
   const std::vector<int64_t> frame_at =
       frame_epochs(probe_setup.epochs, options.frames, probe_setup.schedule);
-  SweepTraining training = train_sweep(demo, options, file,
-                                       options.video != VideoChoice::none ? frame_at
-                                                                          : std::vector<int64_t>{},
-                                       curve_x);
+  SweepTraining training =
+      train_sweep(demo, options, file,
+                  options.video != VideoChoice::none ? frame_at : std::vector<int64_t>{}, curve_x);
   std::vector<SweepRun>& runs = training.runs;
   const DemoSetup& setup = runs.front().setup;
 
@@ -127,12 +126,11 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutpu
   const bool labelled = runs.size() <= kMostPanels;
   const int64_t points_per_curve = labelled ? 1000 : 200;  // bounded drawing for 256 curves
   for (size_t i = 0; i < runs.size(); ++i) {
-    render::LossSeries curve{
-        labelled ? run_label(runs[i], options) +
-                       (runs[i].result.diverged_at_epoch ? " (diverged)" : "")
-                 : std::string(),
-        render::series_color(i),
-        {}};
+    render::LossSeries curve{labelled ? run_label(runs[i], options) +
+                                            (runs[i].result.diverged_at_epoch ? " (diverged)" : "")
+                                      : std::string(),
+                             render::series_color(i),
+                             {}};
     curve.points = loss_points(runs[i].result.losses, setup.schedule, points_per_curve);
     series.push_back(std::move(curve));
   }

@@ -153,16 +153,16 @@ TEST(Sweep, OneModelPerRateInAGridVideoWithJsonAndChart) {
 
 TEST(Sweep, NeedsADemoAndRates) {
   TempDir dir;
-  for (const std::vector<std::string>& args : {std::vector<std::string>{"sweep"},
-                                               {"sweep", "circle"},
-                                               {"sweep", "net", "--lrs", "0.1,-1"},
-                                               {"sweep", "net", "--lrs", ""},
-                                               {"sweep", "net", "--seeds", "5..2"},
-                                               {"sweep", "net", "--seeds", "1,2,1"},
-                                               {"sweep", "net", "--seeds", "0..299"},
-                                               {"sweep", "net", "--seeds", "0..99", "--lrs",
-                                                "0.1,0.2,0.3"},
-                                               {"sweep", "net", "--seeds", "0..3", "--seed", "1"}}) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"sweep"},
+        {"sweep", "circle"},
+        {"sweep", "net", "--lrs", "0.1,-1"},
+        {"sweep", "net", "--lrs", ""},
+        {"sweep", "net", "--seeds", "5..2"},
+        {"sweep", "net", "--seeds", "1,2,1"},
+        {"sweep", "net", "--seeds", "0..299"},
+        {"sweep", "net", "--seeds", "0..99", "--lrs", "0.1,0.2,0.3"},
+        {"sweep", "net", "--seeds", "0..3", "--seed", "1"}}) {
     std::vector<std::string> full = args;
     full.insert(full.end(), {"--out", dir / "out"});
     const auto result = run(kFitreel, full);
@@ -195,9 +195,9 @@ TEST(Sweep, SeedsCrossedWithRatesTrainInOneBatchAsTheirSingleRuns) {
 
 TEST(Sweep, BeyondSixteenModelsTheGridShowsSixteenSpreadOverTheLosses) {
   TempDir dir;
-  const auto result = run(kFitreel, {"sweep", "net", "--seeds", "0..19", "--epochs", "50",
-                                     "--frames", "3", "--video", "png", "--size", "640x360",
-                                     "--out", dir.path()});
+  const auto result =
+      run(kFitreel, {"sweep", "net", "--seeds", "0..19", "--epochs", "50", "--frames", "3",
+                     "--video", "png", "--size", "640x360", "--out", dir.path()});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const nlohmann::json sweep = read_json(dir / "sweep-net/sweep.json");
   ASSERT_EQ(sweep["runs"].size(), 20U);
