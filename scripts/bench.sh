@@ -51,6 +51,11 @@ for r in $(seq "$repeats"); do
   timed "$work/cpp-video" "$fitreel" net -q --epochs $epochs_net --out "$work/out"
   timed "$work/cpp-all" "$fitreel" all -q --out "$work/out"
 done
+# Many models at once: K = 16 and 64 nets and lines in Python, one after another and as a
+# functorch vmap(grad) ensemble; fitreel's batched sweep is in bench.json (train_batched).
+if [ $have_torch = yes ]; then
+  "$python" scripts/bench_ensemble.py --epochs 1000 --loop-epochs 200 --sizes 16,64 >"$work/ensemble.txt"
+fi
 # Peak memory is flat in the epochs: a hundred times the epochs, the same RSS (loss.csv streams
 # to disk; the losses kept in memory are thinned to a fixed budget). 10^7 line epochs: ~4 min.
 timed "$work/cpp-line-1e5" "$fitreel" line -q --epochs 100000 --video none --out "$work/out"
@@ -95,6 +100,25 @@ for r in bench["rows"]:
         print(f"{r['demo'] + ': run with video / max(train alone, encode alone)':52} {'':>26} {r['overlap_ratio']:9.2f}")
         print(f"{r['demo'] + ': frames/s drawing, encoding, whole run':52} {'':>26} "
               f"{r['drawing_fps']:6.0f} {r['encoding_fps']:6.0f} {r['whole_run_fps']:6.0f}")
+print()
+print(f"{'many models, us per model-epoch (1000 epochs, CPU)':52} {'Python loop':>12} {'vmap(grad)':>11} "
+      f"{'fitreel batched':>16} {'vmap/fitreel':>13} {'loop/fitreel':>13}")
+python_rows = {}
+if have_torch:
+    for line in open(f"{work}/ensemble.txt"):
+        demo, k, way, micros = line.split()
+        python_rows[(demo, int(k), way)] = float(micros)
+for r in bench["rows"]:
+    if "batched_models" not in r:
+        continue
+    demo, k = r["demo"], r["batched_models"]
+    ours = r["batched_us_per_model_epoch"]["median"]
+    loop = python_rows.get((demo, k, "python_loop"))
+    vmap = python_rows.get((demo, k, "functorch_vmap"))
+    cells = [f"{loop:12.2f}" if loop else f"{'-':>12}", f"{vmap:11.2f}" if vmap else f"{'-':>11}",
+             f"{ours:16.2f}", f"{vmap / ours:12.1f}x" if vmap else f"{'-':>13}",
+             f"{loop / ours:12.1f}x" if loop else f"{'-':>13}"]
+    print(f"{demo + ', K = ' + str(k):52} " + " ".join(cells))
 all_wall, all_rss = timed("cpp-all")
 print(f"{'fitreel all with video: peak RSS MB':52} {'':>26} {fmt(mmm(all_rss))}")
 print(f"{'fitreel net with video: peak RSS MB':52} {'':>26} {statistics.median(rss):9.0f}")
