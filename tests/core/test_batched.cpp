@@ -246,6 +246,27 @@ TEST(Batched, SnapshotsComeForEveryModelAtEachScheduledEpoch) {
   }
 }
 
+TEST(Batched, ShouldStopEndsEveryRunAndEachGetsAFinalSnapshot) {
+  std::vector<Twin> twins = {make_twin(false, {}, 0), make_twin(false, {}, 1)};
+  BatchedOptions options;
+  options.epochs = 100;
+  options.lrs = {0.1};
+  int polls = 0;
+  std::vector<Snapshot> finals(2);
+  const BatchedResult batch = train_batched(
+      {twins[0].batched, twins[1].batched}, {twins[0].data}, options,
+      {[&](int64_t k, const Snapshot& s) { finals.at(k) = s; }, [&] { return ++polls == 10; }});
+  EXPECT_TRUE(batch.interrupted);
+  EXPECT_EQ(batch.epochs_run, 10);
+  for (size_t k = 0; k < 2; ++k) {
+    EXPECT_TRUE(batch.runs[k].interrupted);
+    EXPECT_EQ(batch.runs[k].epochs_run, 10);
+    EXPECT_TRUE(finals[k].final);
+    EXPECT_EQ(finals[k].epoch, 10);
+    EXPECT_EQ(finals[k].params, batch.runs[k].final_params);
+  }
+}
+
 TEST(Batched, RefusesWhatItCannotBatch) {
   Twin a = make_twin(false, {}, 0);
   Twin wide = make_twin(false, {{4}, Activation::sigmoid}, 1);
