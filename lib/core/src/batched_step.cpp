@@ -129,7 +129,12 @@ void BatchedStep::backward() {
         at::bmm_out(param_grad_blocks_[layer.weight_param], grad_out, values_[i].transpose(1, 2));
         at::sum_out(param_grad_blocks_[layer.weight_param + 1], grad_out, kSampleDims);
         if (i > first_linear) {
-          at::bmm_out(grads_[i], params_.block(layer.weight_param).transpose(1, 2), grad_out);
+          const torch::Tensor weight_t = params_.block(layer.weight_param).transpose(1, 2);
+          if (layer.out == 1) {  // an outer product again: [K, in, 1] times [K, 1, N]
+            at::mul_out(grads_[i], weight_t, grad_out);
+          } else {
+            at::bmm_out(grads_[i], weight_t, grad_out);
+          }
         }
         break;
       case BatchedLayerKind::sigmoid:
