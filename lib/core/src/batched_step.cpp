@@ -41,6 +41,18 @@ BatchedStep::BatchedStep(BatchedPlan plan, StackedParameters& params, torch::Ten
   values_ = buffers_for(rows);
   values_[0] = x_;
   grads_ = buffers_for(rows);
+  // Views made once: each view is a heap allocation, and an epoch needs the same ones.
+  views_.resize(plan_.layers.size());
+  for (size_t i = 0; i < plan_.layers.size(); ++i) {
+    const BatchedLayer& layer = plan_.layers[i];
+    if (layer.kind == BatchedLayerKind::linear) {
+      views_[i] = {params_.block(layer.weight_param + 1).unsqueeze(2),
+                   params_.block(layer.weight_param).transpose(1, 2), values_[i].transpose(1, 2)};
+    }
+  }
+  while (plan_.layers[first_linear_].kind != BatchedLayerKind::linear) {
+    ++first_linear_;
+  }
   squares_ = torch::empty({models, 1, rows}, x_.options());
   losses_ = torch::empty({models}, x_.options());
   // Constants as float tensors of one value: a Scalar argument costs a conversion per call.
@@ -94,7 +106,7 @@ void BatchedStep::forward(std::vector<torch::Tensor>& values) const {
       case BatchedLayerKind::linear: {
         // out = W in + b, [K, out, N]
         const torch::Tensor& weight = params_.block(layer.weight_param);
-        const torch::Tensor bias = params_.block(layer.weight_param + 1).unsqueeze(2);
+        const torch::Tensor& bias = views_[i].bias_column;
         if (layer.in == 1) {  // an outer product: broadcasting beats a matrix kernel
           at::addcmul_out(out, bias, weight, in);
         } else {
@@ -116,20 +128,16 @@ void BatchedStep::forward(std::vector<torch::Tensor>& values) const {
 }
 
 void BatchedStep::backward() {
-  size_t first_linear = 0;
-  while (plan_.layers[first_linear].kind != BatchedLayerKind::linear) {
-    ++first_linear;
-  }
-  for (size_t i = plan_.layers.size(); i-- > first_linear;) {
+  for (size_t i = plan_.layers.size(); i-- > first_linear_;) {
     const BatchedLayer& layer = plan_.layers[i];
     const torch::Tensor& grad_out = grads_[i + 1];
     switch (layer.kind) {
       case BatchedLayerKind::linear:
         // dW = g inᵀ, db = g summed over the samples, d in = Wᵀ g
-        at::bmm_out(param_grad_blocks_[layer.weight_param], grad_out, values_[i].transpose(1, 2));
+        at::bmm_out(param_grad_blocks_[layer.weight_param], grad_out, views_[i].input_t);
         at::sum_out(param_grad_blocks_[layer.weight_param + 1], grad_out, kSampleDims);
-        if (i > first_linear) {
-          const torch::Tensor weight_t = params_.block(layer.weight_param).transpose(1, 2);
+        if (i > first_linear_) {
+          const torch::Tensor& weight_t = views_[i].weight_t;
           if (layer.out == 1) {  // an outer product again: [K, in, 1] times [K, 1, N]
             at::mul_out(grads_[i], weight_t, grad_out);
           } else {

@@ -98,6 +98,13 @@ class BatchedStep {
   torch::Tensor x_, y_;
   std::vector<torch::Tensor> values_;  // values_[i]: input of layer i, [K, width, N]
   std::vector<torch::Tensor> grads_;   // grads_[i]: d loss / d values_[i] (i >= 1)
+  struct LinearViews {
+    torch::Tensor bias_column;  // [K, out, 1]
+    torch::Tensor weight_t;     // [K, in, out]
+    torch::Tensor input_t;      // values_[i] as [K, N, in]
+  };
+  std::vector<LinearViews> views_;  // per layer; linear layers only
+  size_t first_linear_ = 0;
   torch::Tensor squares_, losses_;
   torch::Tensor rows_, two_over_rows_, adagrad_eps_;  // 0-dim constants
   torch::Tensor param_grads_;                         // flat, the layout of params_.flat()
