@@ -134,32 +134,31 @@ TEST_P(BatchedMatchesSingle, EveryModelWithinTheContract) {
   RecordProperty("largest_parameter_drift", std::to_string(drift));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Demos, BatchedMatchesSingle,
-    testing::Values(
-        BatchCase{
-            "line_adagrad", true, kSeedNet, OptimizerKind::adagrad, {0.01, 0.05, 0.1, 0.5}, 5000},
-        BatchCase{"line_sgd", true, kSeedNet, OptimizerKind::sgd, {1e-4, 5e-5, 2e-4, 1e-4}, 5000},
-        BatchCase{
-            "line_adam", true, kSeedNet, OptimizerKind::adam, {0.01, 0.005, 0.002, 0.001}, 5000},
-        BatchCase{
-            "net_adagrad", false, kSeedNet, OptimizerKind::adagrad, {0.1, 0.05, 0.2, 0.1}, 5000},
-        BatchCase{"net_sgd", false, kSeedNet, OptimizerKind::sgd, {1e-5, 2e-5, 5e-6, 1e-5}, 5000},
-        BatchCase{
-            "net_adam", false, kSeedNet, OptimizerKind::adam, {0.001, 0.002, 0.005, 0.001}, 5000},
-        BatchCase{"wide_tanh_adagrad",
-                  false,
-                  {{16}, Activation::tanh},
-                  OptimizerKind::adagrad,
-                  {0.05, 0.1, 0.02},
-                  2000},
-        BatchCase{"deep_relu_adam",
-                  false,
-                  {{8, 4}, Activation::relu},
-                  OptimizerKind::adam,
-                  {0.001, 0.002, 0.0005},
-                  1000}),
-    [](const testing::TestParamInfo<BatchCase>& param) { return param.param.name; });
+// Rates where the batched runs meet the contract. At larger rates Adam (line 0.05, net 0.01)
+// and SGD (net 1e-4) runs amplify the per-epoch rounding differences of the batched sums until
+// recorded losses differ by 1e-3 to 1 (relative) late in the run (measured; open, issue 15).
+std::vector<BatchCase> batch_cases() {
+  const OptimizerKind adagrad = OptimizerKind::adagrad, sgd = OptimizerKind::sgd,
+                      adam = OptimizerKind::adam;
+  const NetSpec wide{{16}, Activation::tanh}, deep{{8, 4}, Activation::tanh},
+      relu{{5}, Activation::relu};
+  return {
+      {"line_adagrad", true, kSeedNet, adagrad, {0.01, 0.05, 0.1, 0.5}, 5000},
+      {"line_sgd", true, kSeedNet, sgd, {1e-4, 5e-5, 2e-4, 1e-4}, 5000},
+      {"line_adam", true, kSeedNet, adam, {0.01, 0.005, 0.002, 0.001}, 5000},
+      {"net_adagrad", false, kSeedNet, adagrad, {0.1, 0.05, 0.2, 0.1}, 5000},
+      {"net_sgd", false, kSeedNet, sgd, {1e-5, 2e-5, 5e-6, 1e-5}, 5000},
+      {"net_adam", false, kSeedNet, adam, {0.001, 0.002, 0.005, 0.001}, 5000},
+      {"wide_tanh_adagrad", false, wide, adagrad, {0.05, 0.1, 0.02}, 2000},
+      {"deep_tanh_adam", false, deep, adam, {0.001, 0.002, 0.0005}, 1000},
+      {"relu_adagrad", false, relu, adagrad, {0.01, 0.05}, 1000},
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(Demos, BatchedMatchesSingle, testing::ValuesIn(batch_cases()),
+                         [](const testing::TestParamInfo<BatchCase>& param) {
+                           return param.param.name;
+                         });
 
 TEST(Batched, OneModelEqualsItsSingleRun) {
   Twin twin = make_twin(false, {}, 0);
@@ -244,6 +243,27 @@ TEST(Batched, SnapshotsComeForEveryModelAtEachScheduledEpoch) {
       EXPECT_EQ(s.loss, *batch.runs[k].losses.at(s.epoch));
       EXPECT_EQ(s.final, s.epoch == 49);
     }
+  }
+}
+
+TEST(Batched, ShouldStopEndsEveryRunAndEachGetsAFinalSnapshot) {
+  std::vector<Twin> twins = {make_twin(false, {}, 0), make_twin(false, {}, 1)};
+  BatchedOptions options;
+  options.epochs = 100;
+  options.lrs = {0.1};
+  int polls = 0;
+  std::vector<Snapshot> finals(2);
+  const BatchedResult batch = train_batched(
+      {twins[0].batched, twins[1].batched}, {twins[0].data}, options,
+      {[&](int64_t k, const Snapshot& s) { finals.at(k) = s; }, [&] { return ++polls == 10; }});
+  EXPECT_TRUE(batch.interrupted);
+  EXPECT_EQ(batch.epochs_run, 10);
+  for (size_t k = 0; k < 2; ++k) {
+    EXPECT_TRUE(batch.runs[k].interrupted);
+    EXPECT_EQ(batch.runs[k].epochs_run, 10);
+    EXPECT_TRUE(finals[k].final);
+    EXPECT_EQ(finals[k].epoch, 10);
+    EXPECT_EQ(finals[k].params, batch.runs[k].final_params);
   }
 }
 

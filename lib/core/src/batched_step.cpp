@@ -2,6 +2,12 @@
 // analytic step's (analytic_step.cpp) and torch::optim's, model by model; only the order in
 // which the batched kernels sum differs. Every buffer is allocated once: each kernel writes
 // into one (the *_out and in-place forms), so an epoch allocates nothing.
+//
+// Layout: a layer's values are [K, width, N], the transpose of the single path's (N, width),
+// so the samples are the innermost, contiguous dimension. Widths are tiny (the seed's net has
+// 2) and N is not: elementwise kernels then run long vectorized loops with the weights and
+// biases as broadcast scalars, where [K, N, 2] gave them inner loops of 2 (measured: the
+// first layer's addcmul took ~7x longer that way).
 #include "batched_step.hpp"
 
 #include <torch/torch.h>
@@ -18,7 +24,7 @@ constexpr double kAdamBeta1 = 0.9;
 constexpr double kAdamBeta2 = 0.999;
 constexpr double kAdamEps = 1e-8;
 
-constexpr int64_t kSampleDims[] = {1};
+constexpr int64_t kSampleDims[] = {2};
 constexpr int64_t kSampleAndOutputDims[] = {1, 2};
 
 }  // namespace
@@ -31,12 +37,28 @@ BatchedStep::BatchedStep(BatchedPlan plan, StackedParameters& params, torch::Ten
       x_(std::move(x)),
       y_(std::move(y)) {
   const int64_t models = params_.models();
-  const int64_t rows = x_.size(1);
+  const int64_t rows = x_.size(2);
   values_ = buffers_for(rows);
   values_[0] = x_;
   grads_ = buffers_for(rows);
-  squares_ = torch::empty({models, rows, 1}, x_.options());
+  // Views made once: each view is a heap allocation, and an epoch needs the same ones.
+  views_.resize(plan_.layers.size());
+  for (size_t i = 0; i < plan_.layers.size(); ++i) {
+    const BatchedLayer& layer = plan_.layers[i];
+    if (layer.kind == BatchedLayerKind::linear) {
+      views_[i] = {params_.block(layer.weight_param + 1).unsqueeze(2),
+                   params_.block(layer.weight_param).transpose(1, 2), values_[i].transpose(1, 2)};
+    }
+  }
+  while (plan_.layers[first_linear_].kind != BatchedLayerKind::linear) {
+    ++first_linear_;
+  }
+  squares_ = torch::empty({models, 1, rows}, x_.options());
   losses_ = torch::empty({models}, x_.options());
+  // Constants as float tensors of one value: a Scalar argument costs a conversion per call.
+  rows_ = torch::full({}, static_cast<double>(rows), x_.options());
+  two_over_rows_ = torch::full({}, 2.0 / static_cast<double>(rows), x_.options());
+  adagrad_eps_ = torch::full({}, kAdagradEps, x_.options());
   param_grads_ = params_.like(0.0F);
   param_grad_blocks_ = params_.blocks_of(param_grads_);
 
@@ -70,7 +92,7 @@ std::vector<torch::Tensor> BatchedStep::buffers_for(int64_t rows) const {
     if (plan_.layers[i].kind == BatchedLayerKind::linear) {
       width = plan_.layers[i].out;
     }
-    buffers[i + 1] = torch::empty({params_.models(), rows, width}, x_.options());
+    buffers[i + 1] = torch::empty({params_.models(), width, rows}, x_.options());
   }
   return buffers;
 }
@@ -82,12 +104,13 @@ void BatchedStep::forward(std::vector<torch::Tensor>& values) const {
     torch::Tensor& out = values[i + 1];
     switch (layer.kind) {
       case BatchedLayerKind::linear: {
-        const torch::Tensor weight_t = params_.block(layer.weight_param).transpose(1, 2);
-        const torch::Tensor bias = params_.block(layer.weight_param + 1).unsqueeze(1);
+        // out = W in + b, [K, out, N]
+        const torch::Tensor& weight = params_.block(layer.weight_param);
+        const torch::Tensor& bias = views_[i].bias_column;
         if (layer.in == 1) {  // an outer product: broadcasting beats a matrix kernel
-          at::addcmul_out(out, bias, in, weight_t);
+          at::addcmul_out(out, bias, weight, in);
         } else {
-          at::baddbmm_out(out, bias, in, weight_t);
+          at::baddbmm_out(out, bias, weight, in);
         }
         break;
       }
@@ -105,19 +128,21 @@ void BatchedStep::forward(std::vector<torch::Tensor>& values) const {
 }
 
 void BatchedStep::backward() {
-  size_t first_linear = 0;
-  while (plan_.layers[first_linear].kind != BatchedLayerKind::linear) {
-    ++first_linear;
-  }
-  for (size_t i = plan_.layers.size(); i-- > first_linear;) {
+  for (size_t i = plan_.layers.size(); i-- > first_linear_;) {
     const BatchedLayer& layer = plan_.layers[i];
     const torch::Tensor& grad_out = grads_[i + 1];
     switch (layer.kind) {
       case BatchedLayerKind::linear:
-        at::bmm_out(param_grad_blocks_[layer.weight_param], grad_out.transpose(1, 2), values_[i]);
+        // dW = g inᵀ, db = g summed over the samples, d in = Wᵀ g
+        at::bmm_out(param_grad_blocks_[layer.weight_param], grad_out, views_[i].input_t);
         at::sum_out(param_grad_blocks_[layer.weight_param + 1], grad_out, kSampleDims);
-        if (i > first_linear) {
-          at::bmm_out(grads_[i], grad_out, params_.block(layer.weight_param));
+        if (i > first_linear_) {
+          const torch::Tensor& weight_t = views_[i].weight_t;
+          if (layer.out == 1) {  // an outer product again: [K, in, 1] times [K, 1, N]
+            at::mul_out(grads_[i], weight_t, grad_out);
+          } else {
+            at::bmm_out(grads_[i], weight_t, grad_out);
+          }
         }
         break;
       case BatchedLayerKind::sigmoid:
@@ -141,7 +166,7 @@ void BatchedStep::update() {
   switch (optimizer_) {
     case OptimizerKind::adagrad:  // sum += g²; p += -lr * g / (sqrt(sum) + eps)
       state1_.addcmul_(grads, grads);
-      at::sqrt_out(scratch1_, state1_).add_(kAdagradEps);
+      at::sqrt_out(scratch1_, state1_).add_(adagrad_eps_);
       at::mul_out(scratch2_, grads, neg_lr_).div_(scratch1_);
       values.add_(scratch2_);
       break;
@@ -155,7 +180,10 @@ void BatchedStep::update() {
       state1_.mul_(kAdamBeta1).add_(grads, 1 - kAdamBeta1);
       state2_.mul_(kAdamBeta2).addcmul_(grads, grads, 1 - kAdamBeta2);
       at::sqrt_out(scratch1_, state2_).div_(std::sqrt(correction2)).add_(kAdamEps);
-      at::div_out(scratch3_, neg_lr_, correction1);  // -lr / correction1, the step size
+      // The step size -lr / correction1. torch::optim divides in double and rounds once; this
+      // rounds the rate, then the quotient. Doing it its way (per-model sizes from the host,
+      // one kernel per parameter) was tried and brought no closer agreement.
+      at::div_out(scratch3_, neg_lr_, correction1);
       at::mul_out(scratch2_, state1_, scratch3_).div_(scratch1_);
       values.add_(scratch2_);
       break;
@@ -175,8 +203,8 @@ const torch::Tensor& BatchedStep::run() {
   torch::Tensor& diff = grads_.back();
   at::sub_out(diff, values_.back(), y_);
   at::mul_out(squares_, diff, diff);
-  at::mean_out(losses_, squares_, kSampleAndOutputDims);
-  diff.mul_(2.0 / static_cast<double>(y_.size(1)));
+  at::sum_out(losses_, squares_, kSampleAndOutputDims).div_(rows_);  // what mean_out does
+  diff.mul_(two_over_rows_);
   backward();
   update();
   return losses_;
@@ -198,7 +226,7 @@ void BatchedStep::freeze(int64_t k) {
 
 torch::Tensor BatchedStep::predict(const torch::Tensor& x) const {
   torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> values = buffers_for(x.size(1));
+  std::vector<torch::Tensor> values = buffers_for(x.size(2));
   values[0] = x;
   forward(values);
   return values.back();

@@ -75,7 +75,7 @@ class StackedParameters {
 /// written out with batched kernels, and the optimizer update, every buffer allocated once.
 class BatchedStep {
  public:
-  /// x, y: [K, N, 1]; lrs: one per model. The parameters are updated in place.
+  /// x, y: [K, 1, N] (samples innermost); lrs: one per model. The parameters are updated in place.
   BatchedStep(BatchedPlan plan, StackedParameters& params, torch::Tensor x, torch::Tensor y,
               OptimizerKind optimizer, const std::vector<double>& lrs);
 
@@ -83,7 +83,7 @@ class BatchedStep {
   const torch::Tensor& run();
   /// Keeps model k's current parameters from the next update on (a diverged model).
   void freeze(int64_t k);
-  /// The models' outputs [K, M, 1] for inputs [K, M, 1] (allocates; for snapshots).
+  /// The models' outputs [K, 1, M] for inputs [K, 1, M] (allocates; for snapshots).
   torch::Tensor predict(const torch::Tensor& x) const;
 
  private:
@@ -96,10 +96,18 @@ class BatchedStep {
   StackedParameters& params_;
   OptimizerKind optimizer_;
   torch::Tensor x_, y_;
-  std::vector<torch::Tensor> values_;  // values_[i]: input of layer i, [K, N, width]
+  std::vector<torch::Tensor> values_;  // values_[i]: input of layer i, [K, width, N]
   std::vector<torch::Tensor> grads_;   // grads_[i]: d loss / d values_[i] (i >= 1)
+  struct LinearViews {
+    torch::Tensor bias_column;  // [K, out, 1]
+    torch::Tensor weight_t;     // [K, in, out]
+    torch::Tensor input_t;      // values_[i] as [K, N, in]
+  };
+  std::vector<LinearViews> views_;  // per layer; linear layers only
+  size_t first_linear_ = 0;
   torch::Tensor squares_, losses_;
-  torch::Tensor param_grads_;  // flat, the layout of params_.flat()
+  torch::Tensor rows_, two_over_rows_, adagrad_eps_;  // 0-dim constants
+  torch::Tensor param_grads_;                         // flat, the layout of params_.flat()
   std::vector<torch::Tensor> param_grad_blocks_;
   torch::Tensor neg_lr_;                          // flat: -lr of each value's model
   torch::Tensor state1_, state2_;                 // optimizer state

@@ -114,13 +114,14 @@ detail::BatchedPlan check_batch(const std::vector<ModelRef>& models,
   return *shared;
 }
 
-// A column (N, 1) for each model, stacked to [K, N, 1] on `device`.
-torch::Tensor stacked_columns(const std::vector<torch::Tensor>& columns, int64_t models,
-                              const torch::Device& device) {
+// A column (N, 1) for each model (or one for all), as rows [K, 1, N] on `device`: the
+// batched step keeps samples innermost.
+torch::Tensor stacked_rows(const std::vector<torch::Tensor>& columns, int64_t models,
+                           const torch::Device& device) {
   if (columns.size() == 1) {
-    return columns[0].to(device).unsqueeze(0).expand({models, -1, -1}).contiguous();
+    return columns[0].to(device).reshape({1, 1, -1}).expand({models, 1, -1}).contiguous();
   }
-  return torch::stack(columns).to(device).contiguous();
+  return torch::stack(columns).to(device).transpose(1, 2).contiguous();
 }
 
 BatchedResult train_checked(const std::vector<ModelRef>& models, const std::vector<Dataset>& data,
@@ -155,11 +156,11 @@ BatchedResult train_checked(const std::vector<ModelRef>& models, const std::vect
   }
   std::vector<double> lrs = options.lrs;
   lrs.resize(models.size(), options.lrs[0]);
-  detail::BatchedStep step(plan, params, stacked_columns(xs, count, device),
-                           stacked_columns(ys, count, device), options.optimizer, lrs);
+  detail::BatchedStep step(plan, params, stacked_rows(xs, count, device),
+                           stacked_rows(ys, count, device), options.optimizer, lrs);
   const bool curves = options.curve_x.defined() && options.curve_x.numel() > 0;
   const torch::Tensor curve_x =
-      curves ? stacked_columns({options.curve_x}, count, device) : torch::Tensor();
+      curves ? stacked_rows({options.curve_x}, count, device) : torch::Tensor();
 
   std::vector<bool> running(models.size(), true);
   int64_t still_running = count;
@@ -187,7 +188,8 @@ BatchedResult train_checked(const std::vector<ModelRef>& models, const std::vect
       }
     }
 
-    const torch::Tensor losses = step.run().to(torch::kCPU);  // no copy on the CPU
+    const torch::Tensor& computed = step.run();
+    const torch::Tensor losses = device.is_cpu() ? computed : computed.to(torch::kCPU);
     const float* loss = losses.data_ptr<float>();
     for (int64_t k = 0; k < count; ++k) {
       if (!running[k]) {
