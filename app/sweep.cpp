@@ -69,16 +69,14 @@ std::vector<size_t> shown_runs(const std::vector<SweepRun>& runs) {
 
 DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutput& output) {
   const std::string demo = options.sweep_demo;
+  SweepTraining training = plan_sweep(demo, options, file);
   // The frames' epochs and the curve's x are the same for every model (same sizes and x).
-  RunOptions probe = options;
-  probe.lr = options.lrs.front();
-  const DemoSetup probe_setup = make_setup(demo, probe, file);
-  const torch::Tensor curve_x = curve_inputs(probe_setup.data);
+  const DemoSetup& planned = training.runs.front().setup;
+  const torch::Tensor curve_x = curve_inputs(planned.data);
   const std::vector<int64_t> frame_at =
-      frame_epochs(probe_setup.epochs, options.frames, probe_setup.schedule);
-  SweepTraining training =
-      train_sweep(demo, options, file,
-                  options.video != VideoChoice::none ? frame_at : std::vector<int64_t>{}, curve_x);
+      frame_epochs(planned.epochs, options.frames, planned.schedule);
+  train_sweep(training, options,
+              options.video != VideoChoice::none ? frame_at : std::vector<int64_t>{}, curve_x);
   std::vector<SweepRun>& runs = training.runs;
   const DemoSetup& setup = runs.front().setup;
 
@@ -88,7 +86,7 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutpu
   const render::GridLayout layout = render::grid_layout(shown.size(), size);
   const render::Layers panel_layers = render::Layers::all().without(render::Layer::side_panel);
   std::vector<render::FitPlot> panels;
-  torch::nn::Sequential names_model = make_model(setup);  // parameter names only
+  torch::nn::Sequential& names_model = training.models.front();  // for parameter names
   const FilmOptions look = film_options_for(setup, options, names_model);
   for (size_t i : shown) {
     render::FitScene scene =

@@ -48,12 +48,10 @@ Snapshot panel_snapshot(const Snapshot& full) {
 
 }  // namespace
 
-SweepTraining train_sweep(const std::string& demo, const RunOptions& options, const XyPoints* file,
-                          const std::vector<int64_t>& frame_at, const torch::Tensor& curve_x) {
+SweepTraining plan_sweep(const std::string& demo, const RunOptions& options, const XyPoints* file) {
   SweepTraining training;
   const std::vector<uint64_t> seeds =
       options.seeds.empty() ? std::vector<uint64_t>{options.seed} : options.seeds;
-  std::vector<torch::nn::Sequential> models;
   for (uint64_t seed : seeds) {
     for (double lr : options.lrs) {
       RunOptions single = options;
@@ -62,17 +60,24 @@ SweepTraining train_sweep(const std::string& demo, const RunOptions& options, co
       SweepRun run;
       run.seed = seed;
       run.lr = lr;
-      run.setup = make_setup(demo, single, file);  // seeds, then draws data (line: per seed)
-      models.push_back(make_model(run.setup));     // then the model: as the single run
+      run.setup = make_setup(demo, single, file);        // seeds, then draws data (line: per seed)
+      training.models.push_back(make_model(run.setup));  // then the model: as the single run
       training.runs.push_back(std::move(run));
     }
   }
+  return training;
+}
+
+void train_sweep(SweepTraining& training, const RunOptions& options,
+                 const std::vector<int64_t>& frame_at, const torch::Tensor& curve_x) {
+  const std::vector<torch::nn::Sequential>& models = training.models;
   const DemoSetup& first = training.runs.front().setup;
   const bool batch = options.gradients != "autograd" && supports_batched_training(models.front());
   training.batched = batch;
   training.batch_size = batch ? batch_size_for(first, models.size()) : 1;
-  spdlog::info("sweep {}: {} models ({} seed(s) x {} rate(s)), {} epochs each, {} on {}", demo,
-               models.size(), seeds.size(), options.lrs.size(), first.epochs,
+  spdlog::info("sweep {}: {} models ({} seed(s) x {} rate(s)), {} epochs each, {} on {}",
+               first.demo, models.size(), models.size() / options.lrs.size(), options.lrs.size(),
+               first.epochs,
                batch ? "in batches of " + std::to_string(training.batch_size)
                      : std::string("one after another"),
                device_name(first.device));
@@ -130,7 +135,6 @@ SweepTraining train_sweep(const std::string& demo, const RunOptions& options, co
                    *run.result.diverged_at_epoch);
     }
   }
-  return training;
 }
 
 std::string run_label(const SweepRun& run, const RunOptions& options) {

@@ -24,18 +24,22 @@ struct SweepRun {
   std::vector<Snapshot> snapshots;  ///< at the frame epochs: epoch, loss and curve only
 };
 
-/// How the models were trained.
+/// A sweep's models and how they were trained.
 struct SweepTraining {
-  std::vector<SweepRun> runs;  ///< seeds outer, rates inner
-  double seconds = 0.0;        ///< wall time of all the training
-  bool batched = false;        ///< in batches of the batched trainer (else one by one)
-  int64_t batch_size = 0;      ///< models per batch (bounded so memory stays under ~1 GB)
+  std::vector<SweepRun> runs;                 ///< seeds outer, rates inner
+  std::vector<torch::nn::Sequential> models;  ///< one per run, trained in place
+  double seconds = 0.0;                       ///< wall time of all the training
+  bool batched = false;    ///< in batches of the batched trainer (else one by one)
+  int64_t batch_size = 0;  ///< models per batch (bounded so memory stays under ~1 GB)
 };
 
-/// Draws every (seed, rate) model as its single run would and trains them all; snapshots at
-/// `frame_at` (none when empty), curves at `curve_x`. Stops early at a signal.
-SweepTraining train_sweep(const std::string& demo, const RunOptions& options, const XyPoints* file,
-                          const std::vector<int64_t>& frame_at, const torch::Tensor& curve_x);
+/// Draws every (seed, rate) model and its data as its single run would, untrained.
+SweepTraining plan_sweep(const std::string& demo, const RunOptions& options, const XyPoints* file);
+
+/// Trains the planned models; snapshots at `frame_at` (none when empty), curves at `curve_x`.
+/// Stops early at a signal.
+void train_sweep(SweepTraining& training, const RunOptions& options,
+                 const std::vector<int64_t>& frame_at, const torch::Tensor& curve_x);
 
 /// "seed 3, lr 0.1", naming only what the sweep varies ("lr 0.1" for rates alone).
 std::string run_label(const SweepRun& run, const RunOptions& options);

@@ -55,7 +55,7 @@ void check_training_inputs(const ModelRef& model, const Dataset& data,
   detail::check_rows(data.x_train, "x_train", data.y_train, "y_train", 1);
   detail::check_finite(data.x_train, "x_train");
   detail::check_finite(data.y_train, "y_train");
-  if (data.x_test.defined() && data.x_test.numel() > 0) {
+  if (data.holds_out()) {
     detail::check_samples(data.x_test, "x_test");
     detail::check_samples(data.y_test, "y_test");
     detail::check_rows(data.x_test, "x_test", data.y_test, "y_test");
@@ -196,7 +196,7 @@ TrainResult train_checked(const ModelRef& model, const Dataset& data, const Trai
   const torch::Tensor curve_x =
       options.curve_x.defined() ? options.curve_x.to(device) : torch::Tensor();
   HeldOut test;
-  if (data.x_test.defined() && data.x_test.numel() > 0) {
+  if (data.holds_out()) {
     test = {data.x_test.to(device), data.y_test.to(device)};
   }
   const detail::StepInputs inputs{model, options.optimizer, options.lr, x, y};

@@ -102,7 +102,6 @@ struct Film::State {
   std::optional<render::LiveWindow> window;
   std::optional<render::RenderPipeline> pipeline;
   bool used = false;
-  int64_t frames = 0;
 
   void refresh_window() {
     cv::Mat shown;
@@ -110,11 +109,10 @@ struct Film::State {
       window->show(shown);
     }
   }
-  // Ends the video (it plays from here on) and keeps the frame count.
+  // Ends the video: it plays from here on.
   void finish_video() {
     if (pipeline) {
       pipeline->finish();
-      frames = pipeline->frames();
       refresh_window();
     }
   }
@@ -184,9 +182,7 @@ const FilmFiles& Film::files() const { return state_->files; }
 const FilmOptions& Film::options() const { return state_->options; }
 const std::string& Film::warning() const { return state_->warning; }
 const std::string& Film::codec() const { return state_->codec; }
-int64_t Film::frames() const {
-  return state_->pipeline && state_->frames == 0 ? state_->pipeline->frames() : state_->frames;
-}
+int64_t Film::frames() const { return state_->pipeline ? state_->pipeline->frames() : 0; }
 
 TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions& options,
                   Film& film, const TrainCallbacks& callbacks) {
@@ -216,8 +212,7 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
     state.pipeline.emplace(plot, std::move(sinks), state.window ? &state.mailbox : nullptr);
   }
   // Frames, and the held-out losses, come at the film's schedule (also without a video).
-  const bool holds_out = data.x_test.defined() && data.x_test.numel() > 0;
-  if (filmed.snapshot_epochs.empty() && (state.pipeline || holds_out)) {
+  if (filmed.snapshot_epochs.empty() && (state.pipeline || data.holds_out())) {
     filmed.snapshot_epochs = frame_epochs(options.epochs, look.frames, look.schedule);
   }
   std::optional<detail::LossCsvWriter> loss_csv;

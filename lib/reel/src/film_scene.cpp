@@ -28,7 +28,7 @@ torch::Tensor curve_inputs(const Dataset& data, int64_t count) {
     throw InputError("curve_inputs: count is " + std::to_string(count) + ", at least 2 are needed");
   }
   torch::Tensor all_x = data.x_train;
-  if (data.x_test.defined() && data.x_test.numel() > 0) {
+  if (data.holds_out()) {
     all_x = torch::cat({data.x_train, data.x_test});
   }
   if (!all_x.defined() || all_x.numel() == 0) {
@@ -44,7 +44,7 @@ render::FitScene film_scene(const ModelRef& model, const Dataset& data,
   render::FitScene scene;
   scene.title = options.title;
   scene.train = {values_of(data.x_train), values_of(data.y_train)};
-  if (data.x_test.defined() && data.y_test.defined()) {
+  if (data.holds_out()) {
     scene.test = {values_of(data.x_test), values_of(data.y_test)};
   }
   scene.truth = options.truth;
@@ -66,7 +66,7 @@ render::FitFrame film_frame(const ModelRef& model, const Dataset& data,
   frame.curve = predict(model, curve_x);
   frame.loss = mse(model, data.x_train, data.y_train);
   frame.note = std::move(note);
-  if (data.x_test.defined() && data.x_test.numel() > 0) {
+  if (data.holds_out()) {
     frame.test_loss = mse(model, data.x_test, data.y_test);
   }
   const UnitCurves units = hidden_unit_curves(model, curve_x, hidden_units);

@@ -48,7 +48,7 @@ std::string film_summary_json(const ModelRef& model, const Dataset& data,
   for (const EpochLoss& point : result.test_losses) {
     test_loss_at_epoch[std::to_string(point.epoch)] = finite_or_null(point.loss);
   }
-  const bool has_test = data.x_test.defined() && data.x_test.numel() > 0;
+  const bool has_test = data.holds_out();
   const FilmFiles& files = film.files();
   const Json json = {
       {"fitreel_version", kVersion},

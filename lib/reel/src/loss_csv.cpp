@@ -4,6 +4,18 @@
 
 namespace fitreel::detail {
 
+namespace {
+
+// "EPOCH,LOSS\n", the loss to full float precision (%.9g round-trips a float).
+void append_row(std::string& text, int64_t epoch, float loss) {
+  char row[64];
+  const int length = std::snprintf(row, sizeof row, "%lld,%.9g\n", static_cast<long long>(epoch),
+                                   static_cast<double>(loss));
+  text.append(row, static_cast<size_t>(length));
+}
+
+}  // namespace
+
 LossCsvWriter::LossCsvWriter(const std::filesystem::path& path) : file_(path) {
   pending_.reserve(kBatch);
   file_.append("epoch,loss\n");
@@ -11,11 +23,8 @@ LossCsvWriter::LossCsvWriter(const std::filesystem::path& path) : file_(path) {
 
 void LossCsvWriter::flush() {
   text_.clear();
-  char row[64];
   for (const auto& [epoch, loss] : pending_) {
-    const int length = std::snprintf(row, sizeof row, "%lld,%.9g\n", static_cast<long long>(epoch),
-                                     static_cast<double>(loss));
-    text_.append(row, static_cast<size_t>(length));
+    append_row(text_, epoch, loss);
   }
   pending_.clear();
   file_.append(text_);
@@ -28,12 +37,8 @@ void LossCsvWriter::commit() {
 
 std::string test_loss_csv(const std::vector<EpochLoss>& test_losses) {
   std::string text = "epoch,test_loss\n";
-  char row[64];
   for (const EpochLoss& point : test_losses) {
-    const int length =
-        std::snprintf(row, sizeof row, "%lld,%.9g\n", static_cast<long long>(point.epoch),
-                      static_cast<double>(point.loss));
-    text.append(row, static_cast<size_t>(length));
+    append_row(text, point.epoch, point.loss);
   }
   return text;
 }

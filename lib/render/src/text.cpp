@@ -126,11 +126,13 @@ struct Typeface {
   }
   bool usable() const { return !regular.empty() && !bold.empty(); }
 
-  const Rendered& render(const std::string& text, int height, bool is_bold) {
-    std::string key = std::to_string(height) + (is_bold ? "b|" : "r|") + text;
+  // Keyed by the text as given: a cached string costs no typesetting (true minus) either.
+  const Rendered& render(const std::string& given, int height, bool is_bold) {
+    std::string key = std::to_string(height) + (is_bold ? "b|" : "r|") + given;
     if (const auto found = cache.find(key); found != cache.end()) {
       return found->second;
     }
+    const std::string text = with_true_minus(given);
     if (cache.size() >= kCachedStrings) {
       cache.clear();  // a bound on memory; the strings of a frame come back at once
     }
@@ -226,7 +228,7 @@ void draw_text(cv::Mat& image, const std::string& text, cv::Point origin, const 
 #ifdef FITREEL_WITH_FREETYPE
   Typeface& face = typeface();
   if (face.usable()) {
-    const Rendered& rendered = face.render(with_true_minus(text), pixel_height(style), style.bold);
+    const Rendered& rendered = face.render(text, pixel_height(style), style.bold);
     blend(image, rendered.coverage, rendered.origin, origin, style.color);
     return;
   }
@@ -240,7 +242,7 @@ cv::Size text_size(const std::string& text, const TextStyle& style) {
 #ifdef FITREEL_WITH_FREETYPE
   Typeface& face = typeface();
   if (face.usable()) {
-    return face.render(with_true_minus(text), pixel_height(style), style.bold).size;
+    return face.render(text, pixel_height(style), style.bold).size;
   }
 #endif
   int baseline = 0;

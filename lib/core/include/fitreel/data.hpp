@@ -12,6 +12,9 @@ namespace fitreel {
 struct Dataset {
   torch::Tensor x_train{}, y_train{};  ///< what the model is trained on
   torch::Tensor x_test{}, y_test{};    ///< held out (drawn, not trained on); may stay empty
+
+  /// Whether any points are held out (x_test defined and not empty).
+  bool holds_out() const { return x_test.defined() && x_test.numel() > 0; }
 };
 
 /// Share of the points split_train_test holds out for testing (int(0.2 * N) of them).
