@@ -23,13 +23,25 @@ v.addEventListener('timeupdate', () => {
 </script></body></html>
 HTML
 browser=$(command -v chromium || command -v chromium-browser)
-report=$(timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-  --disable-background-networking --disable-component-update --disable-sync \
-  --user-data-dir="$work/profile" --autoplay-policy=no-user-gesture-required \
-  --virtual-time-budget=15000 --dump-dom "file://$work/play.html" 2>/dev/null |
-  grep -o '<pre id="r">[^<]*' | sed 's/<pre id="r">//')
-echo "chromium: $report"
-case "$report" in
-  "played duration=2 size=640x360") exit 0 ;;
-  *) echo "expected the 2 s, 640x360 video to play" >&2; exit 1 ;;
-esac
+play() {
+  timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$work/profile-$1" --autoplay-policy=no-user-gesture-required \
+    --virtual-time-budget=15000 --dump-dom "file://$work/play.html" 2>/dev/null |
+    grep -o '<pre id="r">[^<]*' | sed 's/<pre id="r">//'
+}
+# On a loaded host headless Chromium sometimes stops its virtual clock right after the
+# metadata ("metadata duration=2"): the file loaded but playback was not scheduled. That is the
+# browser's timing, not the file, so such a report gets up to two more tries; any other report
+# (an error, another duration or size) fails at once.
+for attempt in 1 2 3; do
+  report=$(play "$attempt")
+  echo "chromium (try $attempt): $report"
+  case "$report" in
+    "played duration=2 size=640x360") exit 0 ;;
+    "metadata duration=2") continue ;;
+    *) break ;;
+  esac
+done
+echo "expected the 2 s, 640x360 video to play" >&2
+exit 1
