@@ -12,6 +12,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace fitreel::detail {
@@ -25,12 +26,14 @@ constexpr double kAdamBeta2 = 0.999;
 constexpr double kAdamEps = 1e-8;
 
 constexpr int64_t kSampleDims[] = {2};
+constexpr int64_t kCpuWorkPerChunk = 16384;
 constexpr int64_t kSampleAndOutputDims[] = {1, 2};
 
 }  // namespace
 
 BatchedStep::BatchedStep(BatchedPlan plan, StackedParameters& params, torch::Tensor x,
-                         torch::Tensor y, OptimizerKind optimizer, const std::vector<double>& lrs)
+                         torch::Tensor y, OptimizerKind optimizer, const std::vector<double>& lrs,
+                         bool fused)
     : plan_(std::move(plan)),
       params_(params),
       optimizer_(optimizer),
@@ -38,23 +41,40 @@ BatchedStep::BatchedStep(BatchedPlan plan, StackedParameters& params, torch::Ten
       y_(std::move(y)) {
   const int64_t models = params_.models();
   const int64_t rows = x_.size(2);
-  values_ = buffers_for(rows);
-  values_[0] = x_;
-  grads_ = buffers_for(rows);
-  // Views made once: each view is a heap allocation, and an epoch needs the same ones.
   views_.resize(plan_.layers.size());
   for (size_t i = 0; i < plan_.layers.size(); ++i) {
     const BatchedLayer& layer = plan_.layers[i];
     if (layer.kind == BatchedLayerKind::linear) {
-      views_[i] = {params_.block(layer.weight_param + 1).unsqueeze(2),
-                   params_.block(layer.weight_param).transpose(1, 2), values_[i].transpose(1, 2)};
+      views_[i].bias_column = params_.block(layer.weight_param + 1).unsqueeze(2);
     }
   }
   while (plan_.layers[first_linear_].kind != BatchedLayerKind::linear) {
     ++first_linear_;
   }
-  squares_ = torch::empty({models, 1, rows}, x_.options());
   losses_ = torch::empty({models}, x_.options());
+  if (optimizer_ != OptimizerKind::sgd) {
+    state1_ = params_.like(0.0F);  // Adagrad: sum of squared gradients; Adam: exp_avg
+  }
+  if (optimizer_ == OptimizerKind::adam) {
+    state2_ = params_.like(0.0F);  // exp_avg_sq
+  }
+  if (fused && x_.device().is_cpu()) {
+    make_cpu_epoch(lrs);
+    return;
+  }
+
+  values_ = buffers_for(rows);
+  values_[0] = x_;
+  grads_ = buffers_for(rows);
+  // Views made once: each view is a heap allocation, and an epoch needs the same ones.
+  for (size_t i = 0; i < plan_.layers.size(); ++i) {
+    const BatchedLayer& layer = plan_.layers[i];
+    if (layer.kind == BatchedLayerKind::linear) {
+      views_[i].weight_t = params_.block(layer.weight_param).transpose(1, 2);
+      views_[i].input_t = values_[i].transpose(1, 2);
+    }
+  }
+  squares_ = torch::empty({models, 1, rows}, x_.options());
   // Constants as float tensors of one value: a Scalar argument costs a conversion per call.
   rows_ = torch::full({}, static_cast<double>(rows), x_.options());
   two_over_rows_ = torch::full({}, 2.0 / static_cast<double>(rows), x_.options());
@@ -67,22 +87,94 @@ BatchedStep::BatchedStep(BatchedPlan plan, StackedParameters& params, torch::Ten
     negated[k] = static_cast<float>(-lrs[k]);  // as torch::optim casts its step to float
   }
   neg_lr_ = params_.per_model(torch::tensor(negated).to(x_.device()));
-  switch (optimizer_) {
-    case OptimizerKind::adagrad:
-      state1_ = params_.like(0.0F);  // sum of squared gradients
-      scratch1_ = params_.like(0.0F);
-      scratch2_ = params_.like(0.0F);
-      break;
-    case OptimizerKind::sgd:
-      break;
-    case OptimizerKind::adam:
-      state1_ = params_.like(0.0F);  // exp_avg
-      state2_ = params_.like(0.0F);  // exp_avg_sq
-      scratch1_ = params_.like(0.0F);
-      scratch2_ = params_.like(0.0F);
-      scratch3_ = params_.like(0.0F);
-      break;
+  if (optimizer_ != OptimizerKind::sgd) {
+    scratch1_ = params_.like(0.0F);
+    scratch2_ = params_.like(0.0F);
   }
+  if (optimizer_ == OptimizerKind::adam) {
+    scratch3_ = params_.like(0.0F);
+  }
+}
+
+void BatchedStep::make_cpu_epoch(const std::vector<double>& lrs) {
+  const float* base = params_.flat().data_ptr<float>();
+  const auto offset_of = [&](size_t param) {
+    return params_.block(param).data_ptr<float>() - base;
+  };
+  std::vector<CpuLayer> layers;
+  for (const BatchedLayer& layer : plan_.layers) {
+    CpuLayer cpu;
+    switch (layer.kind) {
+      case BatchedLayerKind::linear:
+        cpu = {CpuLayerKind::linear, layer.in, layer.out, offset_of(layer.weight_param),
+               offset_of(layer.weight_param + 1)};
+        break;
+      case BatchedLayerKind::sigmoid:
+        cpu.kind = CpuLayerKind::sigmoid;
+        break;
+      case BatchedLayerKind::tanh:
+        cpu.kind = CpuLayerKind::tanh;
+        break;
+      case BatchedLayerKind::relu:
+        cpu.kind = CpuLayerKind::relu;
+        break;
+    }
+    layers.push_back(cpu);
+  }
+  const CpuOptimizer optimizer = optimizer_ == OptimizerKind::adagrad ? CpuOptimizer::adagrad
+                                 : optimizer_ == OptimizerKind::sgd   ? CpuOptimizer::sgd
+                                                                      : CpuOptimizer::adam;
+  cpu_workers_ = std::max(1, at::get_num_threads());
+  cpu_epoch_ = std::make_unique<CpuBatchedEpoch>(std::move(layers), params_.models(), x_.size(2),
+                                                 optimizer, cpu_workers_);
+  lrs_ = lrs;
+  cpu_steps_.resize(lrs.size());
+  for (size_t k = 0; k < lrs.size(); ++k) {
+    cpu_steps_[k] = static_cast<float>(-lrs[k]);  // as torch::optim casts its step to float
+  }
+  // Threads pay off once an epoch is a few tens of microseconds of work: about this many
+  // sample-times-unit values per worker (measured on 2 cores, the seed net at K = 16-64).
+  int64_t width_sum = 0;
+  for (const BatchedLayer& layer : plan_.layers) {
+    width_sum += layer.kind == BatchedLayerKind::linear ? layer.out : 0;
+  }
+  const int64_t work = params_.models() * x_.size(2) * width_sum;
+  cpu_chunks_ = std::clamp<int64_t>(work / kCpuWorkPerChunk, 1,
+                                    std::min<int64_t>(cpu_workers_, params_.models()));
+}
+
+void BatchedStep::run_cpu_epoch() {
+  float adam_sqrt_correction2 = 1.0F;
+  if (optimizer_ == OptimizerKind::adam) {  // torch::optim's step: -lr / correction1, in double
+    ++steps_;
+    const double correction1 = 1 - std::pow(kAdamBeta1, static_cast<double>(steps_));
+    const double correction2 = 1 - std::pow(kAdamBeta2, static_cast<double>(steps_));
+    for (size_t k = 0; k < lrs_.size(); ++k) {
+      cpu_steps_[k] = static_cast<float>(-(lrs_[k] / correction1));
+    }
+    adam_sqrt_correction2 = static_cast<float>(std::sqrt(correction2));
+  }
+  const CpuEpochData data{params_.flat().data_ptr<float>(),
+                          state1_.defined() ? state1_.data_ptr<float>() : nullptr,
+                          state2_.defined() ? state2_.data_ptr<float>() : nullptr,
+                          x_.data_ptr<float>(),
+                          y_.data_ptr<float>(),
+                          cpu_steps_.data(),
+                          adam_sqrt_correction2,
+                          losses_.data_ptr<float>()};
+  const int64_t models = params_.models(), chunks = cpu_chunks_;
+  if (chunks == 1) {
+    cpu_epoch_->run_models(0, models, 0, data);
+    return;
+  }
+  // Chunk c always uses scratch c: calls that run at once never share one. The result does not
+  // depend on how many threads run: each model is computed alone, in the same order.
+  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      cpu_epoch_->run_models(c * models / chunks, (c + 1) * models / chunks, static_cast<int>(c),
+                             data);
+    }
+  });
 }
 
 std::vector<torch::Tensor> BatchedStep::buffers_for(int64_t rows) const {
@@ -196,6 +288,10 @@ void BatchedStep::update() {
 }
 
 const torch::Tensor& BatchedStep::run() {
+  if (cpu_epoch_) {
+    run_cpu_epoch();
+    return losses_;
+  }
   torch::NoGradGuard no_grad;
   forward(values_);
   // Loss and its gradient as mse_loss and mse_loss_backward compute them: the mean of the
@@ -211,6 +307,10 @@ const torch::Tensor& BatchedStep::run() {
 }
 
 void BatchedStep::freeze(int64_t k) {
+  if (cpu_epoch_) {
+    cpu_epoch_->freeze(k);
+    return;
+  }
   torch::NoGradGuard no_grad;
   if (!active_.defined()) {
     active_ = torch::ones_like(params_.flat(), torch::kBool);

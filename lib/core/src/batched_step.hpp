@@ -2,12 +2,15 @@
 
 // Internal: the stacked parameters and the batched epoch behind train_batched(). Not installed.
 
+#include "batched_cpu_epoch.hpp"
+
 #include <fitreel/model_ref.hpp>
 #include <fitreel/trainer.hpp>
 
 #include <torch/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -72,12 +75,14 @@ class StackedParameters {
 };
 
 /// One full-batch epoch of K stacked models: forward, MSE loss per model, the chain rule
-/// written out with batched kernels, and the optimizer update, every buffer allocated once.
+/// written out, and the optimizer update, every buffer allocated once. On the CPU by default
+/// one fused loop per model (CpuBatchedEpoch), spread over LibTorch's threads; otherwise (CUDA,
+/// or `fused` false) ATen's batched kernels.
 class BatchedStep {
  public:
   /// x, y: [K, 1, N] (samples innermost); lrs: one per model. The parameters are updated in place.
   BatchedStep(BatchedPlan plan, StackedParameters& params, torch::Tensor x, torch::Tensor y,
-              OptimizerKind optimizer, const std::vector<double>& lrs);
+              OptimizerKind optimizer, const std::vector<double>& lrs, bool fused);
 
   /// Runs one epoch; returns each model's loss before the step, [K] (overwritten next call).
   const torch::Tensor& run();
@@ -88,6 +93,8 @@ class BatchedStep {
 
  private:
   std::vector<torch::Tensor> buffers_for(int64_t rows) const;
+  void make_cpu_epoch(const std::vector<double>& lrs);
+  void run_cpu_epoch();
   void forward(std::vector<torch::Tensor>& values) const;
   void backward();
   void update();
@@ -114,6 +121,12 @@ class BatchedStep {
   torch::Tensor scratch1_, scratch2_, scratch3_;  // optimizer work
   int64_t steps_ = 0;
   torch::Tensor active_, kept_;  // once a model is frozen: which values update, and the kept
+
+  std::unique_ptr<CpuBatchedEpoch> cpu_epoch_;  // set: the fused CPU path runs instead
+  std::vector<double> lrs_;                     // the fused path's Adam step needs them
+  std::vector<float> cpu_steps_;                // per model: -lr (Adam: -lr / correction 1)
+  int cpu_workers_ = 1;
+  int64_t cpu_chunks_ = 1;  // how many parts of the models run at once
 };
 
 }  // namespace fitreel::detail

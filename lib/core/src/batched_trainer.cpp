@@ -157,7 +157,8 @@ BatchedResult train_checked(const std::vector<ModelRef>& models, const std::vect
   std::vector<double> lrs = options.lrs;
   lrs.resize(models.size(), options.lrs[0]);
   detail::BatchedStep step(plan, params, stacked_rows(xs, count, device),
-                           stacked_rows(ys, count, device), options.optimizer, lrs);
+                           stacked_rows(ys, count, device), options.optimizer, lrs,
+                           options.fused_cpu_kernels);
   const bool curves = options.curve_x.defined() && options.curve_x.numel() > 0;
   const torch::Tensor curve_x =
       curves ? stacked_rows({options.curve_x}, count, device) : torch::Tensor();

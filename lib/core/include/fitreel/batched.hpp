@@ -1,9 +1,10 @@
 #pragma once
 
 // Many small models of one architecture trained at once: their parameters stacked into one set
-// of tensors, forward and hand-derived backward with batched kernels (bmm, broadcasting), and
-// one optimizer update for all of them. Each model follows the numbers its own train() run
-// would, up to the order in which the batched kernels sum (see DESIGN.md's parity notes).
+// of tensors, forward and hand-derived backward (on the CPU one fused vectorized loop per model,
+// on CUDA ATen's batched kernels), and the optimizer update for all of them. Each model follows the
+// numbers its own train() run would, up to the order in which the batched kernels sum (see
+// DESIGN.md's parity notes).
 
 #include <fitreel/data.hpp>
 #include <fitreel/model_ref.hpp>
@@ -26,6 +27,9 @@ struct BatchedOptions {
   torch::Device device = torch::kCPU;      ///< where the stacked parameters and data live
   std::vector<int64_t> snapshot_epochs{};  ///< ascending epochs that get a Snapshot per model
   torch::Tensor curve_x{};                 ///< (M, 1) inputs for Snapshot::curve; empty = none
+  /// On the CPU, one fused, vectorized loop per model over LibTorch's threads (fastest);
+  /// false: ATen's batched kernels, as on CUDA. Both meet the same contract.
+  bool fused_cpu_kernels = true;
 };
 
 /// What the caller hears while a batch trains. Every member may be left empty.

@@ -1,0 +1,87 @@
+#pragma once
+
+// Internal: one epoch of K stacked models on the CPU as one fused loop per model: forward, MSE,
+// backward and the optimizer update run while that model's few hundred values sit in L1, in
+// vectorized loops over the samples (batched_cpu_kernels.inc). No LibTorch here (plain
+// floats), so these files compile fast, with their own vectorization flags. Not installed.
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace fitreel::detail {
+
+enum class CpuLayerKind { linear, sigmoid, tanh, relu };
+enum class CpuOptimizer { adagrad, sgd, adam };
+
+/// One layer. A Linear's weight [K, out, in] and bias [K, out] are blocks of the flat
+/// parameter array starting at these offsets (model k's own at offset + k * size).
+struct CpuLayer {
+  CpuLayerKind kind = CpuLayerKind::linear;
+  int64_t in = 0, out = 0;                      // linear only
+  int64_t weight_offset = 0, bias_offset = 0;  // linear only
+};
+
+/// Where an epoch reads and writes. Every flat array has the parameters' layout.
+struct CpuEpochData {
+  float* params = nullptr;
+  float* state1 = nullptr;  // Adagrad: sum of squares; Adam: exp_avg
+  float* state2 = nullptr;  // Adam: exp_avg_sq
+  const float* x = nullptr;  // [K, N]
+  const float* y = nullptr;  // [K, N]
+  const float* step = nullptr;  // [K]: -lr (Adam: -lr / bias correction 1)
+  float adam_sqrt_correction2 = 1.0F;
+  float* losses = nullptr;  // [K], written for the active models
+};
+
+/// One model's epoch worked out once: where layer i's output, and the gradient of the loss
+/// with respect to it, sit in the scratch (value_at[i], width[i] x rows floats), where a
+/// Linear layer's weight and bias gradients go (grad_at[i]), and each parameter block.
+struct CpuEpochPlan {
+  struct Param {
+    int64_t offset = 0, size = 0, scratch = 0;  // block offset, values per model, its gradient
+  };
+  std::vector<CpuLayer> layers;
+  int64_t rows = 0;
+  CpuOptimizer optimizer = CpuOptimizer::adagrad;
+  std::vector<int64_t> value_at, width, grad_at;
+  size_t first_linear = 0;
+  std::vector<Param> params;
+  int64_t values = 0, param_grads = 0;  // scratch sizes
+};
+
+/// Model k's epoch (forward, MSE, backward, update); returns its loss before the update.
+using CpuModelEpoch = float (*)(const CpuEpochPlan& plan, int64_t k, float* values, float* grads,
+                                float* param_grads, const CpuEpochData& data);
+namespace cpu_baseline {
+float model_epoch(const CpuEpochPlan&, int64_t, float*, float*, float*, const CpuEpochData&);
+}
+namespace cpu_avx2 {  // built on x86-64 with GCC or Clang (FITREEL_CPU_AVX2)
+float model_epoch(const CpuEpochPlan&, int64_t, float*, float*, float*, const CpuEpochData&);
+}
+
+class CpuBatchedEpoch {
+ public:
+  /// `workers`: how many run_models() calls may run at once (each gets its own scratch).
+  CpuBatchedEpoch(std::vector<CpuLayer> layers, int64_t models, int64_t rows,
+                  CpuOptimizer optimizer, int workers);
+
+  /// One epoch of models [begin, end) that are still active; `worker` < workers picks the
+  /// scratch, so concurrent calls must pass different ones.
+  void run_models(int64_t begin, int64_t end, int worker, const CpuEpochData& data);
+  /// Model k trains no further (a diverged model keeps its parameters).
+  void freeze(int64_t k) { active_[k] = 0; }
+  /// The instruction set the kernels run with: "AVX2+FMA" or "baseline".
+  const char* instruction_set() const;
+
+ private:
+  struct Scratch {
+    std::vector<float> values, grads, param_grads;
+  };
+  CpuEpochPlan plan_;
+  CpuModelEpoch model_epoch_ = nullptr;
+  std::vector<Scratch> scratch_;
+  std::vector<unsigned char> active_;
+};
+
+}  // namespace fitreel::detail
