@@ -3,6 +3,8 @@
 // loss within 1e-5 relative, every recorded loss within 1e-4 relative, predictions on the data
 // within 1e-3 of the data's y range. Batched kernels sum in another order, so parameters may
 // drift in a flat valley while the loss agrees: the drift is measured and reported, not bounded.
+// Models the batched kernels do not cover run through train() in the same call: those must
+// equal their single run exactly.
 #include <fitreel/batched.hpp>
 #include <fitreel/demos.hpp>
 #include <fitreel/error.hpp>
@@ -81,6 +83,37 @@ double expect_within_contract(const TrainResult& batched, const TrainResult& sin
   }
   EXPECT_EQ(flat_parameters(*twin.batched), batched.final_params) << label << ": copied back";
   return drift;
+}
+
+// Checks a run train_batched() gave to train() against the twin's own train() run: the same.
+void expect_same_run(const TrainResult& ours, const TrainResult& alone, const std::string& label) {
+  EXPECT_EQ(ours.epochs_run, alone.epochs_run) << label;
+  EXPECT_EQ(ours.interrupted, alone.interrupted) << label;
+  EXPECT_EQ(ours.diverged_at_epoch, alone.diverged_at_epoch) << label;
+  EXPECT_EQ(ours.used_analytic_gradients, alone.used_analytic_gradients) << label;
+  const std::vector<EpochLoss> a = ours.losses.points(), b = alone.losses.points();
+  ASSERT_EQ(a.size(), b.size()) << label;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].epoch, b[i].epoch) << label;
+    EXPECT_EQ(a[i].loss, b[i].loss) << label << ": epoch " << a[i].epoch;
+  }
+  EXPECT_EQ(ours.initial_params, alone.initial_params) << label;
+  EXPECT_EQ(ours.final_params, alone.final_params) << label;
+}
+
+// A user's own module: not a Sequential (a skip connection in its forward), so train_batched
+// cannot batch it and runs it through train().
+struct SkipNetImpl : torch::nn::Module {
+  SkipNetImpl()
+      : hidden(register_module("hidden", torch::nn::Linear(1, 3))),
+        out(register_module("out", torch::nn::Linear(3, 1))) {}
+  torch::Tensor forward(const torch::Tensor& x) { return out(torch::tanh(hidden(x))) + x; }
+  torch::nn::Linear hidden, out;
+};
+
+std::shared_ptr<SkipNetImpl> make_skip_net(uint64_t seed) {
+  torch::manual_seed(seed);
+  return std::make_shared<SkipNetImpl>();
 }
 
 const NetSpec kSeedNet{{2}, Activation::sigmoid};  // the seed's 1-2-1 (unused by the line)
@@ -267,15 +300,13 @@ TEST(Batched, ShouldStopEndsEveryRunAndEachGetsAFinalSnapshot) {
   }
 }
 
-TEST(Batched, RefusesWhatItCannotBatch) {
+TEST(Batched, RefusesWhatNoRunCouldTake) {
   Twin a = make_twin(false, {}, 0);
-  Twin wide = make_twin(false, {{4}, Activation::sigmoid}, 1);
   BatchedOptions options;
   options.lrs = {0.1};
-  const auto message = [&](const std::vector<ModelRef>& models, const std::vector<Dataset>& data,
-                           const BatchedOptions& o) -> std::string {
+  const auto message = [&](const auto& train_them) -> std::string {
     try {
-      train_batched(models, data, o);
+      train_them();
     } catch (const InputError& error) {
       const std::string what = error.what();
       EXPECT_EQ(what.find('\n'), std::string::npos) << what;
@@ -284,30 +315,249 @@ TEST(Batched, RefusesWhatItCannotBatch) {
     ADD_FAILURE() << "no InputError";
     return {};
   };
-  EXPECT_NE(message({}, {a.data}, options).find("no models"), std::string::npos);
-  EXPECT_NE(message({a.batched, wide.batched}, {a.data}, options).find("one architecture"),
-            std::string::npos);
-  EXPECT_NE(message({a.batched, a.batched}, {a.data}, options).find("same module"),
-            std::string::npos);
-  torch::nn::Sequential conv(torch::nn::Linear(1, 1), torch::nn::Dropout(0.5));
-  EXPECT_NE(message({conv}, {a.data}, options).find("cannot batch"), std::string::npos);
-  torch::nn::Linear bare(1, 1);
-  EXPECT_NE(message({bare}, {a.data}, options).find("not a torch::nn::Sequential"),
+  const auto refused = [&](const std::vector<ModelRef>& models, const std::vector<Dataset>& data,
+                           const BatchedOptions& o) {
+    return message([&] { train_batched(models, data, o); });
+  };
+  const std::vector<float> untouched = flat_parameters(*a.batched)[0];
+  EXPECT_NE(refused({}, {a.data}, options).find("no models"), std::string::npos);
+  EXPECT_NE(refused({a.batched, a.batched}, {a.data}, options).find("same module"),
             std::string::npos);
   BatchedOptions three = options;
   three.lrs = {0.1, 0.2, 0.3};
-  EXPECT_NE(message({a.batched, a.single}, {a.data}, three).find("3 rates for 2 models"),
+  EXPECT_NE(refused({a.batched, a.single}, {a.data}, three).find("3 rates for 2 models"),
             std::string::npos);
   BatchedOptions bad = options;
   bad.lrs = {std::nan("")};
-  EXPECT_NE(message({a.batched}, {a.data}, bad).find("lrs[0]"), std::string::npos);
-  Twin small = make_twin(false, {}, 2, 10);
-  EXPECT_NE(message({a.batched, small.batched}, {a.data, small.data}, options).find("one size"),
+  EXPECT_NE(refused({a.batched}, {a.data}, bad).find("lrs[0]"), std::string::npos);
+  BatchedOptions none = options;
+  none.epochs = 0;
+  EXPECT_NE(refused({a.batched}, {a.data}, none).find("epochs is 0"), std::string::npos);
+  EXPECT_NE(refused({a.batched}, {a.data, a.data}, options).find("2 datasets for 1 models"),
             std::string::npos);
-  EXPECT_NE(message({a.batched}, {a.data, a.data}, options).find("2 datasets for 1 models"),
+  // What train() refuses for a model, named by its index, before any model trains.
+  auto doubles = make_skip_net(1);
+  doubles->to(torch::kFloat64);
+  EXPECT_EQ(refused({a.batched, doubles}, {a.data}, options).rfind("model 1: ", 0), 0U);
+  EXPECT_EQ(flat_parameters(*a.batched)[0], untouched);
+
+  const auto make = [](int64_t) -> ModelRef { return make_net(kSeedNet); };
+  EXPECT_NE(message([&] { train_batched(make, 0, {a.data}, options); }).find("count 0"),
             std::string::npos);
+  EXPECT_NE(message([&] { train_batched(nullptr, 2, {a.data}, options); }).find("make_model"),
+            std::string::npos);
+
   EXPECT_TRUE(supports_batched_training(a.batched));
-  EXPECT_FALSE(supports_batched_training(conv));
+  EXPECT_FALSE(supports_batched_training(torch::nn::Linear(1, 1)));
+  EXPECT_FALSE(supports_batched_training(make_skip_net(0)));
+}
+
+TEST(Batched, WhatItCannotBatchTrainsInTheSameCall) {
+  // Once refused: mixed architectures, a layer the kernels lack, a bare Linear, datasets of
+  // different sizes.
+  Twin a = make_twin(false, {}, 0);
+  Twin wide = make_twin(false, {{4}, Activation::sigmoid}, 1);
+  Twin small = make_twin(false, {}, 2, 10);
+  torch::nn::Sequential dropout(torch::nn::Linear(1, 1), torch::nn::Dropout(0.5));
+  torch::nn::Linear bare(1, 1);
+  BatchedOptions options;
+  options.epochs = 20;
+  options.lrs = {0.01};
+  const BatchedResult batch = train_batched({a.batched, wide.batched, dropout, bare, small.batched},
+                                            {a.data, a.data, a.data, a.data, small.data}, options);
+  ASSERT_EQ(batch.runs.size(), 5U);
+  EXPECT_EQ(batch.models_batched, 3);  // three batches of one: architectures and sizes differ
+  const std::vector<bool> analytic = {true, true, false, false, true};  // the rest: autograd
+  for (size_t k = 0; k < 5; ++k) {
+    EXPECT_EQ(batch.runs[k].epochs_run, 20) << k;
+    EXPECT_EQ(batch.runs[k].used_analytic_gradients, analytic[k]) << k;
+  }
+}
+
+TEST(Batched, AMixedListMatchesEachModelsSingleRun) {
+  // Two seed nets (one batch), a user's own module (train()), a 1-4-1 sigmoid net (a batch of
+  // one), and two lines on datasets of different sizes (a batch each).
+  std::vector<Twin> twins = {make_twin(false, kSeedNet, 0), make_twin(false, kSeedNet, 1),
+                             make_twin(false, {{4}, Activation::sigmoid}, 2),
+                             make_twin(true, {}, 3, 100), make_twin(true, {}, 4, 50)};
+  auto own = make_skip_net(5), own_twin = make_skip_net(5);
+  const std::vector<ModelRef> models = {twins[0].batched, own,
+                                        twins[1].batched, twins[2].batched,
+                                        twins[3].batched, twins[4].batched};
+  const std::vector<int> twin_of = {0, -1, 1, 2, 3, 4};
+  const Dataset& net_data = twins[0].data;
+  const std::vector<Dataset> data = {net_data, net_data,      net_data,
+                                     net_data, twins[3].data, twins[4].data};
+  BatchedOptions options;
+  options.epochs = 1000;
+  options.lrs = {0.1, 0.01, 0.05, 0.05, 0.1, 0.2};
+  const BatchedResult batch = train_batched(models, data, options);
+  ASSERT_EQ(batch.runs.size(), models.size());
+  ASSERT_EQ(batch.models.size(), models.size());
+  EXPECT_EQ(batch.models_batched, 5);
+  EXPECT_EQ(batch.epochs_run, 1000);
+  EXPECT_FALSE(batch.interrupted);
+
+  for (size_t k = 0; k < models.size(); ++k) {
+    EXPECT_EQ(batch.models[k].shared(), models[k].shared()) << "order, model " << k;
+    TrainOptions single;
+    single.epochs = options.epochs;
+    single.lr = options.lrs[k];
+    const std::string label = "model " + std::to_string(k);
+    if (twin_of[k] < 0) {
+      const TrainResult alone = train(own_twin, data[k], single);
+      EXPECT_FALSE(batch.runs[k].used_analytic_gradients);
+      expect_same_run(batch.runs[k], alone, label);
+      EXPECT_EQ(flat_parameters(*own), batch.runs[k].final_params) << label << ": trained";
+      continue;
+    }
+    const Twin& twin = twins[static_cast<size_t>(twin_of[k])];
+    const TrainResult alone = train(twin.single, twin.data, single);
+    ASSERT_FALSE(alone.diverged_at_epoch) << label;
+    EXPECT_TRUE(batch.runs[k].used_analytic_gradients) << label;
+    const double drift = expect_within_contract(batch.runs[k], alone, twin, label);
+    std::cout << "[ drift    ] mixed " << label << ": largest parameter drift " << drift << "\n";
+  }
+}
+
+TEST(Batched, AFactoryMakesTheModelsInOrder) {
+  // Models 0 and 1 seed nets (batched), model 2 a user's own module (train()), each seeded with
+  // its index inside the factory: each equals a twin drawn the same way.
+  std::vector<int64_t> made;
+  const auto make = [&](int64_t k) -> ModelRef {
+    made.push_back(k);
+    if (k == 2) {
+      return make_skip_net(2);
+    }
+    torch::manual_seed(k);
+    return make_net(kSeedNet);
+  };
+  const Dataset data = demos::make_identity(100);
+  BatchedOptions options;
+  options.epochs = 500;
+  options.lrs = {0.1, 0.05, 0.01};
+  const BatchedResult batch = train_batched(make, 3, {data}, options);
+  EXPECT_EQ(made, (std::vector<int64_t>{0, 1, 2}));
+  ASSERT_EQ(batch.models.size(), 3U);
+  EXPECT_EQ(batch.models_batched, 2);
+  for (int64_t k = 0; k < 3; ++k) {
+    TrainOptions single;
+    single.epochs = options.epochs;
+    single.lr = options.lrs[static_cast<size_t>(k)];
+    const std::string label = "model " + std::to_string(k);
+    if (k == 2) {
+      EXPECT_EQ(batch.models[2].sequential(), nullptr);
+      expect_same_run(batch.runs[2], train(make_skip_net(2), data, single), label);
+      continue;
+    }
+    Twin twin = make_twin(false, kSeedNet, static_cast<uint64_t>(k));
+    twin.batched = torch::nn::Sequential(batch.models[static_cast<size_t>(k)].sequential());
+    ASSERT_TRUE(twin.batched.ptr() != nullptr);
+    expect_within_contract(batch.runs[static_cast<size_t>(k)], train(twin.single, data, single),
+                           twin, label);
+  }
+}
+
+TEST(Batched, ShouldStopInATrainRunKeepsTheLaterRunsFromStarting) {
+  // Order: own module (train(), stopped after 10 epochs), a seed net (a batch), another own
+  // module: neither of the last two starts.
+  Twin net = make_twin(false, kSeedNet, 0);
+  auto first = make_skip_net(1), last = make_skip_net(2);
+  const std::vector<std::vector<float>> net_before = flat_parameters(*net.batched),
+                                        last_before = flat_parameters(*last);
+  BatchedOptions options;
+  options.epochs = 100;
+  options.lrs = {0.01};
+  options.snapshot_epochs = {50};
+  int polls = 0;
+  std::vector<std::vector<Snapshot>> seen(3);
+  const BatchedResult batch =
+      train_batched({first, net.batched, last}, {net.data}, options,
+                    {[&](int64_t k, const Snapshot& s) { seen.at(k).push_back(s); },
+                     [&] { return ++polls == 10; }});
+  EXPECT_EQ(polls, 10);  // not polled again once it said stop
+  EXPECT_TRUE(batch.interrupted);
+  EXPECT_EQ(batch.epochs_run, 10);
+  EXPECT_EQ(batch.models_batched, 0);
+  EXPECT_TRUE(batch.runs[0].interrupted);
+  EXPECT_EQ(batch.runs[0].epochs_run, 10);
+  EXPECT_FALSE(batch.runs[0].used_analytic_gradients);
+  for (size_t k = 1; k < 3; ++k) {
+    const TrainResult& run = batch.runs[k];
+    EXPECT_TRUE(run.interrupted) << k;
+    EXPECT_EQ(run.epochs_run, 0) << k;
+    EXPECT_TRUE(run.losses.empty()) << k;
+    EXPECT_FALSE(run.used_analytic_gradients) << k;
+    EXPECT_EQ(run.final_params, run.initial_params) << k;
+  }
+  EXPECT_EQ(batch.runs[1].initial_params, net_before);
+  EXPECT_EQ(flat_parameters(*net.batched), net_before);
+  EXPECT_EQ(batch.runs[2].initial_params, last_before);
+  EXPECT_EQ(flat_parameters(*last), last_before);
+  // Each run that ended early, started or not, gets one final snapshot of where it is.
+  for (size_t k = 0; k < 3; ++k) {
+    ASSERT_EQ(seen[k].size(), 1U) << k;
+    EXPECT_TRUE(seen[k][0].final) << k;
+    EXPECT_EQ(seen[k][0].epoch, batch.runs[k].epochs_run) << k;
+    EXPECT_EQ(seen[k][0].params, batch.runs[k].final_params) << k;
+  }
+  EXPECT_FLOAT_EQ(seen[1][0].loss,
+                  static_cast<float>(mse(net.single, net.data.x_train, net.data.y_train)));
+}
+
+TEST(Batched, ShouldStopInABatchKeepsALaterTrainRunFromStarting) {
+  std::vector<Twin> twins = {make_twin(false, kSeedNet, 0), make_twin(false, kSeedNet, 1)};
+  auto own = make_skip_net(2);
+  BatchedOptions options;
+  options.epochs = 100;
+  options.lrs = {0.1};
+  int polls = 0;
+  const BatchedResult batch =
+      train_batched({twins[0].batched, own, twins[1].batched}, {twins[0].data}, options,
+                    {{}, [&] { return ++polls == 10; }});
+  EXPECT_TRUE(batch.interrupted);
+  EXPECT_EQ(batch.models_batched, 2);
+  EXPECT_EQ(batch.runs[0].epochs_run, 10);
+  EXPECT_EQ(batch.runs[2].epochs_run, 10);
+  EXPECT_TRUE(batch.runs[0].interrupted);
+  EXPECT_TRUE(batch.runs[1].interrupted);
+  EXPECT_EQ(batch.runs[1].epochs_run, 0);
+  EXPECT_EQ(flat_parameters(*own), batch.runs[1].initial_params);
+}
+
+TEST(Batched, SnapshotsComeForModelsTrainedAloneWithTheirIndex) {
+  Twin net = make_twin(false, kSeedNet, 0);
+  auto own = make_skip_net(1), own_twin = make_skip_net(1);
+  BatchedOptions options;
+  options.epochs = 50;
+  options.lrs = {0.1, 0.01};
+  options.snapshot_epochs = {0, 7, 49};
+  options.curve_x = torch::tensor({0.0F, 50.0F}).view({-1, 1});
+  std::vector<std::vector<Snapshot>> seen(2);
+  const BatchedResult batch =
+      train_batched({net.batched, own}, {net.data}, options,
+                    {[&](int64_t k, const Snapshot& s) { seen.at(k).push_back(s); }, {}});
+  TrainOptions single;
+  single.epochs = 50;
+  single.lr = 0.01;
+  single.snapshot_epochs = options.snapshot_epochs;
+  single.curve_x = options.curve_x;
+  std::vector<Snapshot> alone;
+  train(own_twin, net.data, single, {[&](const Snapshot& s) { alone.push_back(s); }});
+  ASSERT_EQ(seen[1].size(), alone.size());
+  ASSERT_EQ(seen[1].size(), 3U);
+  for (size_t i = 0; i < alone.size(); ++i) {
+    EXPECT_EQ(seen[1][i].epoch, alone[i].epoch);
+    EXPECT_EQ(seen[1][i].loss, alone[i].loss);
+    EXPECT_EQ(seen[1][i].params, alone[i].params);
+    EXPECT_EQ(seen[1][i].curve, alone[i].curve);
+    EXPECT_EQ(seen[1][i].final, alone[i].final);
+  }
+  EXPECT_EQ(seen[1][0].params, batch.runs[1].initial_params);
+  ASSERT_EQ(seen[0].size(), 3U);
+  for (const Snapshot& s : seen[0]) {
+    EXPECT_EQ(s.loss, *batch.runs[0].losses.at(s.epoch));
+  }
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// train_batched(): checks, stacking the models, the epoch loop with its per-model bookkeeping
-// (losses, divergence, snapshots), and copying the trained parameters back.
+// train_batched(): checks, grouping the models into batches (and the ones train() runs alone),
+// stacking a batch, the epoch loop with its per-model bookkeeping (losses, divergence,
+// snapshots), and copying the trained parameters back.
 #include <fitreel/batched.hpp>
 
 #include <fitreel/device.hpp>
@@ -13,8 +14,11 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
+#include <string>
 
 namespace fitreel {
 
@@ -26,18 +30,21 @@ const Dataset& data_of(const std::vector<Dataset>& data, size_t k) {
   return data.size() == 1 ? data[0] : data[k];
 }
 
-// Runs `check`, prefixing what it throws with which model it is about (same exception type).
+// Runs `check`, prefixing what it throws with which model it is about (same exception type;
+// anything else fitreel throws, such as a forward LibTorch refuses, as a fitreel::Error).
 template <class Check>
-void for_model(size_t k, Check&& check) {
+auto for_model(size_t k, Check&& check) -> decltype(check()) {
   const std::string prefix = "model " + std::to_string(k) + ": ";
   try {
-    check();
+    return check();
   } catch (const ShapeError& error) {
     throw ShapeError(prefix + error.what());
   } catch (const DeviceError& error) {
     throw DeviceError(prefix + error.what());
   } catch (const InputError& error) {
     throw InputError(prefix + error.what());
+  } catch (const Error& error) {
+    throw Error(prefix + error.what());
   }
 }
 
@@ -68,34 +75,25 @@ void check_counts(const std::vector<ModelRef>& models, const std::vector<Dataset
   }
 }
 
-// Every check train() makes, per model, then what batching adds: one architecture the
-// batched kernels cover, distinct modules, datasets of one size. Returns the architecture.
-detail::BatchedPlan check_batch(const std::vector<ModelRef>& models,
-                                const std::vector<Dataset>& data, const BatchedOptions& options) {
-  check_counts(models, data, options);
-  std::optional<detail::BatchedPlan> shared;
-  for (size_t k = 0; k < models.size(); ++k) {
-    TrainOptions single;
-    single.epochs = options.epochs;
-    single.lr = options.lrs[options.lrs.size() == 1 ? 0 : k];
-    single.optimizer = options.optimizer;
-    single.device = options.device;
-    single.snapshot_epochs = options.snapshot_epochs;
-    single.curve_x = options.curve_x;
-    for_model(k, [&] { check_training_inputs(models[k], data_of(data, k), single); });
+// Model k's own run, as train() takes it.
+TrainOptions single_options(const BatchedOptions& options, size_t k) {
+  TrainOptions single;
+  single.epochs = options.epochs;
+  single.lr = options.lrs[options.lrs.size() == 1 ? 0 : k];
+  single.optimizer = options.optimizer;
+  single.device = options.device;
+  single.snapshot_epochs = options.snapshot_epochs;
+  single.curve_x = options.curve_x;
+  return single;
+}
 
-    detail::PlanOrReason planned = detail::batched_plan_of(models[k]);
-    if (!planned.plan) {
-      throw InputError("train_batched cannot batch model " + std::to_string(k) + ": " +
-                       planned.reason + " (train it on its own with fitreel::train)");
-    }
-    if (!shared) {
-      shared = planned.plan;
-    } else if (!(planned.plan->layers == shared->layers)) {
-      throw InputError("model " + std::to_string(k) + " is " + planned.plan->describe() +
-                       " but model 0 is " + shared->describe() +
-                       ": a batch trains models of one architecture");
-    }
+// Every check train() makes, per model, and distinct modules: all before anything trains.
+void check_models(const std::vector<ModelRef>& models, const std::vector<Dataset>& data,
+                  const BatchedOptions& options) {
+  check_counts(models, data, options);
+  for (size_t k = 0; k < models.size(); ++k) {
+    for_model(
+        k, [&] { check_training_inputs(models[k], data_of(data, k), single_options(options, k)); });
     for (size_t j = 0; j < k; ++j) {
       if (models[j].shared() == models[k].shared()) {
         throw InputError("models " + std::to_string(j) + " and " + std::to_string(k) +
@@ -103,15 +101,39 @@ detail::BatchedPlan check_batch(const std::vector<ModelRef>& models,
                          "second run)");
       }
     }
+  }
+}
+
+// Models that train together: one architecture the batched kernels cover and one number of
+// training rows (plan set), or one model the kernels do not cover, for train() (no plan).
+struct Group {
+  std::vector<size_t> members;  // indices in the caller's order
+  std::optional<detail::BatchedPlan> plan;
+};
+
+// Groups in the order of their first model, so runs start in roughly the order given.
+std::vector<Group> group_models(const std::vector<ModelRef>& models,
+                                const std::vector<Dataset>& data) {
+  std::vector<Group> groups;
+  for (size_t k = 0; k < models.size(); ++k) {
+    detail::PlanOrReason planned = detail::batched_plan_of(models[k]);
+    if (!planned.plan) {
+      groups.push_back({{k}, std::nullopt});
+      continue;
+    }
     const int64_t rows = data_of(data, k).x_train.size(0);
-    const int64_t rows0 = data[0].x_train.size(0);
-    if (rows != rows0) {
-      throw InputError("dataset " + std::to_string(k) + " has " + std::to_string(rows) +
-                       " training rows but dataset 0 has " + std::to_string(rows0) +
-                       ": a batch trains on datasets of one size");
+    const auto joins = [&](const Group& group) {
+      return group.plan && group.plan->layers == planned.plan->layers &&
+             data_of(data, group.members[0]).x_train.size(0) == rows;
+    };
+    const auto found = std::find_if(groups.begin(), groups.end(), joins);
+    if (found == groups.end()) {
+      groups.push_back({{k}, std::move(planned.plan)});
+    } else {
+      found->members.push_back(k);
     }
   }
-  return *shared;
+  return groups;
 }
 
 // A column (N, 1) for each model (or one for all), as rows [K, 1, N] on `device`: the
@@ -253,6 +275,104 @@ BatchedResult train_checked(const std::vector<ModelRef>& models, const std::vect
   return result;
 }
 
+// A run should_stop() kept from starting: on options.device as if trained, with no epochs, and
+// (as every run that ends early) one final snapshot of where it is.
+TrainResult not_started(const ModelRef& model, const Dataset& data, const BatchedOptions& options,
+                        const std::function<void(const Snapshot&)>& on_snapshot) {
+  TrainResult run;
+  torch::nn::Module& module = model.module();
+  module.to(options.device);
+  run.initial_params = flat_parameters(module);
+  run.final_params = run.initial_params;
+  run.interrupted = true;
+  if (on_snapshot) {
+    Snapshot last{0, 0.0F, run.final_params, {}, true};
+    last.loss = static_cast<float>(
+        mse(model, data.x_train.to(options.device), data.y_train.to(options.device)));
+    if (options.curve_x.defined() && options.curve_x.numel() > 0) {
+      last.curve = predict(model, options.curve_x.to(options.device));
+    }
+    on_snapshot(last);
+  }
+  return run;
+}
+
+BatchedResult train_all(const std::vector<ModelRef>& models, const std::vector<Dataset>& data,
+                        const BatchedOptions& options, const BatchedCallbacks& callbacks) {
+  BatchedResult result;
+  result.models = models;
+  result.runs.resize(models.size());
+  // Once should_stop() says so, the run it ends is the last one started.
+  bool stopped = false;
+  std::function<bool()> should_stop;
+  if (callbacks.should_stop) {
+    should_stop = [&] {
+      stopped = stopped || callbacks.should_stop();
+      return stopped;
+    };
+  }
+  const auto on_snapshot_of = [&](size_t k) -> std::function<void(const Snapshot&)> {
+    if (!callbacks.on_snapshot) {
+      return {};
+    }
+    const auto model = static_cast<int64_t>(k);
+    return [&callbacks, model](const Snapshot& s) { callbacks.on_snapshot(model, s); };
+  };
+
+  const auto start = Clock::now();
+  for (Group& group : group_models(models, data)) {
+    if (stopped) {
+      for (size_t k : group.members) {
+        result.runs[k] = for_model(k, [&] {
+          return detail::translating_torch_errors("train_batched", [&] {
+            return not_started(models[k], data_of(data, k), options, on_snapshot_of(k));
+          });
+        });
+      }
+    } else if (!group.plan) {
+      const size_t k = group.members[0];
+      result.runs[k] = for_model(k, [&] {
+        return train(models[k], data_of(data, k), single_options(options, k),
+                     {on_snapshot_of(k), {}, should_stop, {}});
+      });
+    } else {
+      std::vector<ModelRef> batch;
+      std::vector<Dataset> batch_data;
+      BatchedOptions batch_options = options;
+      batch_options.lrs.clear();
+      for (size_t k : group.members) {
+        batch.push_back(models[k]);
+        if (data.size() != 1) {
+          batch_data.push_back(data[k]);
+        }
+        batch_options.lrs.push_back(options.lrs[options.lrs.size() == 1 ? 0 : k]);
+      }
+      if (data.size() == 1) {
+        batch_data.push_back(data[0]);  // shared: stacked once, broadcast to every model
+      }
+      BatchedCallbacks batch_callbacks{{}, should_stop};
+      if (callbacks.on_snapshot) {
+        batch_callbacks.on_snapshot = [&](int64_t j, const Snapshot& s) {
+          callbacks.on_snapshot(static_cast<int64_t>(group.members[static_cast<size_t>(j)]), s);
+        };
+      }
+      BatchedResult done = detail::translating_torch_errors("train_batched", [&] {
+        return train_checked(batch, batch_data, batch_options, batch_callbacks, *group.plan);
+      });
+      for (size_t j = 0; j < group.members.size(); ++j) {
+        result.runs[group.members[j]] = std::move(done.runs[j]);
+      }
+      result.models_batched += static_cast<int64_t>(group.members.size());
+    }
+  }
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  for (const TrainResult& run : result.runs) {
+    result.epochs_run = std::max(result.epochs_run, run.epochs_run);
+    result.interrupted = result.interrupted || run.interrupted;
+  }
+  return result;
+}
+
 }  // namespace
 
 bool supports_batched_training(const ModelRef& model) {
@@ -261,10 +381,26 @@ bool supports_batched_training(const ModelRef& model) {
 
 BatchedResult train_batched(const std::vector<ModelRef>& models, const std::vector<Dataset>& data,
                             const BatchedOptions& options, const BatchedCallbacks& callbacks) {
-  detail::BatchedPlan plan = check_batch(models, data, options);
-  return detail::translating_torch_errors("train_batched", [&] {
-    return train_checked(models, data, options, callbacks, std::move(plan));
-  });
+  check_models(models, data, options);
+  return train_all(models, data, options, callbacks);
+}
+
+BatchedResult train_batched(const std::function<ModelRef(int64_t k)>& make_model, int64_t count,
+                            const std::vector<Dataset>& data, const BatchedOptions& options,
+                            const BatchedCallbacks& callbacks) {
+  if (!make_model) {
+    throw InputError("train_batched got an empty make_model: pass a function that returns model k");
+  }
+  if (count < 1) {
+    throw InputError("train_batched got count " + std::to_string(count) +
+                     ": make at least 1 model");
+  }
+  std::vector<ModelRef> models;
+  models.reserve(static_cast<size_t>(count));
+  for (int64_t k = 0; k < count; ++k) {  // in order: a factory that seeds gets each seed's draw
+    models.push_back(make_model(k));
+  }
+  return train_batched(models, data, options, callbacks);
 }
 
 }  // namespace fitreel

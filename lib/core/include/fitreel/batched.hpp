@@ -1,10 +1,12 @@
 #pragma once
 
-// Many small models of one architecture trained at once: their parameters stacked into one set
-// of tensors, forward and hand-derived backward (on the CPU one fused vectorized loop per model,
-// on CUDA ATen's batched kernels), and the optimizer update for all of them. Each model follows the
-// numbers its own train() run would, up to the order in which the batched kernels sum (see
-// DESIGN.md's parity notes).
+// Many small models trained through one call. Models of one architecture the batched kernels
+// cover train at once: their parameters stacked into one set of tensors, forward and
+// hand-derived backward (on the CPU one fused, vectorized loop per model; on CUDA ATen's
+// batched kernels), and the optimizer update for all of them. Each follows the numbers its own
+// train() run would, up to the order in which the batched kernels sum (see DESIGN.md's parity
+// notes). Any other model (a user's own module) runs through train() itself, one after
+// another, in the same call.
 
 #include <fitreel/data.hpp>
 #include <fitreel/model_ref.hpp>
@@ -32,37 +34,54 @@ struct BatchedOptions {
   bool fused_cpu_kernels = true;
 };
 
-/// What the caller hears while a batch trains. Every member may be left empty.
+/// What the caller hears while the models train. Every member may be left empty.
 struct BatchedCallbacks {
   /// At snapshot epochs, for each model still running (index in the order given), and once at
-  /// the end for a model whose run ended early (diverged or interrupted).
+  /// the end for a model whose run ended early (diverged, interrupted or never started).
   std::function<void(int64_t model, const Snapshot&)> on_snapshot{};
-  std::function<bool()> should_stop{};  ///< polled after every epoch
+  /// Polled after every epoch of every run. Once it returns true, the run it polled ends there
+  /// and no later run starts (each of those is reported interrupted after 0 epochs).
+  std::function<bool()> should_stop{};
 };
 
-/// How a batch went.
+/// How the training went.
 struct BatchedResult {
-  /// One per model, in the order given, as train() would report it; `seconds` is the batch's
-  /// wall time divided by the number of models, used_analytic_gradients is true.
+  /// One per model, in the order given, as train() would report it. A batched run's `seconds`
+  /// is its batch's wall time divided by the batch's models; a run not started (should_stop)
+  /// has epochs_run 0, interrupted, no losses, and final_params equal to initial_params.
   std::vector<TrainResult> runs{};
-  int64_t epochs_run = 0;    ///< epochs the batch ran (its longest run)
-  bool interrupted = false;  ///< should_stop() ended it early
-  double seconds = 0.0;      ///< wall time of the whole batch's training loop
+  std::vector<ModelRef> models{};  ///< the models trained, in the order of `runs`
+  int64_t models_batched = 0;  ///< how many went through the batched kernels (the rest: train())
+  int64_t epochs_run = 0;      ///< the longest run's epochs
+  bool interrupted = false;    ///< should_stop() ended a run early or kept one from starting
+  double seconds = 0.0;        ///< wall time of all the training
 };
 
 /// Whether train_batched() can train `model`: a Sequential of Linear layers (with bias) and
 /// sigmoid/tanh/relu, taking one input and giving one output, with float32 parameters.
 bool supports_batched_training(const ModelRef& model);
 
-/// Trains every model in `models` at once, model k on data[k] (or all on data[0] when `data`
-/// holds one Dataset), with full-batch MSE and options.lrs[k] (or lrs[0] for all). Each model
-/// starts from its own parameters and ends with the trained ones copied back into it (moved to
-/// options.device, as train() does). A model whose loss turns non-finite is marked
-/// (diverged_at_epoch), keeps the parameters of that epoch's step and trains no further; the
-/// others go on. Throws InputError (one line) for models it cannot batch (see
-/// supports_batched_training), models of different shapes, the same module twice, datasets of
-/// different sizes, or options train() would refuse; fitreel::Error for a LibTorch failure.
+/// Trains model k on data[k] (or every model on data[0] when `data` holds one Dataset) with
+/// full-batch MSE and options.lrs[k] (or lrs[0] for all), each starting from its own parameters
+/// and ending with the trained ones (moved to options.device, as train() does). Models with one
+/// architecture supports_batched_training() accepts and datasets of one training size train
+/// together as one batch (runs[k].used_analytic_gradients true), even a batch of one; every
+/// other model trains alone through train() with TrainOptions of these options (its defaults
+/// otherwise), exactly as a train() call would. Runs start in the order of each batch's first
+/// model. A model whose loss turns non-finite is marked (diverged_at_epoch), keeps the
+/// parameters of that epoch's step and trains no further; the others go on. Throws InputError
+/// (one line), before anything trains, for no models, the same module twice, counts of `data`
+/// or options.lrs that fit neither rule, a bad rate or epochs < 1, and what
+/// check_training_inputs() refuses for a model ("model k: ..."); fitreel::Error for a LibTorch
+/// failure.
 BatchedResult train_batched(const std::vector<ModelRef>& models, const std::vector<Dataset>& data,
                             const BatchedOptions& options, const BatchedCallbacks& callbacks = {});
+
+/// Makes `count` models with make_model(0), make_model(1), ... in that order (seed inside it for
+/// each model's draw), then trains them as above; result.models holds them. Throws InputError
+/// for count < 1 or an empty make_model.
+BatchedResult train_batched(const std::function<ModelRef(int64_t k)>& make_model, int64_t count,
+                            const std::vector<Dataset>& data, const BatchedOptions& options,
+                            const BatchedCallbacks& callbacks = {});
 
 }  // namespace fitreel
