@@ -131,8 +131,9 @@ void PrintTo(const BatchCase& c, std::ostream* out) { *out << c.name; }
 
 class BatchedMatchesSingle : public testing::TestWithParam<BatchCase> {};
 
-TEST_P(BatchedMatchesSingle, EveryModelWithinTheContract) {
-  const BatchCase& c = GetParam();
+// Runs the case with one kind of kernels and checks every model against its single run.
+void expect_case_within_contract(const BatchCase& c, bool fused) {
+  const std::string label = c.name + (fused ? " fused" : " aten");
   std::vector<Twin> twins;
   std::vector<ModelRef> models;
   std::vector<Dataset> data;
@@ -148,9 +149,11 @@ TEST_P(BatchedMatchesSingle, EveryModelWithinTheContract) {
   options.epochs = c.epochs;
   options.lrs = c.lrs;
   options.optimizer = c.optimizer;
+  options.fused_cpu_kernels = fused;
   const BatchedResult batch = train_batched(models, data, options);
   ASSERT_EQ(batch.runs.size(), c.lrs.size());
   EXPECT_EQ(batch.epochs_run, c.epochs);
+  EXPECT_EQ(batch.models_batched, static_cast<int64_t>(c.lrs.size()));
 
   double drift = 0.0;
   for (size_t k = 0; k < c.lrs.size(); ++k) {
@@ -161,10 +164,17 @@ TEST_P(BatchedMatchesSingle, EveryModelWithinTheContract) {
     const TrainResult alone = train(twins[k].single, twins[k].data, single);
     ASSERT_FALSE(alone.diverged_at_epoch) << "pick a rate the single run survives";
     drift = std::max(drift, expect_within_contract(batch.runs[k], alone, twins[k],
-                                                   c.name + " model " + std::to_string(k)));
+                                                   label + " model " + std::to_string(k)));
   }
-  std::cout << "[ drift    ] " << c.name << ": largest parameter drift " << drift << "\n";
-  RecordProperty("largest_parameter_drift", std::to_string(drift));
+  std::cout << "[ drift    ] " << label << ": largest parameter drift " << drift << "\n";
+  testing::Test::RecordProperty(
+      (fused ? "fused" : "aten") + std::string("_largest_parameter_drift"), std::to_string(drift));
+}
+
+// Both kernels: the fused CPU loop (what the CPU runs) and ATen's batched ops (what CUDA runs).
+TEST_P(BatchedMatchesSingle, EveryModelWithinTheContract) {
+  expect_case_within_contract(GetParam(), true);
+  expect_case_within_contract(GetParam(), false);
 }
 
 // Rates where the batched runs meet the contract. At larger rates Adam (line 0.05, net 0.01)

@@ -7,9 +7,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace fitreel::detail {
+
+class EpochWorkers;
 
 enum class CpuLayerKind { linear, sigmoid, tanh, relu };
 enum class CpuOptimizer { adagrad, sgd, adam };
@@ -18,17 +21,17 @@ enum class CpuOptimizer { adagrad, sgd, adam };
 /// parameter array starting at these offsets (model k's own at offset + k * size).
 struct CpuLayer {
   CpuLayerKind kind = CpuLayerKind::linear;
-  int64_t in = 0, out = 0;                      // linear only
+  int64_t in = 0, out = 0;                     // linear only
   int64_t weight_offset = 0, bias_offset = 0;  // linear only
 };
 
 /// Where an epoch reads and writes. Every flat array has the parameters' layout.
 struct CpuEpochData {
   float* params = nullptr;
-  float* state1 = nullptr;  // Adagrad: sum of squares; Adam: exp_avg
-  float* state2 = nullptr;  // Adam: exp_avg_sq
-  const float* x = nullptr;  // [K, N]
-  const float* y = nullptr;  // [K, N]
+  float* state1 = nullptr;      // Adagrad: sum of squares; Adam: exp_avg
+  float* state2 = nullptr;      // Adam: exp_avg_sq
+  const float* x = nullptr;     // [K, N]
+  const float* y = nullptr;     // [K, N]
   const float* step = nullptr;  // [K]: -lr (Adam: -lr / bias correction 1)
   float adam_sqrt_correction2 = 1.0F;
   float* losses = nullptr;  // [K], written for the active models
@@ -48,6 +51,7 @@ struct CpuEpochPlan {
   size_t first_linear = 0;
   std::vector<Param> params;
   int64_t values = 0, param_grads = 0;  // scratch sizes
+  std::vector<float> ones;              // rows of 1: a bias gradient is a sum of products with it
 };
 
 /// Model k's epoch (forward, MSE, backward, update); returns its loss before the update.
@@ -60,27 +64,33 @@ namespace cpu_avx2 {  // built on x86-64 with GCC or Clang (FITREEL_CPU_AVX2)
 float model_epoch(const CpuEpochPlan&, int64_t, float*, float*, float*, const CpuEpochData&);
 }
 
+/// K models' epochs, split over up to `threads` threads (fewer when each would get too little
+/// work to pay for the hand-over). Each model is computed alone, start to end, so the numbers
+/// do not depend on how many threads run.
 class CpuBatchedEpoch {
  public:
-  /// `workers`: how many run_models() calls may run at once (each gets its own scratch).
   CpuBatchedEpoch(std::vector<CpuLayer> layers, int64_t models, int64_t rows,
-                  CpuOptimizer optimizer, int workers);
+                  CpuOptimizer optimizer, int threads);
+  ~CpuBatchedEpoch();
 
-  /// One epoch of models [begin, end) that are still active; `worker` < workers picks the
-  /// scratch, so concurrent calls must pass different ones.
-  void run_models(int64_t begin, int64_t end, int worker, const CpuEpochData& data);
+  /// One epoch of every model still active; writes their losses.
+  void run(const CpuEpochData& data);
   /// Model k trains no further (a diverged model keeps its parameters).
   void freeze(int64_t k) { active_[k] = 0; }
-  /// The instruction set the kernels run with: "AVX2+FMA" or "baseline".
-  const char* instruction_set() const;
+  /// How many threads an epoch runs on.
+  int threads() const;
 
  private:
   struct Scratch {
     std::vector<float> values, grads, param_grads;
   };
+  void run_models(int64_t begin, int64_t end, Scratch& scratch, const CpuEpochData& data);
+
   CpuEpochPlan plan_;
+  int64_t models_;
   CpuModelEpoch model_epoch_ = nullptr;
-  std::vector<Scratch> scratch_;
+  std::vector<Scratch> scratch_;  // one per share of the models
+  std::unique_ptr<EpochWorkers> workers_;
   std::vector<unsigned char> active_;
 };
 

@@ -26,14 +26,13 @@ constexpr double kAdamBeta2 = 0.999;
 constexpr double kAdamEps = 1e-8;
 
 constexpr int64_t kSampleDims[] = {2};
-constexpr int64_t kCpuWorkPerChunk = 16384;
 constexpr int64_t kSampleAndOutputDims[] = {1, 2};
 
 }  // namespace
 
 BatchedStep::BatchedStep(BatchedPlan plan, StackedParameters& params, torch::Tensor x,
                          torch::Tensor y, OptimizerKind optimizer, const std::vector<double>& lrs,
-                         bool fused)
+                         bool fused, int threads)
     : plan_(std::move(plan)),
       params_(params),
       optimizer_(optimizer),
@@ -59,7 +58,7 @@ BatchedStep::BatchedStep(BatchedPlan plan, StackedParameters& params, torch::Ten
     state2_ = params_.like(0.0F);  // exp_avg_sq
   }
   if (fused && x_.device().is_cpu()) {
-    make_cpu_epoch(lrs);
+    make_cpu_epoch(lrs, threads);
     return;
   }
 
@@ -96,7 +95,7 @@ BatchedStep::BatchedStep(BatchedPlan plan, StackedParameters& params, torch::Ten
   }
 }
 
-void BatchedStep::make_cpu_epoch(const std::vector<double>& lrs) {
+void BatchedStep::make_cpu_epoch(const std::vector<double>& lrs, int threads) {
   const float* base = params_.flat().data_ptr<float>();
   const auto offset_of = [&](size_t param) {
     return params_.block(param).data_ptr<float>() - base;
@@ -124,23 +123,13 @@ void BatchedStep::make_cpu_epoch(const std::vector<double>& lrs) {
   const CpuOptimizer optimizer = optimizer_ == OptimizerKind::adagrad ? CpuOptimizer::adagrad
                                  : optimizer_ == OptimizerKind::sgd   ? CpuOptimizer::sgd
                                                                       : CpuOptimizer::adam;
-  cpu_workers_ = std::max(1, at::get_num_threads());
   cpu_epoch_ = std::make_unique<CpuBatchedEpoch>(std::move(layers), params_.models(), x_.size(2),
-                                                 optimizer, cpu_workers_);
+                                                 optimizer, threads);
   lrs_ = lrs;
   cpu_steps_.resize(lrs.size());
   for (size_t k = 0; k < lrs.size(); ++k) {
     cpu_steps_[k] = static_cast<float>(-lrs[k]);  // as torch::optim casts its step to float
   }
-  // Threads pay off once an epoch is a few tens of microseconds of work: about this many
-  // sample-times-unit values per worker (measured on 2 cores, the seed net at K = 16-64).
-  int64_t width_sum = 0;
-  for (const BatchedLayer& layer : plan_.layers) {
-    width_sum += layer.kind == BatchedLayerKind::linear ? layer.out : 0;
-  }
-  const int64_t work = params_.models() * x_.size(2) * width_sum;
-  cpu_chunks_ = std::clamp<int64_t>(work / kCpuWorkPerChunk, 1,
-                                    std::min<int64_t>(cpu_workers_, params_.models()));
 }
 
 void BatchedStep::run_cpu_epoch() {
@@ -162,19 +151,7 @@ void BatchedStep::run_cpu_epoch() {
                           cpu_steps_.data(),
                           adam_sqrt_correction2,
                           losses_.data_ptr<float>()};
-  const int64_t models = params_.models(), chunks = cpu_chunks_;
-  if (chunks == 1) {
-    cpu_epoch_->run_models(0, models, 0, data);
-    return;
-  }
-  // Chunk c always uses scratch c: calls that run at once never share one. The result does not
-  // depend on how many threads run: each model is computed alone, in the same order.
-  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t c = begin; c < end; ++c) {
-      cpu_epoch_->run_models(c * models / chunks, (c + 1) * models / chunks, static_cast<int>(c),
-                             data);
-    }
-  });
+  cpu_epoch_->run(data);
 }
 
 std::vector<torch::Tensor> BatchedStep::buffers_for(int64_t rows) const {

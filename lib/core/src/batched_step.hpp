@@ -76,13 +76,13 @@ class StackedParameters {
 
 /// One full-batch epoch of K stacked models: forward, MSE loss per model, the chain rule
 /// written out, and the optimizer update, every buffer allocated once. On the CPU by default
-/// one fused loop per model (CpuBatchedEpoch), spread over LibTorch's threads; otherwise (CUDA,
-/// or `fused` false) ATen's batched kernels.
+/// one fused loop per model (CpuBatchedEpoch) on up to `threads` threads; otherwise (CUDA, or
+/// `fused` false) ATen's batched kernels.
 class BatchedStep {
  public:
   /// x, y: [K, 1, N] (samples innermost); lrs: one per model. The parameters are updated in place.
   BatchedStep(BatchedPlan plan, StackedParameters& params, torch::Tensor x, torch::Tensor y,
-              OptimizerKind optimizer, const std::vector<double>& lrs, bool fused);
+              OptimizerKind optimizer, const std::vector<double>& lrs, bool fused, int threads);
 
   /// Runs one epoch; returns each model's loss before the step, [K] (overwritten next call).
   const torch::Tensor& run();
@@ -93,7 +93,7 @@ class BatchedStep {
 
  private:
   std::vector<torch::Tensor> buffers_for(int64_t rows) const;
-  void make_cpu_epoch(const std::vector<double>& lrs);
+  void make_cpu_epoch(const std::vector<double>& lrs, int threads);
   void run_cpu_epoch();
   void forward(std::vector<torch::Tensor>& values) const;
   void backward();
@@ -125,8 +125,6 @@ class BatchedStep {
   std::unique_ptr<CpuBatchedEpoch> cpu_epoch_;  // set: the fused CPU path runs instead
   std::vector<double> lrs_;                     // the fused path's Adam step needs them
   std::vector<float> cpu_steps_;                // per model: -lr (Adam: -lr / correction 1)
-  int cpu_workers_ = 1;
-  int64_t cpu_chunks_ = 1;  // how many parts of the models run at once
 };
 
 }  // namespace fitreel::detail

@@ -19,6 +19,7 @@
 #include <cmath>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace fitreel {
 
@@ -73,6 +74,15 @@ void check_counts(const std::vector<ModelRef>& models, const std::vector<Dataset
     throw InputError("BatchedOptions::epochs is " + std::to_string(options.epochs) +
                      ": train at least 1 epoch");
   }
+  if (options.threads < 0) {
+    throw InputError("BatchedOptions::threads is " + std::to_string(options.threads) +
+                     ": give a count, or 0 for one per core");
+  }
+}
+
+int cpu_threads(int requested) {
+  return requested > 0 ? requested
+                       : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
 // Model k's own run, as train() takes it.
@@ -180,7 +190,7 @@ BatchedResult train_checked(const std::vector<ModelRef>& models, const std::vect
   lrs.resize(models.size(), options.lrs[0]);
   detail::BatchedStep step(plan, params, stacked_rows(xs, count, device),
                            stacked_rows(ys, count, device), options.optimizer, lrs,
-                           options.fused_cpu_kernels);
+                           options.fused_cpu_kernels, cpu_threads(options.threads));
   const bool curves = options.curve_x.defined() && options.curve_x.numel() > 0;
   const torch::Tensor curve_x =
       curves ? stacked_rows({options.curve_x}, count, device) : torch::Tensor();

@@ -1,0 +1,81 @@
+#include "epoch_workers.hpp"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#endif
+
+namespace fitreel::detail {
+
+namespace {
+
+// About a millisecond of spinning before a helper sleeps: far longer than one epoch, far
+// shorter than anything a user would notice as a busy core after training.
+constexpr int kSpinsBeforeSleep = 20000;
+
+void pause_briefly() {
+#if defined(__x86_64__) || defined(_M_X64)
+  _mm_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+}  // namespace
+
+EpochWorkers::EpochWorkers(int shares) {
+  for (int share = 1; share < shares; ++share) {
+    helpers_.emplace_back([this, share] { help(share); });
+  }
+}
+
+EpochWorkers::~EpochWorkers() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_.store(true);
+  }
+  wake_.notify_all();
+  for (std::thread& helper : helpers_) {
+    helper.join();
+  }
+}
+
+void EpochWorkers::run(const std::function<void(int)>& task) {
+  task_ = &task;
+  unfinished_.store(static_cast<int>(helpers_.size()), std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);  // a helper about to sleep cannot miss the epoch
+    epoch_.fetch_add(1, std::memory_order_release);
+  }
+  wake_.notify_all();
+  task(0);
+  for (int spins = 0; unfinished_.load(std::memory_order_acquire) != 0; ++spins) {
+    if (spins < kSpinsBeforeSleep) {
+      pause_briefly();
+    } else {
+      std::this_thread::yield();  // a helper is not running: give it the core
+    }
+  }
+}
+
+void EpochWorkers::help(int share) {
+  uint64_t done = 0;
+  for (;;) {
+    for (int spins = 0; spins < kSpinsBeforeSleep && epoch_.load(std::memory_order_acquire) == done &&
+                        !stopping_.load(std::memory_order_relaxed);
+         ++spins) {
+      pause_briefly();
+    }
+    if (epoch_.load(std::memory_order_acquire) == done) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_.load() || epoch_.load() != done; });
+    }
+    if (stopping_.load()) {
+      return;
+    }
+    done = epoch_.load(std::memory_order_acquire);
+    (*task_)(share);
+    unfinished_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+}
+
+}  // namespace fitreel::detail
