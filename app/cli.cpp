@@ -78,7 +78,8 @@ void add_common_options(CLI::App& command, RawOptions& raw, bool with_lr = true)
       ->type_name("D");
   command
       .add_option("--threads", raw.threads,
-                  "LibTorch intra-op threads, 1 to 256 (default: LibTorch's choice)")
+                  "LibTorch intra-op threads, and a batched sweep's, 1 to 256 (default: "
+                  "LibTorch's choice; a batched sweep: one per core)")
       ->type_name("N");
   command
       .add_option("--log-level", raw.log_level,

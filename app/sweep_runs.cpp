@@ -101,6 +101,7 @@ void train_sweep(SweepTraining& training, const RunOptions& options,
       batched.device = first.device;
       batched.snapshot_epochs = frame_at;
       batched.curve_x = curve_x;
+      batched.threads = options.threads.value_or(0);  // --threads, or one per core
       BatchedCallbacks callbacks;
       callbacks.on_snapshot = [&](int64_t model, const Snapshot& s) {
         training.runs[begin + static_cast<size_t>(model)].snapshots.push_back(panel_snapshot(s));

@@ -11,6 +11,7 @@
 
 #include "batched_step.hpp"
 #include "checks.hpp"
+#include "train_step.hpp"
 
 #include <torch/torch.h>
 
@@ -156,6 +157,16 @@ torch::Tensor stacked_rows(const std::vector<torch::Tensor>& columns, int64_t mo
   return torch::stack(columns).to(device).transpose(1, 2).contiguous();
 }
 
+// The batched epoch as a TrainStep, so train()'s CUDA graph wrapper can capture and replay it.
+class EagerBatchedEpoch final : public detail::TrainStep {
+ public:
+  explicit EagerBatchedEpoch(detail::BatchedStep& step) : step_(step) {}
+  torch::Tensor run() override { return step_.run(); }
+
+ private:
+  detail::BatchedStep& step_;
+};
+
 BatchedResult train_checked(const std::vector<ModelRef>& models, const std::vector<Dataset>& data,
                             const BatchedOptions& options, const BatchedCallbacks& callbacks,
                             detail::BatchedPlan plan) {
@@ -194,6 +205,17 @@ BatchedResult train_checked(const std::vector<ModelRef>& models, const std::vect
   const bool curves = options.curve_x.defined() && options.curve_x.numel() > 0;
   const torch::Tensor curve_x =
       curves ? stacked_rows({options.curve_x}, count, device) : torch::Tensor();
+  // On CUDA the epoch is captured once and replayed, as train() does, until a model diverges
+  // (freezing it adds a kernel the capture lacks); Adam's bias correction changes on the host
+  // every epoch, so it runs eagerly.
+  const bool graphed = options.cuda_graphs && device.is_cuda() && detail::cuda_graphs_compiled() &&
+                       options.optimizer != OptimizerKind::adam;
+  std::unique_ptr<detail::TrainStep> graph =
+      graphed ? detail::make_cuda_graph_step(std::make_unique<EagerBatchedEpoch>(step)) : nullptr;
+  const detail::SideStreamScope stream_scope(graphed ? device : torch::Device(torch::kCPU));
+  for (TrainResult& run : result.runs) {
+    run.used_cuda_graph = graphed;
+  }
 
   std::vector<bool> running(models.size(), true);
   int64_t still_running = count;
@@ -221,7 +243,7 @@ BatchedResult train_checked(const std::vector<ModelRef>& models, const std::vect
       }
     }
 
-    const torch::Tensor& computed = step.run();
+    const torch::Tensor computed = graph ? graph->run() : step.run();
     const torch::Tensor losses = device.is_cpu() ? computed : computed.to(torch::kCPU);
     const float* loss = losses.data_ptr<float>();
     for (int64_t k = 0; k < count; ++k) {
@@ -244,6 +266,7 @@ BatchedResult train_checked(const std::vector<ModelRef>& models, const std::vect
     ++epoch;
     // As train() does, a diverged model keeps what its diverging epoch's step made of it.
     for (int64_t k : diverged_now) {
+      graph.reset();  // from here on eagerly: the capture cannot hold a frozen model
       step.freeze(k);
       running[k] = false;
       --still_running;

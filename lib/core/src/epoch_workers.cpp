@@ -60,8 +60,9 @@ void EpochWorkers::run(const std::function<void(int)>& task) {
 void EpochWorkers::help(int share) {
   uint64_t done = 0;
   for (;;) {
-    for (int spins = 0; spins < kSpinsBeforeSleep && epoch_.load(std::memory_order_acquire) == done &&
-                        !stopping_.load(std::memory_order_relaxed);
+    for (int spins = 0;
+         spins < kSpinsBeforeSleep && epoch_.load(std::memory_order_acquire) == done &&
+         !stopping_.load(std::memory_order_relaxed);
          ++spins) {
       pause_briefly();
     }

@@ -32,6 +32,8 @@ struct BatchedOptions {
   /// On the CPU, one fused, vectorized loop per model over LibTorch's threads (fastest);
   /// false: ATen's batched kernels, as on CUDA. Both meet the same contract.
   bool fused_cpu_kernels = true;
+  /// On CUDA, replay one captured epoch (Adagrad/SGD) until a model diverges, as train() does.
+  bool cuda_graphs = true;
   /// Threads for the fused CPU kernels (>= 0): 0 = one per core. A batch too small to share
   /// runs on fewer; the numbers do not depend on how many run.
   int threads = 0;
