@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -132,8 +133,43 @@ void PrintTo(const BatchCase& c, std::ostream* out) { *out << c.name; }
 class BatchedMatchesSingle : public testing::TestWithParam<BatchCase> {};
 
 // Runs the case with one kind of kernels and checks every model against its single run.
-void expect_case_within_contract(const BatchCase& c, bool fused) {
-  const std::string label = c.name + (fused ? " fused" : " aten");
+// The kernels a batch can run on the CPU: the fused loop as this CPU picks it (AVX2+FMA here),
+// the fused loop's portable build (FITREEL_CPU_KERNELS=baseline), and ATen's batched ops.
+enum class Kernels { fused, fused_baseline, aten };
+
+const char* name_of(Kernels kernels) {
+  return kernels == Kernels::fused ? "fused" : kernels == Kernels::aten ? "aten" : "baseline";
+}
+
+// Sets FITREEL_CPU_KERNELS=baseline while alive, when asked.
+class KernelsScope {
+ public:
+  explicit KernelsScope(Kernels kernels) : set_(kernels == Kernels::fused_baseline) {
+    if (set_) {
+      setenv("FITREEL_CPU_KERNELS", "baseline", 1);
+    }
+  }
+  ~KernelsScope() {
+    if (set_) {
+      unsetenv("FITREEL_CPU_KERNELS");
+    }
+  }
+  KernelsScope(const KernelsScope&) = delete;
+  KernelsScope& operator=(const KernelsScope&) = delete;
+
+ private:
+  bool set_;
+};
+
+BatchedResult train_with(Kernels kernels, const std::vector<ModelRef>& models,
+                         const std::vector<Dataset>& data, BatchedOptions options) {
+  const KernelsScope scope(kernels);
+  options.fused_cpu_kernels = kernels != Kernels::aten;
+  return train_batched(models, data, options);
+}
+
+void expect_case_within_contract(const BatchCase& c, Kernels kernels) {
+  const std::string label = c.name + " " + name_of(kernels);
   std::vector<Twin> twins;
   std::vector<ModelRef> models;
   std::vector<Dataset> data;
@@ -149,8 +185,7 @@ void expect_case_within_contract(const BatchCase& c, bool fused) {
   options.epochs = c.epochs;
   options.lrs = c.lrs;
   options.optimizer = c.optimizer;
-  options.fused_cpu_kernels = fused;
-  const BatchedResult batch = train_batched(models, data, options);
+  const BatchedResult batch = train_with(kernels, models, data, options);
   ASSERT_EQ(batch.runs.size(), c.lrs.size());
   EXPECT_EQ(batch.epochs_run, c.epochs);
   EXPECT_EQ(batch.models_batched, static_cast<int64_t>(c.lrs.size()));
@@ -167,14 +202,16 @@ void expect_case_within_contract(const BatchCase& c, bool fused) {
                                                    label + " model " + std::to_string(k)));
   }
   std::cout << "[ drift    ] " << label << ": largest parameter drift " << drift << "\n";
-  testing::Test::RecordProperty(
-      (fused ? "fused" : "aten") + std::string("_largest_parameter_drift"), std::to_string(drift));
+  testing::Test::RecordProperty(name_of(kernels) + std::string("_largest_parameter_drift"),
+                                std::to_string(drift));
 }
 
-// Both kernels: the fused CPU loop (what the CPU runs) and ATen's batched ops (what CUDA runs).
+// Every kernel: the fused CPU loop (what the CPU runs), its portable build, and ATen's batched
+// ops (what CUDA runs).
 TEST_P(BatchedMatchesSingle, EveryModelWithinTheContract) {
-  expect_case_within_contract(GetParam(), true);
-  expect_case_within_contract(GetParam(), false);
+  for (Kernels kernels : {Kernels::fused, Kernels::fused_baseline, Kernels::aten}) {
+    expect_case_within_contract(GetParam(), kernels);
+  }
 }
 
 // Rates where the batched runs meet the contract. At larger rates Adam (line 0.05, net 0.01)
@@ -245,7 +282,8 @@ TEST(Batched, OneModelEqualsItsSingleRun) {
   RecordProperty("largest_parameter_drift", std::to_string(drift));
 }
 
-TEST(Batched, ADivergingModelIsFrozenAtItsEpochWhileTheOthersGoOn) {
+void expect_divergence_frozen(Kernels kernels) {
+  SCOPED_TRACE(name_of(kernels));
   // SGD on the line at lr 1e-2 grows the error ~65-fold an epoch: non-finite after a few dozen.
   const std::vector<double> lrs = {1e-4, 1e-2, 5e-5};
   std::vector<Twin> twins;
@@ -260,7 +298,7 @@ TEST(Batched, ADivergingModelIsFrozenAtItsEpochWhileTheOthersGoOn) {
   options.epochs = 2000;
   options.lrs = lrs;
   options.optimizer = OptimizerKind::sgd;
-  const BatchedResult batch = train_batched(models, data, options);
+  const BatchedResult batch = train_with(kernels, models, data, options);
   EXPECT_EQ(batch.epochs_run, 2000);
   for (size_t k = 0; k < lrs.size(); ++k) {
     TrainOptions single;
@@ -291,6 +329,12 @@ TEST(Batched, ADivergingModelIsFrozenAtItsEpochWhileTheOthersGoOn) {
             << "param " << p << ": " << a << " vs " << b;
       }
     }
+  }
+}
+
+TEST(Batched, ADivergingModelIsFrozenAtItsEpochWhileTheOthersGoOn) {
+  for (Kernels kernels : {Kernels::fused, Kernels::fused_baseline, Kernels::aten}) {
+    expect_divergence_frozen(kernels);
   }
 }
 

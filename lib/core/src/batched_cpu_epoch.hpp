@@ -54,14 +54,28 @@ struct CpuEpochPlan {
   std::vector<float> ones;              // rows of 1: a bias gradient is a sum of products with it
 };
 
+/// The plan as the kernels read it: plain pointers into a CpuEpochPlan. The kernels are compiled
+/// once per instruction set, so they call no inline library function (std::vector's included):
+/// the linker keeps one copy of such a function, and it must not be the AVX2 one.
+struct CpuEpochView {
+  const CpuLayer* layers = nullptr;
+  size_t layer_count = 0, first_linear = 0;
+  const int64_t *value_at = nullptr, *width = nullptr, *grad_at = nullptr;
+  int64_t rows = 0;
+  CpuOptimizer optimizer = CpuOptimizer::adagrad;
+  const CpuEpochPlan::Param* params = nullptr;
+  size_t param_count = 0;
+  const float* ones = nullptr;
+};
+
 /// Model k's epoch (forward, MSE, backward, update); returns its loss before the update.
-using CpuModelEpoch = float (*)(const CpuEpochPlan& plan, int64_t k, float* values, float* grads,
+using CpuModelEpoch = float (*)(const CpuEpochView& plan, int64_t k, float* values, float* grads,
                                 float* param_grads, const CpuEpochData& data);
 namespace cpu_baseline {
-float model_epoch(const CpuEpochPlan&, int64_t, float*, float*, float*, const CpuEpochData&);
+float model_epoch(const CpuEpochView&, int64_t, float*, float*, float*, const CpuEpochData&);
 }
 namespace cpu_avx2 {  // built on x86-64 with GCC or Clang (FITREEL_CPU_AVX2)
-float model_epoch(const CpuEpochPlan&, int64_t, float*, float*, float*, const CpuEpochData&);
+float model_epoch(const CpuEpochView&, int64_t, float*, float*, float*, const CpuEpochData&);
 }
 
 /// K models' epochs, split over up to `threads` threads (fewer when each would get too little
@@ -87,6 +101,7 @@ class CpuBatchedEpoch {
   void run_models(int64_t begin, int64_t end, Scratch& scratch, const CpuEpochData& data);
 
   CpuEpochPlan plan_;
+  CpuEpochView view_;
   int64_t models_;
   CpuModelEpoch model_epoch_ = nullptr;
   std::vector<Scratch> scratch_;  // one per share of the models

@@ -22,6 +22,10 @@
 #include <string>
 #include <thread>
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
 namespace fitreel {
 
 namespace {
@@ -81,9 +85,18 @@ void check_counts(const std::vector<ModelRef>& models, const std::vector<Dataset
   }
 }
 
+// One thread per CPU this process may run on (taskset and cgroups narrow it), or as asked.
 int cpu_threads(int requested) {
-  return requested > 0 ? requested
-                       : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  if (requested > 0) {
+    return requested;
+  }
+#if defined(__linux__)
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
+    return std::max(1, CPU_COUNT(&allowed));
+  }
+#endif
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
 // Model k's own run, as train() takes it.

@@ -23,12 +23,19 @@ void pause_briefly() {
 }  // namespace
 
 EpochWorkers::EpochWorkers(int shares) {
-  for (int share = 1; share < shares; ++share) {
-    helpers_.emplace_back([this, share] { help(share); });
+  try {
+    for (int share = 1; share < shares; ++share) {
+      helpers_.emplace_back([this, share] { help(share); });
+    }
+  } catch (...) {  // no thread to be had: stop the ones started before saying so
+    stop();
+    throw;
   }
 }
 
-EpochWorkers::~EpochWorkers() {
+EpochWorkers::~EpochWorkers() { stop(); }
+
+void EpochWorkers::stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_.store(true);
@@ -37,17 +44,19 @@ EpochWorkers::~EpochWorkers() {
   for (std::thread& helper : helpers_) {
     helper.join();
   }
+  helpers_.clear();
 }
 
-void EpochWorkers::run(const std::function<void(int)>& task) {
-  task_ = &task;
+void EpochWorkers::run(Task task, void* context) {
+  task_ = task;
+  context_ = context;
   unfinished_.store(static_cast<int>(helpers_.size()), std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(mutex_);  // a helper about to sleep cannot miss the epoch
     epoch_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
-  task(0);
+  task(context, 0);
   for (int spins = 0; unfinished_.load(std::memory_order_acquire) != 0; ++spins) {
     if (spins < kSpinsBeforeSleep) {
       pause_briefly();
@@ -74,7 +83,7 @@ void EpochWorkers::help(int share) {
       return;
     }
     done = epoch_.load(std::memory_order_acquire);
-    (*task_)(share);
+    task_(context_, share);
     unfinished_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }

@@ -10,7 +10,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -25,20 +24,26 @@ class EpochWorkers {
   EpochWorkers(const EpochWorkers&) = delete;
   EpochWorkers& operator=(const EpochWorkers&) = delete;
 
+  /// One share of an epoch: task(context, share). It must not throw.
+  using Task = void (*)(void* context, int share);
+
   int shares() const { return static_cast<int>(helpers_.size()) + 1; }
-  /// Runs task(0), ..., task(shares - 1) at once and returns when all have finished. The task
-  /// must not throw.
-  void run(const std::function<void(int share)>& task);
+  /// Runs task(context, 0), ..., task(context, shares - 1) at once and returns when all have
+  /// finished.
+  void run(Task task, void* context);
 
  private:
   void help(int share);
+  void stop();
 
   std::vector<std::thread> helpers_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  const std::function<void(int)>* task_ = nullptr;
-  std::atomic<uint64_t> epoch_{0};
-  std::atomic<int> unfinished_{0};
+  Task task_ = nullptr;
+  void* context_ = nullptr;
+  // Apart from each other: helpers spin reading epoch_ while others count down unfinished_.
+  alignas(64) std::atomic<uint64_t> epoch_{0};
+  alignas(64) std::atomic<int> unfinished_{0};
   std::atomic<bool> stopping_{false};
 };
 

@@ -29,13 +29,13 @@ struct BatchedOptions {
   torch::Device device = torch::kCPU;      ///< where the stacked parameters and data live
   std::vector<int64_t> snapshot_epochs{};  ///< ascending epochs that get a Snapshot per model
   torch::Tensor curve_x{};                 ///< (M, 1) inputs for Snapshot::curve; empty = none
-  /// On the CPU, one fused, vectorized loop per model over LibTorch's threads (fastest);
-  /// false: ATen's batched kernels, as on CUDA. Both meet the same contract.
+  /// On the CPU, one fused, vectorized loop per model on `threads` threads (fastest); false:
+  /// ATen's batched kernels, as on CUDA. Both meet the same contract.
   bool fused_cpu_kernels = true;
   /// On CUDA, replay one captured epoch (Adagrad/SGD) until a model diverges, as train() does.
   bool cuda_graphs = true;
-  /// Threads for the fused CPU kernels (>= 0): 0 = one per core. A batch too small to share
-  /// runs on fewer; the numbers do not depend on how many run.
+  /// Threads for the fused CPU kernels (>= 0): 0 = one per CPU this process may run on. A
+  /// batch too small to share runs on fewer; the numbers do not depend on how many run.
   int threads = 0;
 };
 
