@@ -338,13 +338,19 @@ TEST(Batched, ADivergingModelIsFrozenAtItsEpochWhileTheOthersGoOn) {
   }
 }
 
-TEST(Batched, SnapshotsComeForEveryModelAtEachScheduledEpoch) {
-  std::vector<Twin> twins = {make_twin(false, {}, 0), make_twin(false, {}, 1)};
+// 50 epochs of two models at these rates, snapshots at 0, 7 and 49 with curves at x = 0, 50.
+BatchedOptions snapshot_options(std::vector<double> lrs) {
   BatchedOptions options;
   options.epochs = 50;
-  options.lrs = {0.1, 0.2};
+  options.lrs = std::move(lrs);
   options.snapshot_epochs = {0, 7, 49};
   options.curve_x = torch::tensor({0.0F, 50.0F}).view({-1, 1});
+  return options;
+}
+
+TEST(Batched, SnapshotsComeForEveryModelAtEachScheduledEpoch) {
+  std::vector<Twin> twins = {make_twin(false, {}, 0), make_twin(false, {}, 1)};
+  const BatchedOptions options = snapshot_options({0.1, 0.2});
   std::vector<std::vector<Snapshot>> seen(2);
   const BatchedResult batch =
       train_batched({twins[0].batched, twins[1].batched}, {twins[0].data}, options,
@@ -612,11 +618,7 @@ TEST(Batched, ShouldStopInABatchKeepsALaterTrainRunFromStarting) {
 TEST(Batched, SnapshotsComeForModelsTrainedAloneWithTheirIndex) {
   Twin net = make_twin(false, kSeedNet, 0);
   auto own = make_skip_net(1), own_twin = make_skip_net(1);
-  BatchedOptions options;
-  options.epochs = 50;
-  options.lrs = {0.1, 0.01};
-  options.snapshot_epochs = {0, 7, 49};
-  options.curve_x = torch::tensor({0.0F, 50.0F}).view({-1, 1});
+  const BatchedOptions options = snapshot_options({0.1, 0.01});
   std::vector<std::vector<Snapshot>> seen(2);
   const BatchedResult batch =
       train_batched({net.batched, own}, {net.data}, options,

@@ -25,6 +25,24 @@ constexpr double kAdamBeta1 = 0.9;
 constexpr double kAdamBeta2 = 0.999;
 constexpr double kAdamEps = 1e-8;
 
+// Adam's bias corrections 1 - beta^step, in double as torch::optim computes them.
+struct AdamCorrections {
+  double first, second;
+};
+AdamCorrections adam_corrections(int64_t step) {
+  return {1 - std::pow(kAdamBeta1, static_cast<double>(step)),
+          1 - std::pow(kAdamBeta2, static_cast<double>(step))};
+}
+
+// -lr of each model, rounded to float as torch::optim casts its step.
+std::vector<float> negated(const std::vector<double>& lrs) {
+  std::vector<float> values(lrs.size());
+  for (size_t k = 0; k < lrs.size(); ++k) {
+    values[k] = static_cast<float>(-lrs[k]);
+  }
+  return values;
+}
+
 constexpr int64_t kSampleDims[] = {2};
 constexpr int64_t kSampleAndOutputDims[] = {1, 2};
 
@@ -81,11 +99,7 @@ BatchedStep::BatchedStep(BatchedPlan plan, StackedParameters& params, torch::Ten
   param_grads_ = params_.like(0.0F);
   param_grad_blocks_ = params_.blocks_of(param_grads_);
 
-  std::vector<float> negated(lrs.size());
-  for (size_t k = 0; k < lrs.size(); ++k) {
-    negated[k] = static_cast<float>(-lrs[k]);  // as torch::optim casts its step to float
-  }
-  neg_lr_ = params_.per_model(torch::tensor(negated).to(x_.device()));
+  neg_lr_ = params_.per_model(torch::tensor(negated(lrs)).to(x_.device()));
   if (optimizer_ != OptimizerKind::sgd) {
     scratch1_ = params_.like(0.0F);
     scratch2_ = params_.like(0.0F);
@@ -126,22 +140,17 @@ void BatchedStep::make_cpu_epoch(const std::vector<double>& lrs, int threads) {
   cpu_epoch_ = std::make_unique<CpuBatchedEpoch>(std::move(layers), params_.models(), x_.size(2),
                                                  optimizer, threads);
   lrs_ = lrs;
-  cpu_steps_.resize(lrs.size());
-  for (size_t k = 0; k < lrs.size(); ++k) {
-    cpu_steps_[k] = static_cast<float>(-lrs[k]);  // as torch::optim casts its step to float
-  }
+  cpu_steps_ = negated(lrs);
 }
 
 void BatchedStep::run_cpu_epoch() {
   float adam_sqrt_correction2 = 1.0F;
   if (optimizer_ == OptimizerKind::adam) {  // torch::optim's step: -lr / correction1, in double
-    ++steps_;
-    const double correction1 = 1 - std::pow(kAdamBeta1, static_cast<double>(steps_));
-    const double correction2 = 1 - std::pow(kAdamBeta2, static_cast<double>(steps_));
+    const AdamCorrections correction = adam_corrections(++steps_);
     for (size_t k = 0; k < lrs_.size(); ++k) {
-      cpu_steps_[k] = static_cast<float>(-(lrs_[k] / correction1));
+      cpu_steps_[k] = static_cast<float>(-(lrs_[k] / correction.first));
     }
-    adam_sqrt_correction2 = static_cast<float>(std::sqrt(correction2));
+    adam_sqrt_correction2 = static_cast<float>(std::sqrt(correction.second));
   }
   const CpuEpochData data{params_.flat().data_ptr<float>(),
                           state1_.defined() ? state1_.data_ptr<float>() : nullptr,
@@ -243,16 +252,14 @@ void BatchedStep::update() {
       values.addcmul_(grads, neg_lr_);
       break;
     case OptimizerKind::adam: {
-      ++steps_;
-      const double correction1 = 1 - std::pow(kAdamBeta1, static_cast<double>(steps_));
-      const double correction2 = 1 - std::pow(kAdamBeta2, static_cast<double>(steps_));
+      const AdamCorrections correction = adam_corrections(++steps_);
       state1_.mul_(kAdamBeta1).add_(grads, 1 - kAdamBeta1);
       state2_.mul_(kAdamBeta2).addcmul_(grads, grads, 1 - kAdamBeta2);
-      at::sqrt_out(scratch1_, state2_).div_(std::sqrt(correction2)).add_(kAdamEps);
+      at::sqrt_out(scratch1_, state2_).div_(std::sqrt(correction.second)).add_(kAdamEps);
       // The step size -lr / correction1. torch::optim divides in double and rounds once; this
       // rounds the rate, then the quotient. Doing it its way (per-model sizes from the host,
       // one kernel per parameter) was tried and brought no closer agreement.
-      at::div_out(scratch3_, neg_lr_, correction1);
+      at::div_out(scratch3_, neg_lr_, correction.first);
       at::mul_out(scratch2_, state1_, scratch3_).div_(scratch1_);
       values.add_(scratch2_);
       break;
