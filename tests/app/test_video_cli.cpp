@@ -124,9 +124,18 @@ TEST(ShowWindow, WithoutADisplayExitsTwoBeforeTraining) {
 
 TEST(ShowWindow, OpensAndClosesUnderXvfb) {
   TempDir dir;
-  const auto result =
-      run(FITREEL_XVFB_RUN, {"-a", kFitreel, "net", "--show", "--epochs", "300", "--frames", "30",
-                             "--size", "320x240", "--video", "none", "--out", dir.path()});
+  // On this shared host xvfb-run now and then hands over a display that takes no connection
+  // (measured: 3 of 19 runs, "cannot reach the display DISPLAY=:99" within a second, also
+  // outside any test). fitreel then refuses before training, as it should; that report alone
+  // gets two more tries.
+  const std::vector<std::string> args = {"-a",      kFitreel,   "net",   "--show",  "--epochs",
+                                         "300",     "--frames", "30",    "--size",  "320x240",
+                                         "--video", "none",     "--out", dir.path()};
+  auto result = run(FITREEL_XVFB_RUN, args);
+  for (int retry = 0; retry < 2 && result.err.find("cannot reach the display") != std::string::npos;
+       ++retry) {
+    result = run(FITREEL_XVFB_RUN, args);
+  }
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_TRUE(fs::exists(dir / "net/summary.json"));
   EXPECT_EQ(summary_of(dir / "net")["frames"], 30) << "frames drawn for the window";
