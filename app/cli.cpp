@@ -69,7 +69,9 @@ void add_common_options(CLI::App& command, RawOptions& raw, bool with_lr = true)
       ->type_name("N");
   if (with_lr) {  // a sweep takes its rates from --lrs
     command
-        .add_option("--lr", raw.lr, "Learning rate, finite and > 0 (default: line 0.01, net 0.1)")
+        .add_option("--lr", raw.lr,
+                    "Learning rate, > 0 and within float32's range, up to 3.4e38 (default: "
+                    "line 0.01, net 0.1)")
         ->type_name("X");
   }
   command
@@ -192,7 +194,7 @@ RunOptions validate(const std::string& command, const RawOptions& raw) {
     options.epochs = parse_integer(raw.epochs, "--epochs", 1, 1'000'000'000);
   }
   if (!raw.lr.empty()) {
-    options.lr = parse_positive_real(raw.lr, "--lr");
+    options.lr = parse_learning_rate(raw.lr, "--lr");
   }
   if (!raw.device.empty()) {
     options.device = raw.device;  // resolved (and checked) against the machine later
@@ -283,7 +285,7 @@ RunOptions validate(const std::string& command, const RawOptions& raw) {
       throw UsageError("--hidden and --activation shape the net; `sweep line` fits a line");
     }
     if (!raw.lrs.empty()) {
-      options.lrs = parse_list<double>(raw.lrs, "--lrs", kMaxSweepModels, parse_positive_real);
+      options.lrs = parse_list<double>(raw.lrs, "--lrs", kMaxSweepModels, parse_learning_rate);
     }
     if (!raw.seeds.empty()) {
       if (!raw.seed.empty()) {

@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <optional>
 
 namespace fitreel::app {
@@ -28,37 +29,36 @@ namespace fitreel::app {
 namespace {
 
 constexpr double kLargeDataValue = 1e6;  // beyond this, divergence is the data's scale
+// A model too large to list in summary.json keeps its final weights here, beside it.
+constexpr const char* kParamsFile = "model.pt";
 
 // What training produced for people to watch.
 struct Watched {
   TrainResult result;
   int64_t frames = 0;
-  std::optional<std::string> video;  // the file (or folder) written
+  std::optional<std::string> video;  // the name of the file (or folder) written
 };
 
-// Where a demo's film writes in its staging folder: DEMO.mp4 (or frames/, or no video),
+// What a demo's film writes in its staging folder: DEMO.mp4 (or frames/, or no video),
 // after.png, loss.csv and test_loss.csv. summary.json is the CLI's own (it reports the command line
 // too).
-FilmFiles film_files_for(const std::string& demo, const RunOptions& options,
-                         const DemoOutput& output) {
+FilmFiles film_files_for(const std::string& demo, const RunOptions& options) {
   FilmFiles files;
   if (options.video == VideoChoice::png) {
-    files.video = output.staging() / "frames";
+    files.video = "frames";
   } else if (options.video != VideoChoice::none) {
-    files.video =
-        output.staging() /
-        (demo + "." + std::string(render::video_format_name(video_format(options.video))));
+    files.video = demo + "." + std::string(render::video_format_name(video_format(options.video)));
   }
-  files.still = output.staging() / "after.png";
-  files.loss_csv = output.staging() / "loss.csv";
-  files.test_loss_csv = output.staging() / "test_loss.csv";  // when points are held out
+  files.still = "after.png";
+  files.loss_csv = "loss.csv";
+  files.test_loss_csv = "test_loss.csv";  // when points are held out
   return files;
 }
 
 // Trains through the library's Film: the frames go to the video (and the window) as the run
 // goes; after.png and loss.csv follow it.
 Watched train_and_film(torch::nn::Sequential& model, const DemoSetup& setup,
-                       const RunOptions& options, Film& film, const DemoOutput& output) {
+                       const RunOptions& options, Film& film) {
   Watched watched;
   ProgressLine progress(setup.demo, !options.quiet);
   TrainCallbacks callbacks;
@@ -71,13 +71,13 @@ Watched train_and_film(torch::nn::Sequential& model, const DemoSetup& setup,
   progress.finish();
   watched.frames = film.frames();
   if (!film.files().video.empty()) {
-    watched.video = output.final_path(film.files().video.filename().string()).string();
+    watched.video = film.files().video.filename().string();
   }
   return watched;
 }
 
 Summary summarize(const DemoSetup& setup, const RunOptions& options, const Watched& watched,
-                  const std::optional<Line>& optimum, double test_mse) {
+                  const std::optional<Line>& optimum, double test_mse, const DemoOutput& output) {
   const TrainResult& result = watched.result;
   Summary summary;
   summary.demo = setup.demo;
@@ -92,8 +92,15 @@ Summary summarize(const DemoSetup& setup, const RunOptions& options, const Watch
   summary.gradients = result.used_analytic_gradients ? "analytic" : "autograd";
   summary.cuda_graph = result.used_cuda_graph;
   summary.test_losses = result.test_losses;
-  summary.initial_params = result.initial_params;
-  summary.final_params = result.final_params;
+  for (const auto& tensor : result.final_params) {
+    summary.parameters += static_cast<int64_t>(tensor.size());
+  }
+  if (summary.parameters <= kMostInlineParameters) {
+    summary.initial_params = result.initial_params;
+    summary.final_params = result.final_params;
+  } else {
+    summary.params_file = output.final_path(kParamsFile).string();
+  }
   if (optimum) {
     summary.test_mse = test_mse;
     summary.least_squares = std::array<double, 2>{optimum->slope, optimum->intercept};
@@ -101,7 +108,9 @@ Summary summarize(const DemoSetup& setup, const RunOptions& options, const Watch
   summary.train_seconds = result.seconds;
   summary.interrupted = result.interrupted;
   summary.diverged_at_epoch = result.diverged_at_epoch;
-  summary.video = watched.video;
+  if (watched.video) {
+    summary.video = output.final_path(*watched.video).string();
+  }
   summary.frames = watched.frames;
   summary.data = options.data;
   summary.loaded_model = options.load_model;
@@ -181,7 +190,7 @@ DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const X
   if (optimum) {
     look.least_squares = render::StraightLine{optimum->slope, optimum->intercept};
   }
-  Film film(film_files_for(setup.demo, options, output), look);
+  Film film(output.staging(), film_files_for(setup.demo, options), look);
   if (!film.warning().empty()) {
     spdlog::warn("{}", film.warning());
   }
@@ -193,15 +202,15 @@ DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const X
   const render::FitFrame before =
       film_frame(model, setup.data, curve_x, 0, "before training", look.hidden_units);
   if (setup.line) {
-    render::write_png(output.staging() / "data.png",
+    render::write_png(output.staging(), "data.png",
                       plot.draw(before, render::Layer::train | render::Layer::test));
-    render::write_png(output.staging() / "truth.png",
+    render::write_png(output.staging(), "truth.png",
                       plot.draw(before, render::Layer::train | render::Layer::truth));
   }
-  render::write_png(output.staging() / "before.png",
+  render::write_png(output.staging(), "before.png",
                     plot.draw(before, render::Layers::all().without(render::Layer::side_panel)));
 
-  const Watched watched = train_and_film(model, setup, options, film, output);
+  const Watched watched = train_and_film(model, setup, options, film);
   const TrainResult& result = watched.result;
 
   const double test_mse = mse(model, setup.data.x_test, setup.data.y_test);
@@ -220,17 +229,30 @@ DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const X
         "quits without them)",
         setup.demo, result.epochs_run, setup.epochs);
   }
+  // A model that cannot be saved (a full disk) costs the model alone: the results are still
+  // published, then the error is reported.
+  std::exception_ptr save_failed;
   if (options.save_model) {
-    save_checkpoint(model, setup.architecture, *options.save_model);
-    spdlog::info("saved the model to {}", *options.save_model);
+    try {
+      save_checkpoint(model, setup.architecture, *options.save_model);
+      spdlog::info("saved the model to {}", *options.save_model);
+    } catch (const files::WriteError&) {
+      save_failed = std::current_exception();
+    }
   }
-  const Summary summary = summarize(setup, options, watched, optimum, test_mse);
-  files::write_file_atomically(output.staging() / "summary.json",
+  output.choose_destination();
+  const Summary summary = summarize(setup, options, watched, optimum, test_mse, output);
+  if (summary.params_file) {
+    save_checkpoint(model, setup.architecture, output.staging(), kParamsFile);
+  }
+  files::write_file_atomically(output.staging(), "summary.json",
                                summary_json(summary, result.losses));
   output.publish();
-  spdlog::info(
-      "wrote {}/ ({} frames{})", output.final_dir().string(), watched.frames,
-      watched.video ? ", " + std::filesystem::path(*watched.video).filename().string() : "");
+  spdlog::info("wrote {}/ ({} frames{})", output.final_dir().string(), watched.frames,
+               watched.video ? ", " + *watched.video : "");
+  if (save_failed) {
+    std::rethrow_exception(save_failed);
+  }
   if (result.diverged_at_epoch) {
     return DemoOutcome::diverged;
   }

@@ -3,11 +3,13 @@
 #include "html_text.hpp"
 #include "ownership.hpp"
 
+#include <fitreel/files/result_folder.hpp>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <fstream>
+#include <optional>
 #include <sstream>
 #include <tuple>
 #include <vector>
@@ -19,18 +21,13 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
-constexpr std::uintmax_t kLargestReadFile = 1u << 24;  // a summary or log beyond is no one's
-
-std::string read_small_file(const fs::path& path) {
-  std::error_code error;
-  if (!fs::is_regular_file(fs::symlink_status(path, error)) ||
-      fs::file_size(path, error) > kLargestReadFile) {
+// A summary or log of fitreel's, or "" (absent, a link, not a regular file, over 16 MiB).
+std::string read_small_file(const files::Folder& folder, const std::string& name) {
+  try {
+    return folder.read_file(name, files::kSmallFileBytes);
+  } catch (const files::FileError&) {
     return "";
   }
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 bool ends_with(const std::string& text, const std::string& suffix) {
@@ -92,11 +89,11 @@ std::string media_html(const std::string& name, const std::vector<std::string>& 
 }
 
 // Training and (when held-out points were tested) test loss, from the folder's CSV files.
-std::string chart_html(const fs::path& folder) {
+std::string chart_html(const files::Folder& folder) {
   std::vector<ChartSeries> series;
   for (const auto& [file, label, color] : {std::tuple{"loss.csv", "training loss", "#1f77b4"},
                                            std::tuple{"test_loss.csv", "test loss", "#d62728"}}) {
-    auto points = read_loss_csv(folder / file);
+    auto points = read_loss_csv(folder, file);
     if (!points.empty()) {
       series.push_back({label, color, std::move(points)});
     }
@@ -131,12 +128,11 @@ std::string sweep_html(const Json& sweep) {
     return html;
   }
   html +=
-      "<h3>Runs</h3>\n<table class=\"runs\"><tr><th>lr</th><th>final loss</th>"
-      "<th>epochs run</th><th>diverged at epoch</th><th>parameters after</th></tr>\n";
+      "<h3>Runs</h3>\n<table class=\"runs\"><tr><th>seed</th><th>lr</th><th>outcome</th>"
+      "<th>epochs run</th><th>parameters after</th></tr>\n";
   for (const Json& run : sweep["runs"]) {
     html += "<tr>";
-    for (const char* key :
-         {"lr", "final_loss", "epochs_run", "diverged_at_epoch", "final_params"}) {
+    for (const char* key : {"seed", "lr", "outcome", "epochs_run", "final_params"}) {
       html += "<td>" + escape_html(run.contains(key) ? value_text(run[key]) : "") + "</td>";
     }
     html += "</tr>\n";
@@ -146,23 +142,25 @@ std::string sweep_html(const Json& sweep) {
 
 }  // namespace
 
-std::string result_section(const fs::path& folder, const std::string& name) {
+std::string result_section(const files::Folder& dir, const std::string& name) {
   std::vector<std::string> entries;
+  std::optional<files::Folder> folder;
   try {
-    entries = entries_below(folder);
-  } catch (const fs::filesystem_error&) {
+    folder.emplace(dir.open_folder(name));
+    entries = files::entries_below(*folder);
+  } catch (const files::FileError&) {
     return "";
   }
   std::string html = "<section id=\"" + escape_html(name) + "\">\n<h2>" + escape_html(name) +
-                     "</h2>\n" + media_html(name, entries) + chart_html(folder);
+                     "</h2>\n" + media_html(name, entries) + chart_html(*folder);
   for (const char* file : {"summary.json", "sweep.json"}) {
-    const Json json = Json::parse(read_small_file(folder / file), nullptr, false);
+    const Json json = Json::parse(read_small_file(*folder, file), nullptr, false);
     if (json.is_object()) {
       html += std::string(file) == "sweep.json" ? sweep_html(json) : summary_html(json);
     }
   }
-  if (fs::exists(folder / "log.txt")) {
-    const std::string log = read_small_file(folder / "log.txt");
+  if (folder->type_of("log.txt") == files::EntryType::file) {
+    const std::string log = read_small_file(*folder, "log.txt");
     html += "<h3>What the run told</h3>\n" +
             (log.empty() ? std::string("<p>Nothing (a quiet run tells only warnings).</p>\n")
                          : "<pre class=\"log\">" + escape_html(log) + "</pre>\n");

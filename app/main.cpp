@@ -8,6 +8,7 @@
 #include "signals.hpp"
 #include "sweep.hpp"
 
+#include <fitreel/error.hpp>
 #include <fitreel/render/plot.hpp>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -24,6 +25,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -82,18 +84,14 @@ int train_into(const RunOptions& options, const std::vector<std::string>& names,
 int run(const RunOptions& options) {
   // Everything that can be wrong with the input is found before anything is written.
   const std::vector<std::string> names = result_folder_names(options);
-  std::vector<std::filesystem::path> folders;
-  for (const std::string& name : names) {
-    folders.push_back(std::filesystem::path(options.out_dir) / name);
-  }
-  check_model_paths(options, folders);
+  check_model_paths(options, names);
   const std::shared_ptr<const fitreel::XyPoints> file = check_inputs(options);
   check_environment(options);
-  prepare_output_root(options.out_dir);
-  // Every folder this run replaces is locked and checked before any training (`all`: both).
+  // DIR is locked, and every folder this run replaces checked, before any training.
+  const OutputRoot root(options.out_dir);
   std::vector<std::unique_ptr<DemoOutput>> outputs;
   for (const std::string& name : names) {
-    outputs.push_back(std::make_unique<DemoOutput>(options.out_dir, name));
+    outputs.push_back(std::make_unique<DemoOutput>(root, name));
   }
   install_stop_handlers();
   int exit_code = kExitOk;
@@ -103,12 +101,12 @@ int run(const RunOptions& options) {
     // `all` whose net failed after line was published: the page must not show the old line.
     if (std::any_of(outputs.begin(), outputs.end(),
                     [](const auto& out) { return out->published(); })) {
-      refresh_index_page(options.out_dir);
+      refresh_index_page(root.folder());
     }
     throw;
   }
   // Diverged and interrupted runs published results too: the page shows them all.
-  refresh_index_page(options.out_dir);
+  refresh_index_page(root.folder());
   return exit_code;
 }
 
@@ -130,6 +128,9 @@ void open_closed_standard_streams() {
 
 int main(int argc, char** argv) {
   open_closed_standard_streams();
+  // Past a file size limit (ulimit -f) a write fails with EFBIG and fitreel says so in one
+  // line, instead of being killed mid-write without a word.
+  std::signal(SIGXFSZ, SIG_IGN);
   const ParseOutcome parsed = parse_command_line(argc, argv);
   if (!parsed.options) {
     return parsed.exit_code;
@@ -143,6 +144,13 @@ int main(int argc, char** argv) {
   } catch (const UsageError& error) {
     std::cerr << "fitreel: error: " << error.what() << " (see --help)\n";
     return kExitUsage;
+  } catch (const fitreel::InputError& error) {  // e.g. a result folder that is not fitreel's
+    std::cerr << "fitreel: error: " << error.what() << " (see --help)\n";
+    return kExitUsage;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "fitreel: error: out of memory (the results written so far are kept; fewer "
+                 "points, models or frames need less)\n";
+    return kExitFailure;
   } catch (const std::exception& error) {
     std::cerr << "fitreel: error: " << error.what() << "\n";
     return kExitFailure;

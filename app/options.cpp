@@ -65,8 +65,9 @@ std::vector<uint64_t> parse_seeds(std::string_view text) {
       throw UsageError("--seeds " + quoted(text) + ": a range A..B needs A <= B and at most " +
                        std::to_string(kMaxSweepModels) + " seeds");
     }
-    for (uint64_t seed = first; seed <= last; ++seed) {
-      seeds.push_back(seed);
+    // Counted, not compared: a range ending at the largest seed must not wrap around to 0.
+    for (uint64_t offset = 0; offset <= last - first; ++offset) {
+      seeds.push_back(first + offset);
     }
     return seeds;
   }
@@ -88,6 +89,17 @@ double parse_positive_real(std::string_view text, std::string_view option) {
   const double parsed = std::strtod(value.c_str(), nullptr);
   if (!std::isfinite(parsed) || !(parsed > 0.0)) {
     throw UsageError(std::string(option) + " got " + quoted(text) + accepted);
+  }
+  return parsed;
+}
+
+double parse_learning_rate(std::string_view text, std::string_view option) {
+  const double parsed = parse_positive_real(text, option);
+  // Training computes in float32: a rate that becomes 0 or infinity there is no rate.
+  const auto as_float = static_cast<float>(parsed);
+  if (!(parsed <= std::numeric_limits<float>::max()) || !(as_float > 0.0F)) {
+    throw UsageError(std::string(option) + " got " + quoted(text) +
+                     "; it takes a number greater than 0 that float32 holds (1.4e-45 to 3.4e38)");
   }
   return parsed;
 }

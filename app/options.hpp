@@ -71,6 +71,8 @@ struct RunOptions {
 int64_t parse_integer(std::string_view text, std::string_view option, int64_t min, int64_t max);
 uint64_t parse_unsigned(std::string_view text, std::string_view option);
 double parse_positive_real(std::string_view text, std::string_view option);
+/// A learning rate: finite, > 0, and still so in float32 (training computes in float32).
+double parse_learning_rate(std::string_view text, std::string_view option);
 /// A finite number of either sign.
 double parse_real(std::string_view text, std::string_view option);
 /// Comma-separated values, each parsed by `parse_one`; at least one, at most `max_count`.

@@ -26,7 +26,11 @@ struct Summary {
   std::string optimizer;
   std::string gradients;  ///< "analytic" or "autograd"
   bool cuda_graph = false;
-  std::vector<std::vector<float>> initial_params, final_params;
+  std::vector<std::vector<float>> initial_params, final_params;  ///< empty when params_file
+  int64_t parameters = 0;                                        ///< values in all tensors
+  /// A model with more than kMostInlineParameters values: its final weights are in this
+  /// checkpoint instead of the summary.
+  std::optional<std::string> params_file;
   std::vector<EpochLoss> test_losses;  ///< held-out MSE at the frames' epochs (line only)
   std::optional<double> test_mse;      ///< line only
   std::optional<std::array<double, 2>> least_squares;  ///< [w, b], line only

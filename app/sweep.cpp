@@ -9,7 +9,9 @@
 #include "setup.hpp"
 #include "signals.hpp"
 
+#include <fitreel/checkpoint.hpp>
 #include <fitreel/device.hpp>
+#include <fitreel/error.hpp>
 #include <fitreel/evaluate.hpp>
 #include <fitreel/files/atomic_file.hpp>
 #include <fitreel/render/loss_chart.hpp>
@@ -39,8 +41,9 @@ const Snapshot* snapshot_at(const SweepRun& run, int64_t epoch) {
   return shown;
 }
 
+// NaN for a run that diverged or never trained: such runs sort last.
 double final_loss(const SweepRun& run) {
-  return run.result.epochs_run > 0 ? run.result.losses.last() : NAN;
+  return run.trained && run.result.epochs_run > 0 ? run.result.losses.last() : NAN;
 }
 
 // The runs the grid shows: all of them up to 16; else 16 spread evenly over the runs sorted by
@@ -63,6 +66,29 @@ std::vector<size_t> shown_runs(const std::vector<SweepRun>& runs) {
     shown.push_back(order[i * (order.size() - 1) / (kMostPanels - 1)]);
   }
   return shown;
+}
+
+// A run's final parameters for sweep.json: inline while small, else the name of a checkpoint
+// (models/<index>.pt in the result folder) written now.
+nlohmann::ordered_json params_or_file(const SweepTraining& training, size_t index,
+                                      const DemoOutput& output) {
+  const SweepRun& run = training.runs[index];
+  int64_t count = 0;
+  for (const auto& tensor : run.result.final_params) {
+    count += static_cast<int64_t>(tensor.size());
+  }
+  if (count <= kMostInlineParameters) {
+    return run.result.final_params;
+  }
+  if (!run.trained) {
+    return nullptr;
+  }
+  if (output.staging().type_of("models") == files::EntryType::none) {
+    output.staging().make_folder("models");
+  }
+  const std::string name = "models/" + std::to_string(index) + ".pt";
+  save_checkpoint(training.models[index], run.setup.architecture, output.staging(), name);
+  return output.final_path(name).string();
 }
 
 }  // namespace
@@ -94,9 +120,9 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutpu
     scene.title = run_label(runs[i], options);
     panels.emplace_back(std::move(scene), layout.cell, panel_layers);
   }
-  std::optional<std::string> video_path;
+  std::optional<std::string> video_name;
   int64_t frames = 0;
-  if (auto sink = open_frame_sink(options, output, "sweep-" + demo, video_path)) {
+  if (auto sink = open_frame_sink(options, output, "sweep-" + demo, video_name)) {
     std::vector<cv::Mat> images(shown.size());
     cv::Mat frame;
     for (int64_t epoch : frame_at) {
@@ -109,6 +135,8 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutpu
         const auto& diverged = run.result.diverged_at_epoch;
         if (diverged && epoch >= *diverged) {
           drawn.note = "diverged at epoch " + std::to_string(*diverged);
+        } else if (!run.trained || run.result.epochs_run == 0) {
+          drawn.note = run_outcome(run, training);
         }
         panels[p].draw(drawn, images[p], panel_layers);
       }
@@ -146,8 +174,9 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutpu
                size.height - static_cast<int>(175 * text_scale)),
       setup.epochs, setup.schedule == Schedule::log ? render::Scale::log1p : render::Scale::linear,
       series, text_scale);
-  render::write_png(output.staging() / "sweep.png", chart);
+  render::write_png(output.staging(), "sweep.png", chart);
 
+  output.choose_destination();  // sweep.json names where its video will be
   nlohmann::ordered_json json_runs = nlohmann::ordered_json::array();
   bool interrupted = stop_signal() != 0;
   for (size_t i = 0; i < runs.size(); ++i) {
@@ -157,18 +186,19 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutpu
     json_runs.push_back(
         {{"seed", runs[i].seed},
          {"lr", runs[i].lr},
+         {"trained", runs[i].trained && r.epochs_run > 0},
+         {"outcome", run_outcome(runs[i], training)},
          {"final_loss",
           std::isfinite(loss) ? nlohmann::ordered_json(loss) : nlohmann::ordered_json(nullptr)},
-         {"final_params", r.final_params},
+         {"final_params", params_or_file(training, i, output)},
          {"diverged", r.diverged_at_epoch.has_value()},
          {"diverged_at_epoch", r.diverged_at_epoch ? nlohmann::ordered_json(*r.diverged_at_epoch)
                                                    : nlohmann::ordered_json(nullptr)},
          {"epochs_run", r.epochs_run},
          {"train_seconds", r.seconds},
          {"in_video", std::find(shown.begin(), shown.end(), i) != shown.end()}});
-    if (labelled) {
-      spdlog::info("{:>18}: final loss {:.6g}{}", run_label(runs[i], options), loss,
-                   r.diverged_at_epoch ? " (diverged)" : "");
+    if (labelled || !runs[i].trained) {
+      spdlog::info("{:>18}: {}", run_label(runs[i], options), run_outcome(runs[i], training));
     }
   }
   const nlohmann::ordered_json sweep = {
@@ -185,13 +215,19 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutpu
       {"runs", json_runs},
       {"train_seconds", training.seconds},
       {"interrupted", interrupted},
-      {"video", video_path ? nlohmann::ordered_json(*video_path) : nlohmann::ordered_json(nullptr)},
+      {"video", video_name ? nlohmann::ordered_json(output.final_path(*video_name).string())
+                           : nlohmann::ordered_json(nullptr)},
       {"frames", frames},
       {"fitreel_version", kVersion},
       {"command", options.command_line}};
-  files::write_file_atomically(output.staging() / "sweep.json", json_text(sweep));
+  files::write_file_atomically(output.staging(), "sweep.json", json_text(sweep));
   output.publish();
   spdlog::info("wrote {}/ ({} frames)", output.final_dir().string(), frames);
+  if (training.out_of_memory) {
+    throw Error("out of memory while training the sweep; the models trained before are in " +
+                output.final_dir().string() +
+                " (fewer or smaller models, or fewer points, need less)");
+  }
   return interrupted ? DemoOutcome::interrupted : DemoOutcome::completed;
 }
 

@@ -219,11 +219,8 @@ TEST(Cli, ARunReplacesItsDemoFolderAndNothingElse) {
   EXPECT_TRUE(fs::exists(dir / "line/summary.json"));
   EXPECT_EQ(read_file(dir / "keep.txt"), "mine");
   for (const auto& entry : fs::directory_iterator(dir.path())) {
-    const std::string name = entry.path().filename().string();
-    // The demo's and the index page's lock files and the page's manifest stay, by design.
-    if (name != ".line.lock" && name != ".index.lock" && name != ".fitreel-index") {
-      EXPECT_NE(name.front(), '.') << "left behind: " << entry.path();
-    }
+    // No lock or marker files either: fitreel locks DIR itself and marks its page inside it.
+    EXPECT_NE(entry.path().filename().string().front(), '.') << "left behind: " << entry.path();
   }
 }
 

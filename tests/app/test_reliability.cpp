@@ -32,9 +32,8 @@ std::vector<std::string> hidden_entries(const std::string& dir) {
   std::vector<std::string> hidden;
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
-    // Lock files (.<demo>.lock) and index.html's manifest stay between runs by design.
-    if (name.front() == '.' && name.find(".lock") == std::string::npos &&
-        name != ".fitreel-index") {
+    // fitreel keeps no hidden file in DIR (no lock files, no marker): any is a leftover.
+    if (name.front() == '.') {
       hidden.push_back(name);
     }
   }

@@ -90,9 +90,11 @@ TEST(ModelRef, ACheckpointThatDoesNotFitNamesTheShapesAndChangesNothing) {
     load_checkpoint(other, file.path);
     ADD_FAILURE() << "loaded an 8-wide net into a 4-wide one";
   } catch (const CheckpointError& error) {
-    EXPECT_EQ(std::string(error.what()), file.path +
-                                             " does not fit this model: fc1.weight is [8, 1] "
-                                             "there and [4, 1] here");
+    // Every mismatch, in one line.
+    EXPECT_EQ(std::string(error.what()),
+              file.path +
+                  " does not fit this model: fc1.weight is [8, 1] there and [4, 1] here; fc1.bias "
+                  "is [8] there and [4] here; fc2.weight is [1, 8] there and [1, 4] here");
   }
   EXPECT_TRUE(torch::equal(other->fc1->weight, before)) << "nothing copied";
   torch::nn::Sequential line(torch::nn::Linear(1, 1));

@@ -69,11 +69,7 @@ void check_counts(const std::vector<ModelRef>& models, const std::vector<Dataset
                      " rates for " + count + " models: give one for all, or one per model");
   }
   for (size_t k = 0; k < options.lrs.size(); ++k) {
-    if (!(options.lrs[k] > 0.0) || !std::isfinite(options.lrs[k])) {
-      throw InputError("BatchedOptions::lrs[" + std::to_string(k) + "] is " +
-                       std::to_string(options.lrs[k]) +
-                       ": every learning rate must be finite and greater than 0");
-    }
+    detail::check_learning_rate(options.lrs[k], "BatchedOptions::lrs[" + std::to_string(k) + "]");
   }
   if (options.epochs < 1) {
     throw InputError("BatchedOptions::epochs is " + std::to_string(options.epochs) +

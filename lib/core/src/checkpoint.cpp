@@ -1,11 +1,18 @@
+// Checkpoints in the format of Python's torch.save: a ZIP archive whose data.pkl is a pickle of
+// plain data, with each storage in its own record. Read by fitreel's own weights-only reader
+// (pickle.cpp): nothing in a file is ever run, and every tensor is checked against its record.
 #include "checkpoint_file.hpp"
+#include "checkpoint_reader.hpp"
+#include "pickle.hpp"
 
 #include <fitreel/checkpoint.hpp>
 #include <fitreel/files/atomic_file.hpp>
+#include <fitreel/version.hpp>
 
 #include <torch/torch.h>
 
-#include <sstream>
+#include <cstring>
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -13,107 +20,284 @@ namespace fitreel {
 
 namespace {
 
-constexpr const char* kArchitectureKey = "fitreel.architecture";
+using detail::PickleError;
+using detail::ScalarKind;
+using detail::TensorView;
+using detail::Value;
 
-std::string one_line(const char* text) {
-  const std::string message(text);
-  return message.substr(0, message.find('\n'));
-}
+constexpr int kFormat = 1;  // the "fitreel" section's format number
+constexpr std::size_t kMostProblemsNamed = 4;
 
-std::string shape_of(const torch::Tensor& tensor) {
+std::string shape_of(c10::IntArrayRef sizes) {
   std::string text = "[";
-  for (int64_t i = 0; i < tensor.dim(); ++i) {
-    text += (i > 0 ? ", " : "") + std::to_string(tensor.size(i));
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    text += (i > 0 ? ", " : "") + std::to_string(sizes[i]);
   }
   return text + "]";
 }
 
-// A tensor of the model and the checkpoint's value for it.
-using Assignment = std::pair<torch::Tensor, torch::Tensor>;
-
-// Reads every parameter and buffer of `module` (and, recursively, of its children, each saved
-// as a nested archive by Module::save) from `archive`, checking names and shapes. Nothing is
-// copied yet: a file that does not fit leaves the model as it was, with no clone() needed.
-void read_matching(torch::nn::Module& module, torch::serialize::InputArchive& archive,
-                   const std::string& prefix, const std::string& path,
-                   std::vector<Assignment>& assignments) {
-  const auto read = [&](const std::string& name, const torch::Tensor& target, bool is_buffer) {
-    torch::Tensor saved;
-    if (!archive.try_read(name, saved, is_buffer)) {
-      throw CheckpointError(path + " does not fit this model: it has no " +
-                            (is_buffer ? "buffer " : "parameter ") + prefix + name);
-    }
-    if (saved.sizes() != target.sizes()) {
-      throw CheckpointError(path + " does not fit this model: " + prefix + name + " is " +
-                            shape_of(saved) + " there and " + shape_of(target) + " here");
-    }
-    assignments.emplace_back(target, saved);
-  };
+// The model's state as PyTorch's state_dict() names it: each module's own parameters, then its
+// buffers, then its children's, with dotted names ("fc1.weight", "0.bias" in a Sequential).
+struct Entry {
+  std::string name;
+  torch::Tensor tensor;
+};
+void collect_state(const torch::nn::Module& module, const std::string& prefix,
+                   std::vector<Entry>& state) {
   for (const auto& parameter : module.named_parameters(/*recurse=*/false)) {
-    read(parameter.key(), parameter.value(), false);
+    state.push_back({prefix + parameter.key(), parameter.value()});
   }
   for (const auto& buffer : module.named_buffers(/*recurse=*/false)) {
-    read(buffer.key(), buffer.value(), true);
+    state.push_back({prefix + buffer.key(), buffer.value()});
   }
   for (const auto& child : module.named_children()) {
-    torch::serialize::InputArchive child_archive;
-    if (!archive.try_read(child.key(), child_archive)) {
-      throw CheckpointError(path + " does not fit this model: it has no module " + prefix +
-                            child.key());
-    }
-    read_matching(*child.value(), child_archive, prefix + child.key() + ".", path, assignments);
+    collect_state(*child.value(), prefix + child.key() + ".", state);
+  }
+}
+std::vector<Entry> state_of(const torch::nn::Module& module) {
+  std::vector<Entry> state;
+  collect_state(module, "", state);
+  return state;
+}
+
+std::optional<ScalarKind> scalar_kind(torch::ScalarType type) {
+  switch (type) {
+    case torch::kFloat32:
+      return ScalarKind::float32;
+    case torch::kFloat64:
+      return ScalarKind::float64;
+    case torch::kFloat16:
+      return ScalarKind::float16;
+    case torch::kBFloat16:
+      return ScalarKind::bfloat16;
+    case torch::kInt64:
+      return ScalarKind::int64;
+    case torch::kInt32:
+      return ScalarKind::int32;
+    case torch::kInt16:
+      return ScalarKind::int16;
+    case torch::kInt8:
+      return ScalarKind::int8;
+    case torch::kUInt8:
+      return ScalarKind::uint8;
+    case torch::kBool:
+      return ScalarKind::boolean;
+    default:
+      return std::nullopt;
   }
 }
 
-// Parses verified bytes and reads what `model` needs from them; every parser error becomes one
-// line. An empty `architecture` accepts any checkpoint whose names and shapes fit.
-std::vector<Assignment> parse_for(torch::nn::Module& model, const std::string& architecture,
-                                  const std::string& path, const std::string& bytes) {
-  torch::serialize::InputArchive archive;
-  c10::IValue saved_architecture;
-  std::vector<Assignment> assignments;
-  try {
-    archive.load_from(bytes.data(), bytes.size(), torch::Device(torch::kCPU));
-    if (!architecture.empty()) {
-      if (!archive.try_read(kArchitectureKey, saved_architecture) ||
-          !saved_architecture.isString()) {
-        throw CheckpointError(path + " is not a fitreel checkpoint of a " + architecture +
-                              " model (saved with --save-model)");
-      }
-      if (saved_architecture.toStringRef() != architecture) {
-        throw CheckpointError(path + " holds a " + saved_architecture.toStringRef() +
-                              " model, not the " + architecture + " this run trains");
-      }
-    }
-    read_matching(model, archive, "", path, assignments);
-  } catch (const CheckpointError&) {
-    throw;
-  } catch (const c10::Error& error) {
-    throw CheckpointError(
-        path + " cannot be read as a checkpoint: " + one_line(error.what_without_backtrace()));
-  } catch (const std::exception& error) {
-    throw CheckpointError(path + " cannot be read as a checkpoint: " + one_line(error.what()));
+torch::ScalarType scalar_type(ScalarKind kind) {
+  switch (kind) {
+    case ScalarKind::float32:
+      return torch::kFloat32;
+    case ScalarKind::float64:
+      return torch::kFloat64;
+    case ScalarKind::float16:
+      return torch::kFloat16;
+    case ScalarKind::bfloat16:
+      return torch::kBFloat16;
+    case ScalarKind::int64:
+      return torch::kInt64;
+    case ScalarKind::int32:
+      return torch::kInt32;
+    case ScalarKind::int16:
+      return torch::kInt16;
+    case ScalarKind::int8:
+      return torch::kInt8;
+    case ScalarKind::uint8:
+      return torch::kUInt8;
+    case ScalarKind::boolean:
+      return torch::kBool;
   }
-  return assignments;
+  return torch::kFloat32;
+}
+
+// Writes the pickle and the storage records of one checkpoint.
+class CheckpointWriter {
+ public:
+  // A tensor: its data as a record of its own (contiguous, on the CPU), its view in the pickle.
+  void tensor(const torch::Tensor& value, const std::string& name, const std::string& path) {
+    const torch::Tensor data = value.detach().to(torch::kCPU).contiguous();
+    const std::optional<ScalarKind> kind = scalar_kind(data.scalar_type());
+    if (!kind) {
+      throw files::WriteError("cannot write " + path + ": " + name + " is a " +
+                              std::string(c10::toString(data.scalar_type())) +
+                              " tensor, which a checkpoint does not hold");
+    }
+    TensorView view;
+    view.record = std::to_string(records_.size());
+    view.kind = *kind;
+    view.storage_elements = data.numel();
+    view.sizes = data.sizes().vec();
+    view.strides = data.strides().vec();
+    records_.emplace_back(static_cast<const char*>(data.data_ptr()),
+                          static_cast<std::size_t>(data.numel()) * data.element_size());
+    pickle.tensor(view);
+  }
+
+  detail::PickleWriter pickle;
+
+  std::string archive() {
+    detail::ZipWriter zip("archive");
+    zip.add("data.pkl", pickle.finish());
+    zip.add("byteorder", "little");
+    for (std::size_t i = 0; i < records_.size(); ++i) {
+      zip.add("data/" + std::to_string(i), records_[i]);
+    }
+    zip.add("version", "3\n");
+    return zip.finish();
+  }
+
+ private:
+  std::vector<std::string> records_;
+};
+
+// ---- reading ----
+
+[[noreturn]] void refuse(const std::string& path, const std::string& why) {
+  throw CheckpointError(path + " cannot be read as a checkpoint: " + why);
+}
+
+// The tensors of a checkpoint by name, and what else it says.
+struct Loaded {
+  detail::VerifiedArchive archive;  // the bytes every view was checked against
+  std::vector<std::pair<std::string, TensorView>> tensors;
+  std::optional<std::string> architecture;
+  std::string kind;  // "fitreel", "PyTorch state_dict", "fitreel 0.2"
+};
+
+// A state_dict: names to tensors (non-tensor values, such as a TorchScript module's `training`
+// flag, are not weights and are skipped).
+void read_state(const Value& dict, const std::string& prefix, Loaded& loaded, int depth,
+                const std::string& path) {
+  if (depth > 32) refuse(path, "modules nest deeper than 32");
+  for (std::size_t i = 0; i + 1 < dict.items->size(); i += 2) {
+    const Value& key = (*dict.items)[i];
+    const Value& value = (*dict.items)[i + 1];
+    if (!key.is(Value::Kind::string)) continue;
+    if (value.is(Value::Kind::tensor)) {
+      loaded.tensors.emplace_back(prefix + key.text, *value.tensor);
+    } else if (value.is(Value::Kind::object)) {  // a fitreel 0.2 submodule
+      read_state(value, prefix + key.text + ".", loaded, depth + 1, path);
+    }
+  }
+}
+
+Loaded read_checkpoint(const std::string& path) {
+  Loaded loaded;
+  loaded.archive = detail::VerifiedArchive::read(path);
+  const detail::VerifiedArchive& archive = loaded.archive;
+  const std::string* pickle = archive.entry("data.pkl");
+  if (pickle == nullptr) {
+    refuse(path, "it has no data.pkl (not a file of torch.save or fitreel)");
+  }
+  if (const std::string* order = archive.entry("byteorder");
+      order != nullptr && *order != "little") {
+    refuse(path, "its tensors are stored big-endian");
+  }
+  Value root;
+  try {
+    root = detail::unpickle(*pickle, [&](const std::string& key) -> std::optional<std::uint64_t> {
+      const std::string* record = archive.entry("data/" + key);
+      if (record == nullptr) return std::nullopt;
+      return record->size();
+    });
+  } catch (const PickleError& error) {
+    refuse(path, error.what());
+  }
+  if (root.is(Value::Kind::object)) {
+    // fitreel 0.2 wrote a TorchScript archive of the module: read its attributes as data.
+    loaded.kind = "fitreel 0.2";
+    if (const Value* architecture = root.find("fitreel.architecture");
+        architecture != nullptr && architecture->is(Value::Kind::string)) {
+      loaded.architecture = architecture->text;
+    }
+    read_state(root, "", loaded, 0, path);
+    return loaded;
+  }
+  if (!root.is(Value::Kind::dict)) {
+    refuse(path, "it holds " + std::string(root.kind_name()) + ", not a dict of weights");
+  }
+  const Value* model = root.find("model");
+  if (model != nullptr) {
+    if (!model->is(Value::Kind::dict)) {
+      refuse(path, "its \"model\" is " + std::string(model->kind_name()) + ", not a state_dict");
+    }
+    loaded.kind = "fitreel";
+    if (const Value* info = root.find("fitreel"); info != nullptr) {
+      if (const Value* architecture = info->find("architecture");
+          architecture != nullptr && architecture->is(Value::Kind::string)) {
+        loaded.architecture = architecture->text;
+      }
+    } else {
+      loaded.kind = "PyTorch checkpoint";
+    }
+    read_state(*model, "", loaded, 0, path);
+    return loaded;
+  }
+  loaded.kind = "PyTorch state_dict";
+  read_state(root, "", loaded, 0, path);
+  return loaded;
+}
+
+// The storage bytes of `view` as a tensor of its own (a copy), after the reader's checks.
+torch::Tensor tensor_of(const TensorView& view, const detail::VerifiedArchive& archive) {
+  const std::string& record = *archive.entry("data/" + view.record);
+  const torch::ScalarType type = scalar_type(view.kind);
+  if (view.elements() == 0) {
+    return torch::empty(view.sizes, torch::TensorOptions().dtype(type));
+  }
+  // from_blob over the record's bytes, read only; clone() owns the copy. Booleans are read as
+  // bytes first: a byte other than 0 or 1 is no valid bool.
+  auto* data = const_cast<char*>(record.data()) +
+               view.offset * static_cast<std::int64_t>(detail::element_size(view.kind));
+  const bool boolean = view.kind == ScalarKind::boolean;
+  const torch::Tensor stored = torch::from_blob(
+      data, view.sizes, view.strides, torch::TensorOptions().dtype(boolean ? torch::kUInt8 : type));
+  return boolean ? stored.ne(0) : stored.clone();
+}
+
+std::string checkpoint_bytes(const ModelRef& model, const std::string& architecture,
+                             const std::string& path) {
+  CheckpointWriter writer;
+  detail::PickleWriter& pickle = writer.pickle;
+  pickle.begin_dict();
+  pickle.string("model");
+  pickle.begin_dict();
+  for (const Entry& entry : state_of(model.module())) {
+    pickle.string(entry.name);
+    writer.tensor(entry.tensor, entry.name, path);
+  }
+  pickle.end_dict();
+  pickle.string("optimizer");
+  pickle.none();
+  pickle.string("epoch");
+  pickle.none();
+  pickle.string("fitreel");
+  pickle.begin_dict();
+  pickle.string("version");
+  pickle.string(kVersion);
+  pickle.string("format");
+  pickle.integer(kFormat);
+  pickle.string("architecture");
+  pickle.string(architecture);
+  pickle.end_dict();
+  pickle.end_dict();
+  return writer.archive();
 }
 
 }  // namespace
 
 void save_checkpoint(const ModelRef& model, const std::string& architecture,
                      const std::string& path) {
-  torch::serialize::OutputArchive archive;
-  model.module().save(archive);
-  if (!architecture.empty()) {
-    archive.write(kArchitectureKey, c10::IValue(architecture));
-  }
-  std::ostringstream bytes;
-  try {
-    archive.save_to(bytes);
-  } catch (const c10::Error& error) {
-    throw files::WriteError("cannot write " + path + ": " +
-                            one_line(error.what_without_backtrace()));
-  }
-  files::write_file_atomically(path, bytes.str());
+  files::write_file_atomically(path, checkpoint_bytes(model, architecture, path));
+}
+
+void save_checkpoint(const ModelRef& model, const std::string& architecture,
+                     const files::Folder& folder, const std::string& name) {
+  files::write_file_atomically(
+      folder, name, checkpoint_bytes(model, architecture, folder.path_of(name).string()));
 }
 
 void save_checkpoint(const ModelRef& model, const std::string& path) {
@@ -122,16 +306,75 @@ void save_checkpoint(const ModelRef& model, const std::string& path) {
 
 void load_checkpoint(const ModelRef& model, const std::string& architecture,
                      const std::string& path) {
-  const std::string bytes = read_verified_checkpoint(path);
-  const std::vector<Assignment> assignments = parse_for(model.module(), architecture, path, bytes);
+  const Loaded loaded = read_checkpoint(path);
+  if (!architecture.empty()) {
+    if (loaded.architecture && *loaded.architecture != architecture &&
+        !loaded.architecture->empty()) {
+      throw CheckpointError(path + " holds a " + *loaded.architecture + " model, not the " +
+                            architecture + " this run trains");
+    }
+  }
+  // Every name and shape checked before anything is copied: a file that does not fit leaves the
+  // model as it was. All the mismatches are named in one line.
+  std::map<std::string, const TensorView*> saved;
+  for (const auto& [name, view] : loaded.tensors) saved[name] = &view;
+  std::vector<std::string> problems;
+  std::vector<std::pair<torch::Tensor, const TensorView*>> assignments;
+  for (const Entry& entry : state_of(model.module())) {
+    const auto found = saved.find(entry.name);
+    if (found == saved.end()) {
+      problems.push_back("it has no " + entry.name);
+      continue;
+    }
+    if (c10::IntArrayRef(found->second->sizes) != entry.tensor.sizes()) {
+      problems.push_back(entry.name + " is " + shape_of(found->second->sizes) + " there and " +
+                         shape_of(entry.tensor.sizes()) + " here");
+    }
+    assignments.emplace_back(entry.tensor, found->second);
+    saved.erase(found);
+  }
+  for (const auto& [name, view] : saved) {
+    problems.push_back("this model has no " + name);
+  }
+  if (!problems.empty()) {
+    std::string line = path + " does not fit this model: ";
+    for (std::size_t i = 0; i < problems.size() && i < kMostProblemsNamed; ++i) {
+      line += (i > 0 ? "; " : "") + problems[i];
+    }
+    if (problems.size() > kMostProblemsNamed) {
+      line += "; and " + std::to_string(problems.size() - kMostProblemsNamed) + " more";
+    }
+    throw CheckpointError(line);
+  }
+  std::vector<torch::Tensor> values;
+  for (const auto& [target, view] : assignments) {
+    values.push_back(tensor_of(*view, loaded.archive));
+  }
   torch::NoGradGuard no_grad;
-  for (const auto& [target, saved] : assignments) {
-    target.copy_(saved);
+  for (std::size_t i = 0; i < assignments.size(); ++i) {
+    assignments[i].first.copy_(values[i]);
   }
 }
 
 void load_checkpoint(const ModelRef& model, const std::string& path) {
   load_checkpoint(model, std::string(), path);
 }
+
+void verify_checkpoint(const std::string& path) { read_checkpoint(path); }
+
+namespace detail {
+
+CheckpointTensors read_checkpoint_tensors(const std::string& path) {
+  const Loaded loaded = read_checkpoint(path);
+  CheckpointTensors read;
+  read.kind = loaded.kind;
+  read.architecture = loaded.architecture;
+  for (const auto& [name, view] : loaded.tensors) {
+    read.tensors.emplace_back(name, tensor_of(view, loaded.archive));
+  }
+  return read;
+}
+
+}  // namespace detail
 
 }  // namespace fitreel

@@ -1,6 +1,5 @@
-// Reading a checkpoint file and verifying it with libzip before LibTorch parses it. LibTorch
-// 1.13's ZIP reader (miniz) is built without CRC checks and trusts the headers it reads, so a
-// damaged file can load changed weights or crash it; libzip checks both.
+// Reading a checkpoint file and verifying it with libzip (CRCs, consistent headers, caps), and
+// writing one as PyTorch does.
 #include "checkpoint_file.hpp"
 
 #include <fitreel/checkpoint.hpp>
@@ -9,13 +8,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zip.h>
+#include <zlib.h>
 
 #include <array>
 #include <cerrno>
 #include <cstring>
 #include <memory>
 
-namespace fitreel {
+namespace fitreel::detail {
 
 namespace {
 
@@ -139,8 +139,10 @@ Archive open_archive(const std::string& path, const std::string& bytes) {
 }
 
 // Reads entry `index` to its end: libzip compares the CRC and the size only there.
-void read_entry(const std::string& path, zip_t* archive, zip_uint64_t index,
-                const std::string& name, zip_uint64_t expected_size) {
+std::string read_entry(const std::string& path, zip_t* archive, zip_uint64_t index,
+                       const std::string& name, zip_uint64_t expected_size) {
+  std::string bytes;
+  bytes.reserve(static_cast<std::size_t>(expected_size));
   zip_file_t* file = zip_fopen_index(archive, index, 0);
   if (file == nullptr) {
     refuse(path, describe(zip_get_error(archive), name));
@@ -160,6 +162,7 @@ void read_entry(const std::string& path, zip_t* archive, zip_uint64_t index,
       zip_fclose(file);
       refuse(path, "damaged ZIP archive (entry " + name + " is longer than its header says)");
     }
+    bytes.append(buffer.data(), static_cast<std::size_t>(got));
   }
   const int closed = zip_fclose(file);
   if (closed != 0) {
@@ -172,10 +175,15 @@ void read_entry(const std::string& path, zip_t* archive, zip_uint64_t index,
   if (total != expected_size) {
     refuse(path, "truncated in entry " + name);
   }
+  return bytes;
 }
 
-void verify_archive(const std::string& path, const std::string& bytes) {
+}  // namespace
+
+VerifiedArchive VerifiedArchive::read(const std::string& path) {
+  const std::string bytes = read_regular_file(path);
   const Archive archive = open_archive(path, bytes);
+  VerifiedArchive verified;
   const zip_int64_t entries = zip_get_num_entries(archive.get(), 0);
   if (entries <= 0) {
     refuse(path, "an empty ZIP archive");
@@ -184,17 +192,16 @@ void verify_archive(const std::string& path, const std::string& bytes) {
     refuse(path, "too large (" + std::to_string(entries) + " entries; the cap is " +
                      std::to_string(kMaxCheckpointEntries) + ")");
   }
-  // LibTorch's archives keep every record in one top folder with a "version" record; its reader
-  // throws from its constructor otherwise (leaking what it allocated), so refuse that here.
+  // PyTorch's archives keep every record in one top folder with a "version" record.
   const char* first = zip_get_name(archive.get(), 0, 0);
   const std::string first_name = first != nullptr ? first : "";
   const std::string folder = first_name.substr(0, first_name.find('/') + 1);
   if (folder.empty()) {
     refuse(path,
-           "not a LibTorch archive (" + printable(first_name.c_str()) + " is not in a folder)");
+           "not a PyTorch archive (" + printable(first_name.c_str()) + " is not in a folder)");
   }
   if (zip_name_locate(archive.get(), (folder + "version").c_str(), 0) < 0) {
-    refuse(path, "not a LibTorch archive (no " + printable((folder + "version").c_str()) + ")");
+    refuse(path, "not a PyTorch archive (no " + printable((folder + "version").c_str()) + ")");
   }
   std::uint64_t total = 0;
   for (zip_uint64_t index = 0; index < static_cast<zip_uint64_t>(entries); ++index) {
@@ -205,7 +212,7 @@ void verify_archive(const std::string& path, const std::string& bytes) {
     }
     const std::string name = printable(stat.name);
     if (std::string(stat.name).rfind(folder, 0) != 0) {
-      refuse(path, "not a LibTorch archive (" + name + " lies outside " + folder + ")");
+      refuse(path, "not a PyTorch archive (" + name + " lies outside " + folder + ")");
     }
     if ((stat.valid & ZIP_STAT_SIZE) == 0) {
       refuse(path, "damaged ZIP archive (entry " + name + " has no size)");
@@ -215,18 +222,122 @@ void verify_archive(const std::string& path, const std::string& bytes) {
       refuse(path, "too large (entry " + name + " unpacks past the cap of " +
                        std::to_string(kMaxCheckpointUncompressedBytes >> 20) + " MiB)");
     }
-    read_entry(path, archive.get(), index, name, stat.size);
+    std::string entry = read_entry(path, archive.get(), index, name, stat.size);
+    const std::string inside = std::string(stat.name).substr(folder.size());
+    if (!verified.entries_.emplace(inside, std::move(entry)).second) {
+      refuse(path, "damaged ZIP archive (entry " + name + " appears twice)");
+    }
   }
+  verified.folder_ = folder;
+  return verified;
+}
+
+const std::string* VerifiedArchive::entry(const std::string& name) const {
+  const auto found = entries_.find(name);
+  return found == entries_.end() ? nullptr : &found->second;
+}
+
+namespace {
+
+constexpr std::size_t kAlignment = 64;  // PyTorch aligns each entry's data to 64 bytes
+
+void put16(std::string& out, std::uint32_t value) {
+  out += static_cast<char>(value & 0xff);
+  out += static_cast<char>(value >> 8 & 0xff);
+}
+void put32(std::string& out, std::uint32_t value) {
+  put16(out, value & 0xffff);
+  put16(out, value >> 16);
 }
 
 }  // namespace
 
-std::string read_verified_checkpoint(const std::string& path) {
-  std::string bytes = read_regular_file(path);
-  verify_archive(path, bytes);
-  return bytes;
+void ZipWriter::add(const std::string& name, const std::string& bytes) {
+  const std::string full = folder_ + "/" + name;
+  if (out_.size() + bytes.size() + full.size() + 2 * kAlignment > 0xffffffffu) {
+    throw CheckpointError("a checkpoint of more than 4 GiB is not supported");
+  }
+  Written entry;
+  entry.name = full;
+  entry.crc = static_cast<std::uint32_t>(
+      crc32(0, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
+  entry.size = static_cast<std::uint32_t>(bytes.size());
+  entry.offset = static_cast<std::uint32_t>(out_.size());
+  // Local header: 30 bytes, the name, then an extra field of padding ("FB", as PyTorch's writer
+  // names it) up to the next 64-byte boundary.
+  const std::size_t header = 30 + full.size() + 4;
+  const std::size_t padding = (kAlignment - (out_.size() + header) % kAlignment) % kAlignment;
+  put32(out_, 0x04034b50);
+  put16(out_, 20);    // version needed: 2.0
+  put16(out_, 0);     // flags
+  put16(out_, 0);     // stored
+  put16(out_, 0);     // time
+  put16(out_, 0x21);  // date: 1980-01-01
+  put32(out_, entry.crc);
+  put32(out_, entry.size);
+  put32(out_, entry.size);
+  put16(out_, static_cast<std::uint32_t>(full.size()));
+  put16(out_, static_cast<std::uint32_t>(4 + padding));
+  out_ += full;
+  put16(out_, 0x4246);  // "FB"
+  put16(out_, static_cast<std::uint32_t>(padding));
+  out_.append(padding, 'Z');
+  out_ += bytes;
+  written_.push_back(std::move(entry));
 }
 
-void verify_checkpoint(const std::string& path) { read_verified_checkpoint(path); }
+std::string ZipWriter::finish() {
+  const std::size_t directory = out_.size();
+  for (const Written& entry : written_) {
+    put32(out_, 0x02014b50);
+    put16(out_, 20);  // made by
+    put16(out_, 20);  // needed
+    put16(out_, 0);
+    put16(out_, 0);
+    put16(out_, 0);
+    put16(out_, 0x21);
+    put32(out_, entry.crc);
+    put32(out_, entry.size);
+    put32(out_, entry.size);
+    put16(out_, static_cast<std::uint32_t>(entry.name.size()));
+    put16(out_, 0);  // extra
+    put16(out_, 0);  // comment
+    put16(out_, 0);  // disk
+    put16(out_, 0);  // internal attributes
+    put32(out_, 0);  // external attributes
+    put32(out_, entry.offset);
+    out_ += entry.name;
+  }
+  const std::size_t directory_size = out_.size() - directory;
+  // The Zip64 end record and its locator, which PyTorch's writer always adds.
+  const std::size_t zip64_end = out_.size();
+  const auto put64 = [&](std::uint64_t value) {
+    put32(out_, static_cast<std::uint32_t>(value & 0xffffffffu));
+    put32(out_, static_cast<std::uint32_t>(value >> 32));
+  };
+  put32(out_, 0x06064b50);
+  put64(44);  // the size of the rest of this record
+  put16(out_, 45);
+  put16(out_, 45);
+  put32(out_, 0);
+  put32(out_, 0);
+  put64(written_.size());
+  put64(written_.size());
+  put64(directory_size);
+  put64(directory);
+  put32(out_, 0x07064b50);
+  put32(out_, 0);
+  put64(zip64_end);
+  put32(out_, 1);
+  put32(out_, 0x06054b50);
+  put16(out_, 0);
+  put16(out_, 0);
+  put16(out_, static_cast<std::uint32_t>(written_.size()));
+  put16(out_, static_cast<std::uint32_t>(written_.size()));
+  put32(out_, static_cast<std::uint32_t>(directory_size));
+  put32(out_, static_cast<std::uint32_t>(directory));
+  put16(out_, 0);
+  return std::move(out_);
+}
 
-}  // namespace fitreel
+}  // namespace fitreel::detail

@@ -6,6 +6,7 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
+#include <limits>
 #include <sstream>
 
 namespace fitreel::detail {
@@ -19,6 +20,17 @@ std::string dtype_name(const torch::Tensor& tensor) {
 }
 
 }  // namespace
+
+void check_learning_rate(double lr, const std::string& name) {
+  const auto as_float = static_cast<float>(lr);
+  if (!(lr > 0.0) || !(lr <= std::numeric_limits<float>::max()) || !(as_float > 0.0F)) {
+    std::ostringstream shown;
+    shown << lr;
+    throw InputError(name + " is " + shown.str() +
+                     ": a learning rate must be greater than 0 and fit float32 (1.4e-45 to "
+                     "3.4e38), as training computes in float32");
+  }
+}
 
 void check_samples(const torch::Tensor& tensor, std::string_view name) {
   require_column(tensor, name);

@@ -10,6 +10,7 @@
 #include <c10/util/Exception.h>
 #include <torch/types.h>
 
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +29,10 @@ void check_model(const ModelRef& model);
 /// DeviceError unless this machine and this LibTorch can run on `device`.
 void check_device(const torch::Device& device, std::string_view name);
 
+/// InputError unless `lr` is finite and greater than 0, and still so in float32 (training
+/// computes in float32: 1e39 would become infinity there, 1e-50 zero).
+void check_learning_rate(double lr, const std::string& name);
+
 /// The first line of a LibTorch error, without its backtrace.
 std::string first_line(const c10::Error& error);
 
@@ -39,6 +44,11 @@ auto translating_torch_errors(std::string_view call, Body&& body) -> decltype(bo
     return std::forward<Body>(body)();
   } catch (const c10::Error& error) {
     throw Error(std::string(call) + ": " + first_line(error));
+  } catch (const Error&) {
+    throw;
+  } catch (const std::runtime_error& error) {  // some LibTorch checks throw these (overflow)
+    const std::string what = error.what();
+    throw Error(std::string(call) + ": " + what.substr(0, what.find('\n')));
   }
 }
 

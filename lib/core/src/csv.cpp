@@ -124,16 +124,16 @@ std::string read_regular_file(const std::string& path) {
     if (!S_ISREG(info.st_mode)) {
       refuse_type();
     }
-    text.resize(static_cast<size_t>(info.st_size));
+    // Capped by the bytes read, not by what stat says (a /proc file reports 0), and stopped at
+    // the first NUL byte: binary data (or UTF-16) is refused after one chunk, not after 2 GiB.
+    constexpr size_t kChunk = size_t{1} << 20;
     size_t filled = 0;
-    while (true) {
-      if (filled == text.size()) {  // the file may have grown since fstat
-        if (text.size() > static_cast<size_t>(kMaxCsvBytes)) {
-          refuse_size();
-        }
-        text.resize(std::max<size_t>(text.size() * 2, 4096));
+    for (;;) {
+      if (filled > static_cast<size_t>(kMaxCsvBytes)) {
+        refuse_size();
       }
-      const ssize_t got = ::read(fd, text.data() + filled, text.size() - filled);
+      text.resize(filled + kChunk);
+      const ssize_t got = ::read(fd, text.data() + filled, kChunk);
       if (got < 0 && errno == EINTR) {
         continue;
       }
@@ -143,7 +143,12 @@ std::string read_regular_file(const std::string& path) {
       if (got == 0) {
         break;
       }
+      const bool binary =
+          std::memchr(text.data() + filled, '\0', static_cast<size_t>(got)) != nullptr;
       filled += static_cast<size_t>(got);
+      if (binary) {
+        break;  // refuse_utf16 names the line of the first NUL byte
+      }
     }
     text.resize(filled);
     if (text.size() > static_cast<size_t>(kMaxCsvBytes)) {

@@ -76,10 +76,7 @@ void check_training_inputs(const ModelRef& model, const Dataset& data,
     throw InputError("TrainOptions::epochs is " + std::to_string(options.epochs) +
                      ": train at least 1 epoch");
   }
-  if (!(options.lr > 0.0) || !std::isfinite(options.lr)) {
-    throw InputError("TrainOptions::lr is " + std::to_string(options.lr) +
-                     ": the learning rate must be finite and greater than 0");
-  }
+  detail::check_learning_rate(options.lr, "TrainOptions::lr");
   if (options.divergence_check_every < 1) {
     throw InputError("TrainOptions::divergence_check_every must be at least 1");
   }

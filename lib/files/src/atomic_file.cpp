@@ -1,12 +1,15 @@
 #include <fitreel/files/atomic_file.hpp>
 
+#include <fitreel/files/unique_fd.hpp>
+
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
-#include <vector>
 
 namespace fitreel::files {
 
@@ -21,31 +24,75 @@ fs::path folder_of(const fs::path& path) {
 // fsync that treats "this file system cannot sync" (EINVAL on some pseudo file systems) as done.
 bool synced(int fd) { return ::fsync(fd) == 0 || errno == EINVAL || errno == EROFS; }
 
-}  // namespace
-
-std::string write_failure(const fs::path& path, int error_number) {
-  return "cannot write " + path.string() + ": " + std::strerror(error_number);
+// The folder a write to `path` goes into, opened as the caller named it.
+Folder open_folder_of(const fs::path& path) {
+  const int fd = ::open(folder_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    throw WriteError(write_failure(path, errno));
+  }
+  return Folder::adopt(fd, folder_of(path));
 }
 
-AtomicFile::AtomicFile(fs::path final_path) : final_(std::move(final_path)) {
-  // ".<name>.tmp-XXXXXX" in the same folder: a rename within one file system is atomic.
-  std::string pattern = (folder_of(final_) / ("." + final_.filename().string() + ".tmp-XXXXXX"));
-  std::vector<char> name(pattern.begin(), pattern.end());
-  name.push_back('\0');
-  fd_ = ::mkostemp(name.data(), O_CLOEXEC);
-  if (fd_ < 0) {
-    throw WriteError(write_failure(final_, errno));
+// ".<name>.tmp-XXXXXX", shortened where a long name would pass NAME_MAX (255 bytes).
+std::string temporary_name(const std::string& name) {
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  unsigned char random[6];
+  if (::getrandom(random, sizeof random, 0) != static_cast<ssize_t>(sizeof random)) {
+    throw WriteError("cannot write " + name + ": no random bytes for a temporary name");
   }
-  ::fchmod(fd_, 0644);  // mkstemp makes 0600; results are meant to be shared like any file
-  temporary_ = fs::path(name.data());
+  std::string suffix = ".tmp-";
+  for (unsigned char byte : random) suffix += kAlphabet[byte % (sizeof kAlphabet - 1)];
+  const std::size_t room = NAME_MAX - 1 - suffix.size();
+  return "." + name.substr(0, room) + suffix;
+}
+
+}  // namespace
+
+AtomicFile::AtomicFile(fs::path final_path)
+    : folder_(open_folder_of(final_path)),
+      name_(final_path.filename().string()),
+      final_(std::move(final_path)) {
+  if (name_.empty() || name_ == "." || name_ == "..") {
+    throw WriteError("cannot write " + final_.string() + ": it names a folder, not a file");
+  }
+  create();
+}
+
+AtomicFile::AtomicFile(const Folder& folder, std::string_view name)
+    : folder_(folder.duplicate()), name_(name), final_(folder.path_of(name)) {
+  const std::size_t slash = name_.rfind('/');
+  if (slash != std::string::npos) {
+    try {
+      folder_ = folder.open_folder(name.substr(0, slash));
+    } catch (const FileError& error) {
+      throw WriteError(std::string("cannot write ") + final_.string() + ": " + error.what());
+    }
+    name_ = name_.substr(slash + 1);
+  }
+  create();
+}
+
+void AtomicFile::create() {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    temp_name_ = temporary_name(name_);
+    // 0666: what the umask leaves of it, as for any new file.
+    fd_ = ::openat(folder_.fd(), temp_name_.c_str(),
+                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd_ >= 0) {
+      temporary_ = folder_.descriptor_path(temp_name_);
+      return;
+    }
+    if (errno != EEXIST) break;
+  }
+  throw WriteError(write_failure(final_, errno));
 }
 
 AtomicFile::~AtomicFile() {
   if (fd_ >= 0) {
     ::close(fd_);
   }
-  if (!committed_) {
-    ::unlink(temporary_.c_str());
+  if (!committed_ && !temp_name_.empty()) {
+    ::unlinkat(folder_.fd(), temp_name_.c_str(), 0);
   }
 }
 
@@ -63,7 +110,13 @@ void AtomicFile::append(std::string_view bytes) {
 }
 
 void AtomicFile::commit() {
-  // Writers that wrote by name (through their own descriptor) are synced through a fresh one:
+  // A replaced file keeps its mode (a private model stays private).
+  struct stat replaced {};
+  if (::fstatat(folder_.fd(), name_.c_str(), &replaced, AT_SYMLINK_NOFOLLOW) == 0 &&
+      S_ISREG(replaced.st_mode)) {
+    ::fchmod(fd_, replaced.st_mode & 07777);
+  }
+  // Writers that wrote by name (through their own descriptor) are synced through this one:
   // fsync flushes the file's data whichever descriptor wrote it.
   const int fd = fd_;
   fd_ = -1;
@@ -72,11 +125,13 @@ void AtomicFile::commit() {
   if (::close(fd) != 0 || !ok) {
     throw WriteError(write_failure(final_, ok ? errno : sync_error));
   }
-  if (::rename(temporary_.c_str(), final_.c_str()) != 0) {
+  if (::renameat(folder_.fd(), temp_name_.c_str(), folder_.fd(), name_.c_str()) != 0) {
     throw WriteError(write_failure(final_, errno));
   }
   committed_ = true;
-  sync_folder(folder_of(final_));
+  if (!synced(folder_.fd())) {
+    throw WriteError(write_failure(folder_.path(), errno));
+  }
 }
 
 void write_file_atomically(const fs::path& path, std::string_view bytes) {
@@ -85,16 +140,23 @@ void write_file_atomically(const fs::path& path, std::string_view bytes) {
   file.commit();
 }
 
+void write_file_atomically(const Folder& folder, std::string_view name, std::string_view bytes) {
+  AtomicFile file(folder, name);
+  file.append(bytes);
+  file.commit();
+}
+
+void check_writable(const fs::path& path) {
+  const AtomicFile probe(path);  // made, then removed by its destructor
+}
+
 void sync_folder(const fs::path& folder) {
-  const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
+  const UniqueFd fd(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) {
     throw WriteError(write_failure(folder, errno));
   }
-  const bool ok = synced(fd);
-  const int error_number = errno;
-  ::close(fd);
-  if (!ok) {
-    throw WriteError(write_failure(folder, error_number));
+  if (!synced(fd.get())) {
+    throw WriteError(write_failure(folder, errno));
   }
 }
 

@@ -3,6 +3,7 @@
 #include "film_summary.hpp"
 #include "loss_csv.hpp"
 
+#include <fitreel/checkpoint.hpp>
 #include <fitreel/error.hpp>
 #include <fitreel/evaluate.hpp>
 #include <fitreel/files/atomic_file.hpp>
@@ -80,6 +81,27 @@ void prepare_folder_for(const fs::path& file, bool is_folder) {
   }
 }
 
+// Film(into, ...): each file is a plain relative name beneath the held folder, in a folder that
+// is there (checked now, not after training).
+void check_name_inside(const files::Folder& base, const fs::path& path) {
+  const fs::path folder = path.parent_path();
+  try {
+    if (path.is_absolute()) {
+      throw files::FileError(path.string() + " is absolute");
+    }
+    if (!folder.empty()) {
+      base.open_folder(folder.string());
+    }
+    if (base.type_of(path.string()) == files::EntryType::folder) {
+      throw InputError(base.path_of(path.string()).string() +
+                       " is a folder: name a file to write there");
+    }
+  } catch (const files::FileError& error) {
+    throw InputError(std::string("the film cannot write ") + path.string() + " in " +
+                     base.path().string() + ": " + error.what());
+  }
+}
+
 }  // namespace
 
 FilmFiles FilmFiles::beside(const fs::path& video) {
@@ -94,6 +116,7 @@ FilmFiles FilmFiles::beside(const fs::path& video) {
 }
 
 struct Film::State {
+  std::optional<files::Folder> base;  // Film(into, ...): the files are names beneath it
   FilmFiles files;
   FilmOptions options;
   std::unique_ptr<render::FrameSink> sink;  // the open video, until a run's pipeline takes it
@@ -109,6 +132,21 @@ struct Film::State {
       window->show(shown);
     }
   }
+  // Writes `bytes` as the film's file `path` (beneath `base`, or at the path as given).
+  void write(const fs::path& path, std::string_view bytes) const {
+    if (base) {
+      files::write_file_atomically(*base, path.string(), bytes);
+    } else {
+      files::write_file_atomically(path, bytes);
+    }
+  }
+  void write_png(const fs::path& path, const cv::Mat& image) const {
+    if (base) {
+      render::write_png(*base, path.string(), image);
+    } else {
+      render::write_png(path, image);
+    }
+  }
   // Ends the video: it plays from here on.
   void finish_video() {
     if (pipeline) {
@@ -122,6 +160,17 @@ Film::Film(const fs::path& video, FilmOptions options)
     : Film(FilmFiles::beside(video), std::move(options)) {}
 
 Film::Film(FilmFiles files, FilmOptions options) : state_(std::make_unique<State>()) {
+  open(std::move(files), std::move(options));
+}
+
+Film::Film(const files::Folder& into, FilmFiles files, FilmOptions options)
+    : state_(std::make_unique<State>()) {
+  state_->base.emplace(into.duplicate());
+  open(std::move(files), std::move(options));
+}
+
+void Film::open(FilmFiles files, FilmOptions options) {
+  const std::optional<files::Folder>& base = state_->base;
   files.video = without_trailing_slash(files.video);
   const bool has_video = !files.video.empty();
   const bool frames_folder = has_video && !files.video.has_extension();
@@ -145,19 +194,29 @@ Film::Film(FilmFiles files, FilmOptions options) : state_(std::make_unique<State
       throw InputError("the film would write " + path->string() +
                        " twice: give the video, still, loss CSV and summary different names");
     }
-    prepare_folder_for(*path, frames_folder && path == &files.video);
+    if (base) {
+      check_name_inside(*base, *path);
+    } else {
+      prepare_folder_for(*path, frames_folder && path == &files.video);
+    }
   }
   if (frames_folder) {
-    state_->sink = render::make_png_sequence(files.video.string());
+    state_->sink = base ? render::make_png_sequence(base->make_folder(files.video.string()))
+                        : render::make_png_sequence(files.video.string());
   } else if (format) {
     render::VideoSettings settings;
     settings.size = {options.width, options.height};
     settings.fps = options.fps;
     settings.preset = options.preset;
     settings.encoder = options.encoder;
-    render::OpenedVideo opened = render::open_video(files.video.parent_path().string(),
-                                                    files.video.stem().string(), *format, settings);
-    files.video = opened.sink->path();  // another extension when it fell back to AVI
+    const fs::path folder = files.video.parent_path();
+    render::OpenedVideo opened =
+        !base ? render::open_video(folder.string(), files.video.stem().string(), *format, settings)
+        : folder.empty() ? render::open_video(*base, files.video.stem().string(), *format, settings)
+                         : render::open_video(base->open_folder(folder.string()),
+                                              files.video.stem().string(), *format, settings);
+    // Another extension when it fell back to AVI.
+    files.video = folder / fs::path(opened.sink->path()).filename();
     state_->sink = std::move(opened.sink);
     state_->codec = opened.codec;
     state_->warning = opened.warning;
@@ -217,7 +276,11 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
   }
   std::optional<detail::LossCsvWriter> loss_csv;
   if (!state.files.loss_csv.empty()) {
-    loss_csv.emplace(state.files.loss_csv);
+    if (state.base) {
+      loss_csv.emplace(*state.base, state.files.loss_csv.string());
+    } else {
+      loss_csv.emplace(state.files.loss_csv);
+    }
   }
 
   TrainCallbacks watched = callbacks;
@@ -276,19 +339,32 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
       after.test_loss_curve.push_back({point.epoch, point.loss});
     }
     after.least_squares = look.least_squares;
-    render::write_png(state.files.still, plot.draw(after));
+    state.write_png(state.files.still, plot.draw(after));
   }
   if (loss_csv) {
     loss_csv->commit();
   }
   if (!state.files.test_loss_csv.empty() && !result.test_losses.empty()) {
-    files::write_file_atomically(state.files.test_loss_csv,
-                                 detail::test_loss_csv(result.test_losses));
+    state.write(state.files.test_loss_csv, detail::test_loss_csv(result.test_losses));
   }
   if (!state.files.summary.empty()) {
-    files::write_file_atomically(
-        state.files.summary,
-        detail::film_summary_json(model, data, options, result, film, plot.scene().param_names));
+    // A large model's weights go to NAME.pt beside NAME.json, which names it.
+    fs::path params_file;
+    int64_t parameters = 0;
+    for (const auto& tensor : result.final_params) {
+      parameters += static_cast<int64_t>(tensor.size());
+    }
+    if (parameters > kMostInlineParameters) {
+      params_file = fs::path(state.files.summary).replace_extension(".pt");
+      if (state.base) {
+        save_checkpoint(model, "", *state.base, params_file.string());
+      } else {
+        save_checkpoint(model, params_file.string());
+      }
+    }
+    state.write(state.files.summary,
+                detail::film_summary_json(model, data, options, result, film,
+                                          plot.scene().param_names, params_file));
   }
   return result;
 }

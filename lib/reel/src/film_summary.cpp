@@ -38,7 +38,8 @@ Json path_or_null(const std::filesystem::path& path) {
 
 std::string film_summary_json(const ModelRef& model, const Dataset& data,
                               const TrainOptions& options, const TrainResult& result,
-                              const Film& film, const std::vector<std::string>& param_names) {
+                              const Film& film, const std::vector<std::string>& param_names,
+                              const std::filesystem::path& params_file) {
   Json loss_at_epoch = Json::object();
   for (int64_t e : LossHistory::landmark_epochs(result.losses.count())) {
     // The history keeps every landmark epoch (0, 1, 2, 10, ...) and the last one.
@@ -62,8 +63,10 @@ std::string film_summary_json(const ModelRef& model, const Dataset& data,
       {"gradients", result.used_analytic_gradients ? "analytic" : "autograd"},
       {"cuda_graph", result.used_cuda_graph},
       {"param_names", param_names},
-      {"initial_params", params_json(result.initial_params)},
-      {"final_params", params_json(result.final_params)},
+      // A model past kMostInlineParameters keeps its final weights in params_file instead.
+      {"initial_params", params_file.empty() ? params_json(result.initial_params) : Json(nullptr)},
+      {"final_params", params_file.empty() ? params_json(result.final_params) : Json(nullptr)},
+      {"params_file", path_or_null(params_file)},
       {"loss_at_epoch", loss_at_epoch},
       {"test_loss_at_epoch", test_loss_at_epoch},
       {"final_loss", finite_or_null(result.losses.count() > 0 ? result.losses.last() : NAN)},

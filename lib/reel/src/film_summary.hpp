@@ -4,6 +4,7 @@
 #include <fitreel/model_ref.hpp>
 #include <fitreel/trainer.hpp>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@ namespace fitreel::detail {
 /// files. Non- finite numbers become null (JSON has no NaN).
 std::string film_summary_json(const ModelRef& model, const Dataset& data,
                               const TrainOptions& options, const TrainResult& result,
-                              const Film& film, const std::vector<std::string>& param_names);
+                              const Film& film, const std::vector<std::string>& param_names,
+                              const std::filesystem::path& params_file = {});
 
 }  // namespace fitreel::detail

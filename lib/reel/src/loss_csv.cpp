@@ -21,6 +21,12 @@ LossCsvWriter::LossCsvWriter(const std::filesystem::path& path) : file_(path) {
   file_.append("epoch,loss\n");
 }
 
+LossCsvWriter::LossCsvWriter(const files::Folder& folder, const std::string& name)
+    : file_(folder, name) {
+  pending_.reserve(kBatch);
+  file_.append("epoch,loss\n");
+}
+
 void LossCsvWriter::flush() {
   text_.clear();
   for (const auto& [epoch, loss] : pending_) {

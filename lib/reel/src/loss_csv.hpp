@@ -19,6 +19,7 @@ namespace fitreel::detail {
 class LossCsvWriter {
  public:
   explicit LossCsvWriter(const std::filesystem::path& path);
+  LossCsvWriter(const files::Folder& folder, const std::string& name);
   void add(int64_t epoch, float loss) {
     pending_.emplace_back(epoch, loss);
     if (pending_.size() == kBatch) {

@@ -20,6 +20,7 @@ extern "C" {
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -110,9 +111,9 @@ void copy_plane(const uint8_t* source, int source_stride, int width, int height,
 
 class FfmpegVideo final : public FrameSink {
  public:
-  FfmpegVideo(std::string path, VideoFormat format, const Encoder& encoder,
-              const VideoSettings& settings)
-      : path_(std::move(path)), file_(path_), size_(settings.size) {
+  FfmpegVideo(const files::Folder& folder, const std::string& name, VideoFormat format,
+              const Encoder& encoder, const VideoSettings& settings)
+      : path_(folder.path_of(name).string()), file_(folder, name), size_(settings.size) {
     try {
       open(format, encoder, settings);
     } catch (...) {
@@ -323,9 +324,9 @@ bool can_encode(VideoFormat format) {
   return false;
 }
 
-OpenedVideo open_video(const std::string& folder, const std::string& stem, VideoFormat format,
-                       const VideoSettings& settings) {
-  quiet_ffmpeg();
+namespace {
+
+void check_settings(const VideoSettings& settings) {
   if (settings.fps < 1 || settings.size.width < 2 || settings.size.height < 2 ||
       settings.size.width % 2 != 0 || settings.size.height % 2 != 0) {
     throw VideoError("a video needs fps >= 1 and an even width and height, not " +
@@ -333,14 +334,27 @@ OpenedVideo open_video(const std::string& folder, const std::string& stem, Video
                      std::to_string(settings.size.width) + "x" +
                      std::to_string(settings.size.height));
   }
+}
+
+}  // namespace
+
+OpenedVideo open_video(const std::string& folder, const std::string& stem, VideoFormat format,
+                       const VideoSettings& settings) {
+  check_settings(settings);
   // A missing folder is made here, so its absence is not blamed on every encoder in turn.
-  std::error_code folder_error;
-  if (!folder.empty() && !std::filesystem::is_directory(folder)) {
-    std::filesystem::create_directories(folder, folder_error);
-    if (folder_error) {
-      throw files::WriteError("cannot create the folder " + folder + ": " + folder_error.message());
-    }
+  std::optional<files::Folder> opened;
+  try {
+    opened.emplace(files::Folder::open_or_create(folder.empty() ? "." : folder));
+  } catch (const files::FileError& error) {
+    throw files::WriteError(error.what());
   }
+  return open_video(*opened, stem, format, settings);
+}
+
+OpenedVideo open_video(const files::Folder& folder, const std::string& stem, VideoFormat format,
+                       const VideoSettings& settings) {
+  check_settings(settings);
+  quiet_ffmpeg();
   // What to try, in order: the format's encoders (or the one asked for), then Motion JPEG AVI,
   // which every FFmpeg has.
   std::vector<std::pair<VideoFormat, Encoder>> attempts;
@@ -357,11 +371,9 @@ OpenedVideo open_video(const std::string& folder, const std::string& stem, Video
   }
   std::string failures;
   for (const auto& [candidate, encoder] : attempts) {
-    const std::string path =
-        (std::filesystem::path(folder) / (stem + "." + std::string(video_format_name(candidate))))
-            .string();
+    const std::string name = stem + "." + std::string(video_format_name(candidate));
     try {
-      OpenedVideo opened{std::make_unique<FfmpegVideo>(path, candidate, encoder, settings),
+      OpenedVideo opened{std::make_unique<FfmpegVideo>(folder, name, candidate, encoder, settings),
                          candidate, encoder.name, ""};
       if (!failures.empty()) {
         opened.warning = "cannot write " + std::string(video_format_name(format)) + " (" +

@@ -107,21 +107,34 @@ struct Rendered {
 struct Typeface {
   cv::Ptr<cv::freetype::FreeType2> regular, bold;
   std::unordered_map<std::string, Rendered> cache;
+  std::string failure;  // which font file could not be used, and why
 
   Typeface() {
     const std::filesystem::path folder = font_dir();
-    if (!std::filesystem::exists(folder / kRegularFontFile) ||
-        !std::filesystem::exists(folder / kBoldFontFile)) {
-      return;
-    }
-    try {
-      regular = cv::freetype::createFreeType2();
-      regular->loadFontData((folder / kRegularFontFile).string(), 0);
-      bold = cv::freetype::createFreeType2();
-      bold->loadFontData((folder / kBoldFontFile).string(), 0);
-    } catch (const cv::Exception&) {
+    regular = load(folder / kRegularFontFile);
+    bold = regular.empty() ? nullptr : load(folder / kBoldFontFile);
+    if (regular.empty() || bold.empty()) {
       regular.reset();
       bold.reset();
+    }
+  }
+
+  // The font in `file`, or empty with `failure` naming that file.
+  cv::Ptr<cv::freetype::FreeType2> load(const std::filesystem::path& file) {
+    std::error_code error;
+    if (!std::filesystem::is_regular_file(file, error)) {
+      failure = file.string() + " is missing";
+      return nullptr;
+    }
+    try {
+      cv::Ptr<cv::freetype::FreeType2> face = cv::freetype::createFreeType2();
+      face->loadFontData(file.string(), 0);
+      int baseline = 0;
+      face->getTextSize("H", 16, -1, &baseline);  // a damaged file may fail only when used
+      return face;
+    } catch (const cv::Exception&) {
+      failure = file.string() + " cannot be read as a font (damaged or truncated?)";
+      return nullptr;
     }
   }
   bool usable() const { return !regular.empty() && !bold.empty(); }
@@ -215,8 +228,8 @@ std::optional<std::string> text_fallback_reason() {
   if (typeface().usable()) {
     return std::nullopt;
   }
-  return "DejaVu Sans (" + (font_dir() / kRegularFontFile).string() +
-         ") cannot be loaded: text is drawn in OpenCV's Hershey font (install fonts-dejavu-core)";
+  return "DejaVu Sans cannot be loaded (" + typeface().failure +
+         "): text is drawn in OpenCV's Hershey font (install fonts-dejavu-core)";
 #else
   return std::string(
       "this OpenCV has no freetype module: text is drawn in OpenCV's Hershey font "

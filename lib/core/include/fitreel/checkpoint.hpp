@@ -1,6 +1,7 @@
 #pragma once
 
 #include <fitreel/files/atomic_file.hpp>
+#include <fitreel/files/folder.hpp>
 
 #include <fitreel/model_ref.hpp>
 
@@ -40,6 +41,14 @@ void save_checkpoint(const ModelRef& model, const std::string& architecture,
                      const std::string& path);
 /// The same without a tag.
 void save_checkpoint(const ModelRef& model, const std::string& path);
+/// The same into `name` beneath a held folder (no link followed there).
+void save_checkpoint(const ModelRef& model, const std::string& architecture,
+                     const files::Folder& folder, const std::string& name);
+
+/// Summaries (summary.json, a Film's NAME.json, sweep.json) list parameter values inline up to
+/// this many per model; a larger model's values go to a checkpoint beside the summary, which
+/// names it.
+inline constexpr std::int64_t kMostInlineParameters = 4096;
 
 /// Loads what save_checkpoint saved into `model` (any module: no clone() needed). Verifies the
 /// file first (verify_checkpoint) and parses the very bytes it verified; then checks the tag

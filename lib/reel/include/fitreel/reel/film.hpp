@@ -9,6 +9,7 @@
 //   // out/cubic.mp4, out/cubic.png, out/cubic.loss.csv, out/cubic.json
 
 #include <fitreel/data.hpp>
+#include <fitreel/files/folder.hpp>
 #include <fitreel/loss_history.hpp>
 #include <fitreel/model_ref.hpp>
 #include <fitreel/render/fit_plot.hpp>
@@ -81,6 +82,10 @@ class Film {
   explicit Film(const std::filesystem::path& video, FilmOptions options = {});
   /// Films into exactly the files named (empty paths are skipped).
   explicit Film(FilmFiles files, FilmOptions options = {});
+  /// Films into the files named, each a relative name beneath `into` (a folder the caller holds,
+  /// e.g. a files::ResultFolder's staging folder): no link there is followed, and a frames
+  /// folder is made fresh.
+  Film(const files::Folder& into, FilmFiles files, FilmOptions options = {});
   ~Film();
   Film(const Film&) = delete;
   Film& operator=(const Film&) = delete;
@@ -98,6 +103,7 @@ class Film {
   struct State;
 
  private:
+  void open(FilmFiles files, FilmOptions options);
   friend TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions& options,
                            Film& film, const TrainCallbacks& callbacks);
   std::unique_ptr<State> state_;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <fitreel/files/folder.hpp>
+
 #include <opencv2/core.hpp>
 
 #include <cstdint>
@@ -7,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 namespace fitreel::render {
 
@@ -26,13 +29,19 @@ class FrameSink {
   virtual cv::Size frame_size() const { return {}; }
 };
 
-/// Writes frame_00000.png, frame_00001.png, ... into a folder (created if missing), each
-/// atomically.
+/// Writes frame_00000.png, frame_00001.png, ... into `folder` (created if missing), each
+/// atomically. The frames go to a staging folder beside it that replaces `folder` whole at
+/// finish(), so it holds exactly this film's frames; a `folder` holding anything but frames
+/// (and fitreel's manifest) is refused here (files::NotOwnedError) and left alone.
 std::unique_ptr<FrameSink> make_png_sequence(const std::string& folder);
+/// The same into a folder just made and held (e.g. files::Folder::make_folder), no staging.
+std::unique_ptr<FrameSink> make_png_sequence(files::Folder folder);
 
 /// Writes `image` (BGR) to `path` as a PNG atomically: `path` is the whole new picture or as it
 /// was. Throws files::WriteError.
 void write_png(const std::filesystem::path& path, const cv::Mat& image);
+/// The same for `name` beneath a held folder.
+void write_png(const files::Folder& folder, std::string_view name, const cv::Mat& image);
 
 /// Hands the newest drawn frame from the drawing thread to the thread that shows it (HighGUI
 /// must stay on the main thread); older frames not yet taken are dropped.

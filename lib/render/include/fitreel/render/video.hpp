@@ -1,6 +1,7 @@
 #pragma once
 
 #include <fitreel/error.hpp>
+#include <fitreel/files/folder.hpp>
 #include <fitreel/render/frame_sink.hpp>
 
 #include <opencv2/core.hpp>
@@ -60,6 +61,9 @@ struct OpenedVideo {
 /// `warning`; throws VideoError when nothing works, files::WriteError when the folder cannot be
 /// made.
 OpenedVideo open_video(const std::string& folder, const std::string& stem, VideoFormat format,
+                       const VideoSettings& settings);
+/// The same into a held folder (no link followed there; see files::Folder).
+OpenedVideo open_video(const files::Folder& folder, const std::string& stem, VideoFormat format,
                        const VideoSettings& settings);
 
 /// Whether this FFmpeg can encode `format` without falling back.
