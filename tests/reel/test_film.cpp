@@ -9,6 +9,7 @@
 #include "process.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 
 #include <filesystem>
 #include <fstream>
@@ -126,6 +127,55 @@ TEST_F(FilmTest, AFolderNameIsPngFramesAndTheCompanionsSitBesideIt) {
   train(CubicNet(), data_, adam(10), film);
   EXPECT_EQ(files_in(dir_ / "frames").size(), 3U);
   EXPECT_EQ(cv::imread((dir_ / "frames" / "frame_00002.png").string()).cols, 161);
+}
+
+// Issue 20, case 16: a frames folder holds exactly this film's frames, never stale ones of an
+// earlier, longer film; a folder holding anything but frames is refused and left alone.
+TEST_F(FilmTest, AFramesFolderHoldsExactlyThisFilmsFrames) {
+  FilmOptions look;
+  look.width = 64;
+  look.height = 48;
+  look.frames = 10;
+  {
+    Film film(FilmFiles{dir_ / "frames", {}, {}, {}}, look);
+    train(CubicNet(), data_, adam(20), film);
+  }
+  ASSERT_EQ(files_in(dir_ / "frames").size(), 10U);
+  look.frames = 3;
+  {
+    Film film(FilmFiles{dir_ / "frames", {}, {}, {}}, look);
+    train(CubicNet(), data_, adam(20), film);
+  }
+  EXPECT_EQ(files_in(dir_ / "frames"),
+            (std::set<std::string>{"frame_00000.png", "frame_00001.png", "frame_00002.png"}));
+  EXPECT_EQ(files_in(dir_), (std::set<std::string>{"frames"}))
+      << "no staging folder left beside it";
+
+  std::ofstream(dir_ / "frames" / "notes.txt") << "mine";
+  EXPECT_THROW(Film(FilmFiles{dir_ / "frames", {}, {}, {}}, look), InputError);
+  EXPECT_EQ(files_in(dir_ / "frames").count("notes.txt"), 1U);
+}
+
+// Issue 20, case 9: every file the film writes after training is proven writable when the film
+// is made (a folder where nothing can be made fails before any epoch).
+TEST_F(FilmTest, AFileThatCannotBeWrittenFailsBeforeTraining) {
+  fs::create_directories(dir_);
+  const fs::path readonly = dir_ / "readonly";
+  fs::create_directories(readonly);
+  ASSERT_EQ(::mount("tmpfs", readonly.c_str(), "tmpfs", MS_RDONLY, "size=64k"), 0)
+      << "this test needs root, as CI runs it";
+  FilmFiles files;
+  files.loss_csv = dir_ / "losses.csv";
+  files.still = readonly / "after.png";
+  bool refused = false;
+  try {
+    Film film(files);
+  } catch (const files::WriteError& error) {
+    refused = std::string(error.what()).find("Read-only file system") != std::string::npos;
+  }
+  ::umount2(readonly.c_str(), MNT_DETACH);
+  EXPECT_TRUE(refused);
+  EXPECT_FALSE(fs::exists(dir_ / "losses.csv"));
 }
 
 TEST_F(FilmTest, AnExceptionDuringTrainingStillLeavesAPlayableVideo) {

@@ -102,7 +102,13 @@ struct Node {
   std::string global_name;
   std::optional<TensorView> storage;  // a storage: record, kind, elements (no view yet)
   std::vector<NodePtr> children;      // mirrors value.items for containers
+  std::unordered_map<std::string, std::size_t> keys;  // a dict: where each key's value is
 };
+
+// A dict key as one string: its kind, then its text or number.
+std::string key_of(const Value& key) {
+  return key.is(Value::Kind::string) ? "s" + key.text : "i" + std::to_string(key.integer);
+}
 
 std::string quote(std::string_view text) {
   std::string shown;
@@ -199,7 +205,13 @@ class Reader {
     node->depth = 1;
     return node;
   }
-  void push(NodePtr node) { stack_.push_back(std::move(node)); }
+  void push(NodePtr node) {
+    // DUP and BINGET push without making values: the stack has the values' cap too.
+    if (stack_.size() >= limits_.most_values) {
+      fail(position_, "stacks more than " + std::to_string(limits_.most_values) + " values");
+    }
+    stack_.push_back(std::move(node));
+  }
   NodePtr pop(std::size_t at) {
     if (stack_.size() <= floor()) fail(at, "takes from an empty stack");
     NodePtr node = std::move(stack_.back());
@@ -235,6 +247,16 @@ class Reader {
     } else {
       check_data(child, at);
     }
+    place(container, child, at);
+    container->value.items->push_back(child->value);
+    container->children.push_back(child);
+  }
+
+  // What every placing of `child` in `container` checks: the child is sealed before the
+  // container is looked at (so a container placed in itself is caught), the depth stays under
+  // the cap, and the text copied stays under its cap (one string placed a million times would
+  // be a million copies).
+  void place(const NodePtr& container, const NodePtr& child, std::size_t at) {
     child->sealed = true;
     if (container->sealed) {
       fail(at, "changes a container after placing it in another (a cycle?)");
@@ -242,9 +264,11 @@ class Reader {
     if (child->depth + 1 > limits_.most_depth) {
       fail(at, "nests containers deeper than " + std::to_string(limits_.most_depth));
     }
+    copied_ += child->value.text.size();
+    if (copied_ > limits_.most_text_bytes) {
+      fail(at, "copies more than " + std::to_string(limits_.most_text_bytes) + " bytes of text");
+    }
     container->depth = std::max(container->depth, child->depth + 1);
-    container->value.items->push_back(child->value);
-    container->children.push_back(child);
   }
 
   void append(const NodePtr& list, const NodePtr& item, std::size_t at) {
@@ -260,18 +284,15 @@ class Reader {
     if (!key->value.is(Value::Kind::string) && !key->value.is(Value::Kind::integer)) {
       fail(at, "uses " + std::string(key->value.kind_name()) + " as a dict key");
     }
-    // A key set again replaces its value, as in Python.
-    auto& items = *dict->value.items;
-    for (std::size_t i = 0; i < items.size(); i += 2) {
-      const Value& existing = items[i];
-      if (existing.kind == key->value.kind && existing.text == key->value.text &&
-          existing.integer == key->value.integer) {
-        check_data(item, at);
-        if (dict->sealed) fail(at, "changes a container after placing it in another");
-        item->sealed = true;
-        items[i + 1] = item->value;
-        return;
-      }
+    // A key set again replaces its value, as in Python (found through the dict's key index:
+    // a linear search would make a dict of n keys cost n^2).
+    const auto [found, added] = dict->keys.emplace(key_of(key->value), dict->children.size());
+    if (!added) {
+      check_data(item, at);
+      place(dict, item, at);
+      (*dict->value.items)[found->second + 1] = item->value;
+      dict->children[found->second + 1] = item;
+      return;
     }
     insert(dict, key, at);
     insert(dict, item, at);
@@ -732,6 +753,7 @@ class Reader {
   PickleLimits limits_;
   std::size_t position_ = 0;
   std::size_t made_ = 0;
+  std::size_t copied_ = 0;  // bytes of text copied into containers
   std::vector<NodePtr> stack_;
   std::vector<std::size_t> marks_;
   std::unordered_map<std::uint64_t, NodePtr> memo_;
@@ -812,6 +834,11 @@ std::string_view Value::kind_name() const {
 Value unpickle(std::string_view bytes,
                const std::function<std::optional<std::uint64_t>(const std::string&)>& record_bytes,
                const PickleLimits& limits) {
+  if (bytes.size() > limits.most_pickle_bytes) {
+    throw PickleError("data.pkl has " + std::to_string(bytes.size()) + " bytes, more than the " +
+                      std::to_string(limits.most_pickle_bytes) +
+                      " a checkpoint's names and settings need (its weights are records)");
+  }
   return Reader(bytes, record_bytes, limits).run();
 }
 

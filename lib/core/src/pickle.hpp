@@ -99,6 +99,8 @@ struct PickleLimits {
   std::size_t most_memo = 1 << 20;    ///< memo entries
   std::size_t most_depth = 64;        ///< containers within containers
   std::size_t most_dims = 16;         ///< tensor dimensions
+  std::size_t most_text_bytes = std::size_t{1} << 28;    ///< text copied into containers
+  std::size_t most_pickle_bytes = std::size_t{1} << 26;  ///< data.pkl itself (names, not weights)
 };
 
 /// Unpickles `bytes` (protocol 2 to 5, binary opcodes). `record_bytes(key)` gives the size of

@@ -146,8 +146,44 @@ void write_file_atomically(const Folder& folder, std::string_view name, std::str
   file.commit();
 }
 
+namespace {
+
+// Proves that `name` can be written in the held folder `folder` (`shown` for messages): the
+// name fits, and a file can be made there (an unnamed O_TMPFILE where the file system has them,
+// so nothing ever shows up under a name; else the writer's own temporary, made and removed).
+void probe(const Folder& folder, const std::string& name, const fs::path& shown) {
+  if (name.empty() || name.size() > NAME_MAX) {
+    throw WriteError(write_failure(shown, ENAMETOOLONG));
+  }
+  const UniqueFd unnamed(::openat(folder.fd(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
+  if (unnamed) {
+    return;
+  }
+  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+    throw WriteError(write_failure(shown, errno));
+  }
+  const AtomicFile made(folder, name);  // made, then removed by its destructor
+}
+
+}  // namespace
+
 void check_writable(const fs::path& path) {
-  const AtomicFile probe(path);  // made, then removed by its destructor
+  probe(open_folder_of(path), path.filename().string(), path);
+}
+
+void check_writable(const Folder& folder, std::string_view name) {
+  const std::size_t slash = name.rfind('/');
+  if (slash == std::string_view::npos) {
+    probe(folder, std::string(name), folder.path_of(name));
+    return;
+  }
+  try {
+    probe(folder.open_folder(name.substr(0, slash)), std::string(name.substr(slash + 1)),
+          folder.path_of(name));
+  } catch (const FileError& error) {
+    throw WriteError(std::string("cannot write ") + folder.path_of(name).string() + ": " +
+                     error.what());
+  }
 }
 
 void sync_folder(const fs::path& folder) {

@@ -15,6 +15,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <exception>
 #include <iterator>
 #include <set>
 #include <system_error>
@@ -199,6 +200,15 @@ void Film::open(FilmFiles files, FilmOptions options) {
     } else {
       prepare_folder_for(*path, frames_folder && path == &files.video);
     }
+    // Every file written after training is proven writable now, by making and removing the
+    // very temporary file its write will use: a read-only folder fails before any epoch.
+    if (path != &files.video) {
+      if (base) {
+        files::check_writable(*base, path->string());
+      } else {
+        files::check_writable(*path);
+      }
+    }
   }
   if (frames_folder) {
     state_->sink = base ? render::make_png_sequence(base->make_folder(files.video.string()))
@@ -328,43 +338,61 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
     throw;
   }
 
-  if (!state.files.still.empty()) {
-    render::FitFrame after = film_frame(model, data, filmed.curve_x, result.epochs_run,
-                                        result.diverged_at_epoch ? "diverged"
-                                        : result.interrupted     ? "interrupted"
-                                                                 : "after training",
-                                        look.hidden_units);
-    after.loss_curve = loss_points(result.losses, look.schedule);
-    for (const EpochLoss& point : result.test_losses) {
-      after.test_loss_curve.push_back({point.epoch, point.loss});
+  // Each file is written on its own: one that cannot be written (a full disk) costs that file
+  // alone, the others are still made, and the first failure is reported after them.
+  std::exception_ptr first_failure;
+  const auto attempt = [&](const auto& write) {
+    try {
+      write();
+    } catch (const Error&) {
+      if (!first_failure) first_failure = std::current_exception();
     }
-    after.least_squares = look.least_squares;
-    state.write_png(state.files.still, plot.draw(after));
-  }
+  };
   if (loss_csv) {
-    loss_csv->commit();
+    attempt([&] { loss_csv->commit(); });
   }
   if (!state.files.test_loss_csv.empty() && !result.test_losses.empty()) {
-    state.write(state.files.test_loss_csv, detail::test_loss_csv(result.test_losses));
+    attempt(
+        [&] { state.write(state.files.test_loss_csv, detail::test_loss_csv(result.test_losses)); });
+  }
+  if (!state.files.still.empty()) {
+    attempt([&] {
+      render::FitFrame after = film_frame(model, data, filmed.curve_x, result.epochs_run,
+                                          result.diverged_at_epoch ? "diverged"
+                                          : result.interrupted     ? "interrupted"
+                                                                   : "after training",
+                                          look.hidden_units);
+      after.loss_curve = loss_points(result.losses, look.schedule);
+      for (const EpochLoss& point : result.test_losses) {
+        after.test_loss_curve.push_back({point.epoch, point.loss});
+      }
+      after.least_squares = look.least_squares;
+      state.write_png(state.files.still, plot.draw(after));
+    });
   }
   if (!state.files.summary.empty()) {
-    // A large model's weights go to NAME.pt beside NAME.json, which names it.
-    fs::path params_file;
-    int64_t parameters = 0;
-    for (const auto& tensor : result.final_params) {
-      parameters += static_cast<int64_t>(tensor.size());
-    }
-    if (parameters > kMostInlineParameters) {
-      params_file = fs::path(state.files.summary).replace_extension(".pt");
-      if (state.base) {
-        save_checkpoint(model, "", *state.base, params_file.string());
-      } else {
-        save_checkpoint(model, params_file.string());
+    attempt([&] {
+      // A large model's weights go to NAME.pt beside NAME.json, which names it.
+      fs::path params_file;
+      int64_t parameters = 0;
+      for (const auto& tensor : result.final_params) {
+        parameters += static_cast<int64_t>(tensor.size());
       }
-    }
-    state.write(state.files.summary,
-                detail::film_summary_json(model, data, options, result, film,
-                                          plot.scene().param_names, params_file));
+      if (parameters > kMostInlineParameters) {
+        params_file = fs::path(state.files.summary).replace_extension(".pt");
+        if (state.base) {
+          save_checkpoint(model, "", *state.base, params_file.string());
+        } else {
+          save_checkpoint(model, params_file.string());
+        }
+      }
+      state.write(state.files.summary,
+                  detail::film_summary_json(model, data, options, result, film,
+                                            plot.scene().param_names, params_file));
+    });
+  }
+  if (first_failure) {
+    std::rethrow_exception(first_failure);
   }
   return result;
 }

@@ -65,9 +65,12 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
 /// The same for `name` beneath `folder`.
 void write_file_atomically(const Folder& folder, std::string_view name, std::string_view bytes);
 
-/// Proves, before any work is spent on it, that `path` can be written: makes and removes the
-/// very temporary file a write would use. Throws WriteError naming the file and the reason.
+/// Proves, before any work is spent on it, that `path` can be written: its name fits and a file
+/// can be made in its folder (an unnamed O_TMPFILE, or where the file system has none, the very
+/// temporary file a write would use, made and removed). Throws WriteError naming the file.
 void check_writable(const std::filesystem::path& path);
+/// The same for `name` beneath a held folder.
+void check_writable(const Folder& folder, std::string_view name);
 
 /// fsyncs a folder, so that renames and new entries in it survive a power loss.
 /// Throws WriteError.
