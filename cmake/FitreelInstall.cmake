@@ -28,7 +28,7 @@ endif()
 configure_package_config_file(cmake/fitreelConfig.cmake.in
   "${PROJECT_BINARY_DIR}/fitreelConfig.cmake"
   INSTALL_DESTINATION ${FITREEL_INSTALL_CMAKEDIR})
-# 0.x: a minor version may break the API, so 0.2 accepts 0.2.* only.
+# 0.x: a minor version may break the API, so 0.3 accepts 0.3.* only.
 write_basic_package_version_file("${PROJECT_BINARY_DIR}/fitreelConfigVersion.cmake"
   COMPATIBILITY SameMinorVersion)
 install(FILES "${PROJECT_BINARY_DIR}/fitreelConfig.cmake"
