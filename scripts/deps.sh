@@ -2,7 +2,8 @@
 # Installs the Debian packages fitreel needs (sudo only when not root).
 #   scripts/deps.sh          what building and running the fitreel executable need
 #   scripts/deps.sh --test   plus what the tests need (GoogleTest, ffprobe, Chromium, Xvfb,
-#                            clang-format, strace, python3 to drive Chromium's DevTools pipe)
+#                            clang-format 19 (the pinned formatter), strace, python3 to drive Chromium's DevTools pipe,
+#                            python3-torch for parity with this platform's Python PyTorch)
 #   scripts/deps.sh --bench  plus the Python reference (python3-torch, matplotlib)
 set -euo pipefail
 
@@ -14,7 +15,7 @@ packages=(
 )
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(libgtest-dev ffmpeg chromium xvfb xauth clang-format strace python3) ;;
+    --test) packages+=(libgtest-dev ffmpeg chromium xvfb xauth clang-format-19 strace python3 python3-torch) ;;
     --bench) packages+=(ffmpeg python3-torch python3-matplotlib) ;;
     *) echo "deps.sh: unknown option $arg (use --test or --bench)" >&2; exit 2 ;;
   esac

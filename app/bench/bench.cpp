@@ -156,9 +156,9 @@ VideoNumbers video_numbers(const Demo& demo, const Settings& settings) {
   std::vector<render::FitFrame> frames;
   VideoNumbers numbers;
   double cpu = cpu_seconds();
-  const TrainResult alone = train(model, demo.data, options, {[&](const Snapshot& s) {
-                                    frames.push_back({s.epoch, s.loss, s.params, s.curve});
-                                  }});
+  const TrainResult alone =
+      train(model, demo.data, options,
+            {[&](const Snapshot& s) { frames.push_back({s.epoch, s.loss, s.params, s.curve}); }});
   numbers.train_alone_cpu = cpu_seconds() - cpu;
   numbers.train_alone_seconds = alone.seconds;
   render::VideoSettings video_settings;
@@ -180,9 +180,8 @@ VideoNumbers video_numbers(const Demo& demo, const Settings& settings) {
   cpu = cpu_seconds();
   numbers.whole = bench::measure_pipeline(
       plot, settings.scratch, "whole-run", video_settings, [&](render::RenderPipeline& pipeline) {
-        train(fresh, demo.data, options, {[&](const Snapshot& s) {
-                pipeline.push({s.epoch, s.loss, s.params, s.curve});
-              }});
+        train(fresh, demo.data, options,
+              {[&](const Snapshot& s) { pipeline.push({s.epoch, s.loss, s.params, s.curve}); }});
       });
   numbers.whole_cpu = cpu_seconds() - cpu;
   return numbers;

@@ -387,7 +387,7 @@ TEST(HostileOut, ModesFollowTheOldFileAndTheUmask) {
                       "--video", "none", "--out", dir / "out", "--save-model", model.string()});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const auto mode = [](const fs::path& path) {
-    struct stat info {};
+    struct stat info{};
     ::stat(path.c_str(), &info);
     return info.st_mode & 0777;
   };

@@ -85,16 +85,10 @@ TEST(Errors, OneDimensionalInputToPredictSaysHowToReshape) {
 
 TEST(Errors, LengthMismatchGivesBothCounts) {
   const torch::Tensor x = torch::zeros({10, 1});
-  expect_one_line<InputError>(
-      [&] {
-        train(make_net(), Dataset{x, torch::zeros({9, 1})}, {});
-      },
-      {"x_train has 10 rows", "y_train has 9"});
-  expect_one_line<InputError>(
-      [&] {
-        mse(make_net(), x, torch::zeros({7, 1}));
-      },
-      {"x has 10 rows", "y has 7"});
+  expect_one_line<InputError>([&] { train(make_net(), Dataset{x, torch::zeros({9, 1})}, {}); },
+                              {"x_train has 10 rows", "y_train has 9"});
+  expect_one_line<InputError>([&] { mse(make_net(), x, torch::zeros({7, 1})); },
+                              {"x has 10 rows", "y has 7"});
 }
 
 TEST(Errors, NonFiniteDataIsNamedBeforeTrainingNotCalledDivergence) {
@@ -132,11 +126,8 @@ TEST(Errors, AModuleWhoseLayersDoNotFitFailsWithLibTorchsReasonInOneLine) {
 
 TEST(Errors, AModuleWithTwoOutputsPerSampleIsNamed) {
   auto two = torch::nn::Linear(1, 2);
-  expect_one_line<InputError>(
-      [&] {
-        predict(two, torch::zeros({4, 1}));
-      },
-      {"8 outputs for 4 inputs"});
+  expect_one_line<InputError>([&] { predict(two, torch::zeros({4, 1})); },
+                              {"8 outputs for 4 inputs"});
 }
 
 TEST(Errors, EveryKindIsAFitreelError) {

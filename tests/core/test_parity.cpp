@@ -1,6 +1,10 @@
 // Parity with Python PyTorch: the same seed gives the same numbers. The golden files are the
 // output of ../shared/reference/seed_reference.py (scripts/make-goldens.sh), for several seeds,
-// sizes, epoch counts and learning rates, on Debian's LibTorch 1.13.1 (CPU).
+// sizes, epoch counts and learning rates, on Debian's LibTorch 1.13.1 (CPU). Where the build
+// knows this platform's Python PyTorch (FITREEL_PYTHON: scripts/test.sh installs python3-torch,
+// 1.13 on Debian 12, 2.6 on Debian 13), the same settings are also run there, live, by
+// scripts/reference_extended.py, and compared the same way: parity with the Python beside this
+// LibTorch, whichever version it is.
 #include <fitreel/data.hpp>
 #include <fitreel/demos.hpp>
 #include <fitreel/evaluate.hpp>
@@ -12,7 +16,9 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -56,13 +62,65 @@ void expect_losses_near(const std::vector<float>& losses, const nlohmann::json& 
 struct Case {
   std::string golden;
   Gradients gradients;
+  bool live = false;  // compare with this platform's Python, run now, not the golden file
 };
+
+#ifdef FITREEL_PYTHON
+// The reference's output for the golden's settings, from this platform's Python PyTorch.
+nlohmann::json run_python_reference(const nlohmann::json& golden) {
+  std::string command = std::string(FITREEL_PYTHON) + " " + FITREEL_REFERENCE_SCRIPT + " " +
+                        golden.at("demo").get<std::string>() + " --seed " +
+                        std::to_string(golden.at("seed").get<uint64_t>()) + " --points " +
+                        std::to_string(golden.at("points").get<int64_t>()) + " --epochs " +
+                        std::to_string(golden.at("epochs").get<int64_t>()) + " --lr " +
+                        golden.at("lr").dump();
+  if (golden.contains("hidden")) {
+    std::string hidden;
+    for (const auto& width : golden.at("hidden")) {
+      hidden += (hidden.empty() ? "" : ",") + width.dump();
+    }
+    command +=
+        " --hidden " + hidden + " --activation " + golden.at("activation").get<std::string>();
+  }
+  if (golden.contains("optimizer")) {
+    command += " --optimizer " + golden.at("optimizer").get<std::string>();
+  }
+  FILE* pipe = ::popen(command.c_str(), "r");
+  EXPECT_NE(pipe, nullptr) << command;
+  std::string text;
+  char buffer[4096];
+  while (pipe != nullptr) {
+    const std::size_t got = std::fread(buffer, 1, sizeof buffer, pipe);
+    if (got == 0) break;
+    text.append(buffer, got);
+  }
+  const int status = pipe != nullptr ? ::pclose(pipe) : -1;
+  EXPECT_EQ(status, 0) << command;
+  nlohmann::json reference = nlohmann::json::parse(text);
+  reference["epochs"] = golden.at("epochs");
+  reference["lr"] = golden.at("lr");
+  std::cout << "Python PyTorch " << reference.value("torch_version", std::string("?")) << ": "
+            << command << "\n";
+  return reference;
+}
+#endif
+
+nlohmann::json expected_for(const Case& c) {
+  const nlohmann::json golden = read_golden(c.golden);
+#ifdef FITREEL_PYTHON
+  if (c.live) {
+    return run_python_reference(golden);
+  }
+#endif
+  return golden;
+}
 
 void PrintTo(const Case& c, std::ostream* out) { *out << c.golden; }
 
 std::string case_name(const testing::TestParamInfo<Case>& info) {
-  std::string name =
-      info.param.golden + (info.param.gradients == Gradients::autograd ? "_autograd" : "_analytic");
+  std::string name = info.param.golden +
+                     (info.param.gradients == Gradients::autograd ? "_autograd" : "_analytic") +
+                     (info.param.live ? "_live" : "");
   for (char& c : name) {
     if (c == '-') {
       c = '_';
@@ -74,7 +132,7 @@ std::string case_name(const testing::TestParamInfo<Case>& info) {
 class Parity : public testing::TestWithParam<Case> {};
 
 TEST_P(Parity, MatchesPythonPyTorch) {
-  const nlohmann::json golden = read_golden(GetParam().golden);
+  const nlohmann::json golden = expected_for(GetParam());
   const std::string demo = golden.at("demo");
   const auto points = golden.at("points").get<int64_t>();
 
@@ -149,6 +207,21 @@ std::vector<Case> all_cases() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Goldens, Parity, testing::ValuesIn(all_cases()), case_name);
+
+#ifdef FITREEL_PYTHON
+// The same settings against this platform's Python PyTorch, run now (once each: the gradient
+// paths agree with each other in the golden cases above).
+std::vector<Case> live_cases() {
+  std::vector<Case> cases;
+  for (const Case& c : all_cases()) {
+    if (c.gradients == Gradients::analytic) {
+      cases.push_back({c.golden, c.gradients, /*live=*/true});
+    }
+  }
+  return cases;
+}
+INSTANTIATE_TEST_SUITE_P(ThisPlatformsPython, Parity, testing::ValuesIn(live_cases()), case_name);
+#endif
 
 }  // namespace
 }  // namespace fitreel

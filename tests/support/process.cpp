@@ -121,7 +121,7 @@ ProcessResult Process::wait(std::chrono::seconds timeout) {
     }
   }
   int status = 0;
-  struct rusage usage {};
+  struct rusage usage{};
   ::wait4(pid_, &status, 0, &usage);
   result_.max_rss_kib = usage.ru_maxrss;
   waited_ = true;

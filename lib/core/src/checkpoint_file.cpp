@@ -63,7 +63,7 @@ std::string describe(const zip_error_t* error, const std::string& entry) {
 }
 
 std::string read_regular_file(const std::string& path) {
-  struct stat info {};
+  struct stat info{};
   if (::stat(path.c_str(), &info) != 0) {
     if (errno == ENOENT || errno == ENOTDIR) {
       throw CheckpointError("no checkpoint file at " + path);

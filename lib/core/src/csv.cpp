@@ -93,7 +93,7 @@ std::string os_reason() { return std::strerror(errno); }
 // The whole file, read only when it is a regular file of at most kMaxCsvBytes: a FIFO, a
 // device or a directory is refused before it is opened, so nothing can block or run forever.
 std::string read_regular_file(const std::string& path) {
-  struct stat info {};
+  struct stat info{};
   if (::stat(path.c_str(), &info) != 0) {
     throw CsvError(path + ": cannot open it (" + os_reason() + ")");
   }

@@ -111,7 +111,7 @@ void AtomicFile::append(std::string_view bytes) {
 
 void AtomicFile::commit() {
   // A replaced file keeps its mode (a private model stays private).
-  struct stat replaced {};
+  struct stat replaced{};
   if (::fstatat(folder_.fd(), name_.c_str(), &replaced, AT_SYMLINK_NOFOLLOW) == 0 &&
       S_ISREG(replaced.st_mode)) {
     ::fchmod(fd_, replaced.st_mode & 07777);

@@ -209,7 +209,7 @@ class Folder::Parent {
 
 std::optional<struct stat> Folder::status(std::string_view name) const {
   const Parent parent(*this, name);
-  struct stat info {};
+  struct stat info{};
   if (::fstatat(parent.fd(), parent.leaf(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return std::nullopt;
     throw FileError("cannot look at " + failure(path_of(name), errno));
@@ -247,7 +247,7 @@ std::vector<Entry> Folder::entries() const {
         type = EntryType::link;
         break;
       case DT_UNKNOWN: {
-        struct stat info {};
+        struct stat info{};
         if (::fstatat(::dirfd(dir), name.c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0) {
           type = type_of_mode(info.st_mode);
         }
@@ -325,7 +325,7 @@ int Folder::open_for_reading(std::string_view name) const {
   if (!fd) {
     throw FileError("cannot read " + failure(path_of(name), errno));
   }
-  struct stat info {};
+  struct stat info{};
   if (::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
     throw FileError(path_of(name).string() + " is not a regular file");
   }
@@ -415,7 +415,7 @@ void remove_contents(int fd, const fs::path& shown, int depth) {
   }
   ::closedir(dir);
   for (const std::string& name : names) {
-    struct stat info {};
+    struct stat info{};
     if (::fstatat(fd, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT) continue;
       throw FileError("cannot remove " + (shown / name).string() + ": " + reason(errno));
@@ -439,7 +439,7 @@ void remove_contents(int fd, const fs::path& shown, int depth) {
 
 void Folder::remove_tree(std::string_view name) const {
   const Parent parent(*this, name);
-  struct stat info {};
+  struct stat info{};
   if (::fstatat(parent.fd(), parent.leaf(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno == ENOENT) return;
     throw FileError("cannot remove " + failure(path_of(name), errno));
