@@ -18,8 +18,8 @@
 namespace fitreel {
 namespace {
 
-#define FITREEL_REQUIRE_CUDA()                                                      \
-  if (!torch::cuda::is_available()) {                                              \
+#define FITREEL_REQUIRE_CUDA()                                                       \
+  if (!torch::cuda::is_available()) {                                                \
     GTEST_SKIP() << "not run: no CUDA device here (a CPU-only LibTorch, or no GPU)"; \
   }
 
