@@ -41,12 +41,12 @@ torch::nn::Sequential copy_of(const torch::nn::Sequential& model) {
 }
 
 // Every epoch's loss, as on_loss streams them.
-struct Run {
+struct Trained {
   TrainResult result;
   std::vector<float> losses;
 };
-Run train_on(torch::nn::Sequential model, const Dataset& data, TrainOptions options) {
-  Run run;
+Trained train_on(torch::nn::Sequential model, const Dataset& data, TrainOptions options) {
+  Trained run;
   TrainCallbacks callbacks;
   callbacks.on_loss = [&](int64_t, float loss) { run.losses.push_back(loss); };
   run.result = train(model, data, options, callbacks);
@@ -72,18 +72,20 @@ TEST_P(CudaParity, TheSeedDemoOnTheGpuFollowsTheCpu) {
   TrainOptions options;
   options.epochs = 3000;
   options.lr = GetParam() == "line" ? demos::kLine.lr : demos::kNet.lr;
-  const Run cpu = train_on(copy_of(demo.model), demo.data, options);
+  const Trained cpu = train_on(copy_of(demo.model), demo.data, options);
   options.device = torch::Device(torch::kCUDA, 0);
   for (bool graphs : {false, true}) {
     options.cuda_graphs = graphs;
-    const Run gpu = train_on(copy_of(demo.model), demo.data, options);
+    const Trained gpu = train_on(copy_of(demo.model), demo.data, options);
     EXPECT_EQ(gpu.result.used_cuda_graph, graphs);
     expect_within_contract(gpu.losses, cpu.losses,
                            GetParam() + (graphs ? " on CUDA, graph replay" : " on CUDA, eager"));
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(SeedDemos, CudaParity, testing::Values("line", "net"));
+INSTANTIATE_TEST_SUITE_P(SeedDemos, CudaParity,
+                         testing::Values(std::string("line"), std::string("net")),
+                         [](const auto& info) { return info.param; });
 
 TEST(CudaGraphs, ReplayGivesTheEagerNumbers) {
   FITREEL_REQUIRE_CUDA();
@@ -93,9 +95,9 @@ TEST(CudaGraphs, ReplayGivesTheEagerNumbers) {
   options.lr = 0.2;
   options.device = torch::Device(torch::kCUDA, 0);
   options.cuda_graphs = false;
-  const Run eager = train_on(copy_of(demo.model), demo.data, options);
+  const Trained eager = train_on(copy_of(demo.model), demo.data, options);
   options.cuda_graphs = true;
-  const Run replayed = train_on(copy_of(demo.model), demo.data, options);
+  const Trained replayed = train_on(copy_of(demo.model), demo.data, options);
   ASSERT_TRUE(replayed.result.used_cuda_graph);
   ASSERT_EQ(replayed.losses.size(), eager.losses.size());
   for (std::size_t e = 0; e < eager.losses.size(); ++e) {
@@ -113,7 +115,7 @@ TEST(CudaBatched, EveryModelFollowsItsCpuRunWithinTheContract) {
     models.push_back(demo.model);
     data.push_back(demo.data);
   }
-  std::vector<Run> cpu;
+  std::vector<Trained> cpu;
   for (int k = 0; k < kModels; ++k) {
     TrainOptions options;
     options.epochs = 1000;
