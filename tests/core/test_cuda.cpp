@@ -85,7 +85,7 @@ TEST_P(CudaParity, TheSeedDemoOnTheGpuFollowsTheCpu) {
 
 INSTANTIATE_TEST_SUITE_P(SeedDemos, CudaParity,
                          testing::Values(std::string("line"), std::string("net")),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& param_info) { return param_info.param; });
 
 TEST(CudaGraphs, ReplayGivesTheEagerNumbers) {
   FITREEL_REQUIRE_CUDA();
