@@ -21,6 +21,19 @@ for arg in "$@"; do
   esac
 done
 
+# Debian 13's CUDA LibTorch (libtorch-cuda-dev, contrib) replaces libtorch-dev and the CPU
+# python3-torch: keep it, and leave the Python parity tests to a CPU machine.
+if dpkg-query -W -f='${Status}' libtorch-cuda-dev 2>/dev/null | grep -q "install ok installed"; then
+  kept=()
+  for p in "${packages[@]}"; do
+    case "$p" in
+      libtorch-dev) kept+=(libtorch-cuda-dev) ;;
+      python3-torch) ;;
+      *) kept+=("$p") ;;
+    esac
+  done
+  packages=("${kept[@]}")
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
