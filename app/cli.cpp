@@ -4,6 +4,7 @@
 
 #include <fitreel/demos.hpp>
 #include <fitreel/render/plot.hpp>
+#include <fitreel/render/video.hpp>
 #include <fitreel/version.hpp>
 
 #include <CLI/CLI.hpp>
@@ -16,7 +17,6 @@ namespace fitreel::app {
 namespace {
 
 const std::vector<std::string> kCommands = {"line", "net", "all", "sweep"};
-constexpr int kMaxGifFps = 50;  // a frame delay of 2/100 s
 
 // `all` and `sweep` train several models, so a model file would be ambiguous; CLI11 alone
 // would only say "arguments were not expected".
@@ -41,7 +41,7 @@ struct RawOptions {
   std::string out, seed, points, epochs, lr, device, threads, log_level;
   std::string video, frames, schedule, fps, size, preset, gradients;
   std::string save_model, load_model;
-  std::string data, truth, hidden, activation, optimizer, lrs, seeds, sweep_demo;
+  std::string data, columns, truth, hidden, activation, optimizer, lrs, seeds, sweep_demo;
   bool quiet = false;
   bool show = false;
   bool no_cuda_graphs = false;
@@ -150,8 +150,15 @@ void add_data_options(CLI::App& command, RawOptions& raw) {
   command
       .add_option("--data", raw.data,
                   "Fit the points in a CSV file instead of the seed's: two numeric columns "
-                  "x,y, an optional header, # comments. The line demo still holds out 20%")
+                  "x,y (or two of many, with --columns), an optional header, # comments. The "
+                  "line demo still holds out 20%")
       ->type_name("FILE");
+  command
+      .add_option("--columns", raw.columns,
+                  "The --data file's x and y columns, each a 0-based index (digits) or a name "
+                  "from its header line, e.g. 0,2 or t,signal; the file may then have any "
+                  "number of columns (default: the file has exactly two, x then y)")
+      ->type_name("X,Y");
   command
       .add_option("--truth", raw.truth,
                   "The true line to draw, SLOPE,INTERCEPT (default: the seed's, or none "
@@ -176,6 +183,68 @@ void add_net_options(CLI::App& command, RawOptions& raw) {
       .add_option("--activation", raw.activation,
                   "sigmoid (the seed's), tanh or relu, after every hidden layer")
       ->type_name("A");
+}
+
+// The loosest of every format's video limits: what --fps and --size take before --video's
+// own limits narrow them (png frames and none take these too).
+render::VideoLimits widest_video_limits() {
+  render::VideoLimits widest = render::video_limits(render::VideoFormat::mp4);
+  for (const render::VideoFormat format :
+       {render::VideoFormat::webm, render::VideoFormat::avi, render::VideoFormat::gif}) {
+    const render::VideoLimits limits = render::video_limits(format);
+    widest.min_fps = std::min(widest.min_fps, limits.min_fps);
+    widest.max_fps = std::max(widest.max_fps, limits.max_fps);
+    widest.min_side = std::min(widest.min_side, limits.min_side);
+    widest.max_side = std::max(widest.max_side, limits.max_side);
+  }
+  return widest;
+}
+
+std::optional<render::VideoFormat> video_format_of(VideoChoice video) {
+  switch (video) {
+    case VideoChoice::mp4:
+      return render::VideoFormat::mp4;
+    case VideoChoice::webm:
+      return render::VideoFormat::webm;
+    case VideoChoice::avi:
+      return render::VideoFormat::avi;
+    case VideoChoice::gif:
+      return render::VideoFormat::gif;
+    case VideoChoice::png:
+    case VideoChoice::none:
+      break;
+  }
+  return std::nullopt;
+}
+
+// --columns X,Y: two columns, each digits (a 0-based index) or a header name.
+std::pair<DataColumn, DataColumn> parse_columns(const std::string& text) {
+  const std::string accepted =
+      "; it takes X,Y: two columns of the --data file, each a 0-based index or a header name "
+      "(e.g. 0,2 or t,signal)";
+  const size_t comma = text.find(',');
+  if (comma == std::string::npos || text.find(',', comma + 1) != std::string::npos) {
+    throw UsageError("--columns got '" + text + "'" + accepted);
+  }
+  const auto column = [&](std::string_view item) {
+    // Trimmed as the reader trims header cells.
+    const size_t first = item.find_first_not_of(" \t");
+    const size_t last = item.find_last_not_of(" \t");
+    item =
+        first == std::string_view::npos ? std::string_view() : item.substr(first, last - first + 1);
+    if (item.empty()) {
+      throw UsageError("--columns got '" + text + "', with an empty column" + accepted);
+    }
+    DataColumn chosen;
+    if (item.find_first_not_of("0123456789") == std::string_view::npos) {
+      chosen.index = parse_integer(item, "--columns", 0, 1'000'000'000);
+    } else {
+      chosen.name = std::string(item);
+    }
+    return chosen;
+  };
+  return {column(std::string_view(text).substr(0, comma)),
+          column(std::string_view(text).substr(comma + 1))};
 }
 
 RunOptions validate(const std::string& command, const RawOptions& raw) {
@@ -223,19 +292,33 @@ RunOptions validate(const std::string& command, const RawOptions& raw) {
   if (!raw.schedule.empty()) {
     options.schedule = parse_choice(raw.schedule, "--schedule", {"log", "linear"});
   }
+  // The library decides the limits (render::video_limits); here they are worded as options.
+  // --fps and --size first take what any format takes, then --video's own range.
+  const render::VideoLimits widest = widest_video_limits();
   if (!raw.fps.empty()) {
-    options.fps = static_cast<int>(parse_integer(raw.fps, "--fps", 1, 240));
+    options.fps = static_cast<int>(parse_integer(raw.fps, "--fps", widest.min_fps, widest.max_fps));
   }
   if (!raw.size.empty()) {
-    std::tie(options.width, options.height) = parse_size(raw.size, "--size");
+    std::tie(options.width, options.height) =
+        parse_size(raw.size, "--size", widest.min_side, widest.max_side);
   }
-  // A GIF frame waits a whole number of 1/100 s, and players (and FFmpeg) show a wait under
-  // 2/100 s as 1/10 s; FFmpeg's muxer fails outright from about 110 fps, after training.
-  if (options.video == VideoChoice::gif && options.fps > kMaxGifFps) {
-    throw UsageError("--fps " + std::to_string(options.fps) +
-                     " is too fast for --video gif: GIF frame delays are whole 1/100 s and "
-                     "players slow delays under 2/100 s down to 1/10 s, so gif takes --fps 1 to " +
-                     std::to_string(kMaxGifFps));
+  if (const std::optional<render::VideoFormat> format = video_format_of(options.video)) {
+    const render::VideoLimits limits = render::video_limits(*format);
+    const std::string name(render::video_format_name(*format));
+    if (options.fps > limits.max_fps) {  // gif: FFmpeg would fail (or play slow) after training
+      throw UsageError("--fps " + std::to_string(options.fps) + " is too fast for --video " + name +
+                       ": " + std::string(limits.max_fps_why) + ", so " + name + " takes --fps " +
+                       std::to_string(limits.min_fps) + " to " + std::to_string(limits.max_fps));
+    }
+    // Whatever else the library refuses stops the run here too, not after training.
+    try {
+      render::VideoSettings settings;
+      settings.size = {options.width, options.height};
+      settings.fps = options.fps;
+      render::check_video_settings(*format, settings);
+    } catch (const InputError& error) {
+      throw UsageError("--video " + name + ": " + error.what());
+    }
   }
   if (!raw.preset.empty()) {
     options.preset = parse_choice(raw.preset, "--preset",
@@ -260,6 +343,12 @@ RunOptions validate(const std::string& command, const RawOptions& raw) {
       throw UsageError("--data and --points exclude each other: the file gives the points");
     }
     options.data = raw.data;
+  }
+  if (!raw.columns.empty()) {
+    if (raw.data.empty()) {
+      throw UsageError("--columns picks the columns of a --data FILE; give --data too");
+    }
+    options.columns = parse_columns(raw.columns);
   }
   if (!raw.truth.empty()) {
     const auto values = parse_list<double>(raw.truth, "--truth", 2, parse_real);

@@ -115,19 +115,21 @@ double parse_real(std::string_view text, std::string_view option) {
   return parsed;
 }
 
-std::pair<int, int> parse_size(std::string_view text, std::string_view option) {
+std::pair<int, int> parse_size(std::string_view text, std::string_view option, int min_side,
+                               int max_side) {
   const std::string value(text);
-  static const std::regex kSize("([1-9][0-9]{1,4})x([1-9][0-9]{1,4})");
+  static const std::regex kSize("([1-9][0-9]{0,4})x([1-9][0-9]{0,4})");
   std::smatch match;
-  const std::string accepted =
-      "; it takes WIDTHxHEIGHT, both even and from 64 to 7680 (e.g. 1280x720)";
+  const std::string accepted = "; it takes WIDTHxHEIGHT, both even and from " +
+                               std::to_string(min_side) + " to " + std::to_string(max_side) +
+                               " (e.g. 1280x720)";
   if (!std::regex_match(value, match, kSize)) {
     throw UsageError(std::string(option) + " got " + quoted(text) + accepted);
   }
   const int width = std::stoi(match[1]);
   const int height = std::stoi(match[2]);
   for (int side : {width, height}) {
-    if (side < 64 || side > 7680 || side % 2 != 0) {
+    if (side < min_side || side > max_side || side % 2 != 0) {
       throw UsageError(std::string(option) + " got " + quoted(text) + accepted);
     }
   }

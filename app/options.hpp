@@ -30,6 +30,12 @@ class UsageError : public std::invalid_argument {
 /// What a run does with its frames.
 enum class VideoChoice { mp4, webm, avi, gif, png, none };
 
+/// A column of a --data file, as --columns names it: a 0-based index, or a header name.
+struct DataColumn {
+  std::optional<int64_t> index;  ///< when given as digits
+  std::string name;              ///< otherwise
+};
+
 /// Every option of one invocation, validated, with the demo defaults still open (nullopt).
 struct RunOptions {
   std::string command = "all";  ///< line, net, all or sweep
@@ -54,7 +60,10 @@ struct RunOptions {
   bool units = true;  ///< net: draw the hidden units behind the model
   std::string gradients = "auto";
   bool cuda_graphs = true;
-  std::optional<std::string> data;                 ///< line/net/sweep: points from a CSV file
+  std::optional<std::string> data;  ///< line/net/sweep: points from a CSV file
+  /// --columns X,Y: the file's x and y columns, each a 0-based index or a header name; none:
+  /// the file has exactly two columns, x and y.
+  std::optional<std::pair<DataColumn, DataColumn>> columns;
   std::optional<std::pair<double, double>> truth;  ///< the true line (slope, intercept)
   std::vector<int64_t> hidden{2};                  ///< net: hidden layer sizes
   std::string activation = "sigmoid";              ///< net: sigmoid, tanh or relu
@@ -99,8 +108,9 @@ std::vector<T> parse_list(std::string_view text, std::string_view option, size_t
 inline constexpr size_t kMaxSweepModels = 256;
 /// --seeds: "A..B" (every seed from A to B) or "S[,T...]"; distinct, at most kMaxSweepModels.
 std::vector<uint64_t> parse_seeds(std::string_view text);
-/// "WIDTHxHEIGHT", both even and at least 64.
-std::pair<int, int> parse_size(std::string_view text, std::string_view option);
+/// "WIDTHxHEIGHT", both even and from `min_side` to `max_side` (at most 5 digits each).
+std::pair<int, int> parse_size(std::string_view text, std::string_view option, int min_side,
+                               int max_side);
 /// One of `choices`, exactly.
 std::string parse_choice(std::string_view text, std::string_view option,
                          const std::vector<std::string>& choices);

@@ -48,8 +48,14 @@ std::shared_ptr<const XyPoints> read_data_file(const RunOptions& options) {
   }
   std::shared_ptr<const XyPoints> points;
   const auto start = std::chrono::steady_clock::now();
+  const auto column = [](const DataColumn& chosen) {
+    return chosen.index ? CsvColumn::at(*chosen.index) : CsvColumn::named(chosen.name);
+  };
   try {
-    points = std::make_shared<const XyPoints>(read_xy_csv(*options.data));
+    points = std::make_shared<const XyPoints>(
+        options.columns ? read_xy_csv(*options.data, CsvColumns{column(options.columns->first),
+                                                                column(options.columns->second)})
+                        : read_xy_csv(*options.data));
   } catch (const CsvError& error) {
     throw UsageError(std::string("--data ") + error.what());
   }

@@ -52,17 +52,24 @@ bash scripts/deps.sh --test  # the rest (OpenCV, FFmpeg, GoogleTest, ...); deps.
 echo "cuda-build: packages ready after ${SECONDS}s"
 
 # nvcc 12.4 takes host compilers up to GCC 13; Debian 13's default is 14.
+# The tests are listed when ctest runs (PRE_TEST), not by running them after linking: without
+# cuDNN they cannot start here.
+mkdir -p build/cuda
 cmake --preset release -B build/cuda -DFITREEL_PYTHON_PARITY=OFF \
   -DCMAKE_CUDA_HOST_COMPILER=/usr/bin/g++-13 \
+  -DCMAKE_GTEST_DISCOVER_TESTS_DISCOVERY_MODE=PRE_TEST \
   -DCMAKE_EXE_LINKER_FLAGS="-Wl,--allow-shlib-undefined" \
-  -DCMAKE_SHARED_LINKER_FLAGS="-Wl,--allow-shlib-undefined" | grep -E "fitreel|CUDA|Torch" || true
+  -DCMAKE_SHARED_LINKER_FLAGS="-Wl,--allow-shlib-undefined" >build/cuda/configure.log 2>&1
+grep -E "fitreel|CUDA" build/cuda/configure.log || true
 cmake --build build/cuda -j "$(nproc)" 2>&1 | tee build/cuda/build.log | grep -E "warning|error|Linking" || true
 echo "cuda-build: built after ${SECONDS}s"
 
 # What the build proves.
 cuda_objects=$(grep -c "FITREEL_WITH_CUDA=1" build/cuda/compile_commands.json || true)
 echo "== summary"
-echo "LibTorch: $(grep -o 'LibTorch [0-9.]* with CUDA' build/cuda/CMakeCache.txt build/cuda/build.log 2>/dev/null | head -1 || true)"
+echo "configure: $(grep -o 'fitreel: LibTorch .*' build/cuda/configure.log | head -1)"
+echo "compilers: $(g++ --version | head -1); $(nvcc --version | tail -1)"
+echo "warnings in the build: $(grep -c 'warning:' build/cuda/build.log || true)"
 grep -E "^CMAKE_CUDA_COMPILER:|^FITREEL_TORCH_HAS_CUDA" build/cuda/CMakeCache.txt || true
 echo "sources compiled with FITREEL_WITH_CUDA=1 (the CUDA code paths): $cuda_objects"
 for exe in build/cuda/app/fitreel build/cuda/tests/fitreel_core_tests build/cuda/app/bench/fitreel-bench; do

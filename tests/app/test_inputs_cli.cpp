@@ -218,6 +218,76 @@ TEST(DataFile, ConstantXIsRefusedByLineDemosAndTakenByTheNet) {
   EXPECT_EQ(net.exit_code, 0) << net.err;
 }
 
+// ---- --columns: x and y from a file of many columns ----
+
+// t, noise (words and numbers, never read), signal = 2t + 1.
+std::string three_columns_csv(int rows) {
+  std::string text = "t,noise,signal\n";
+  for (int i = 0; i < rows; ++i) {
+    text += std::to_string(i) + "," + (i % 2 == 0 ? "n/a" : "0.5") + "," +
+            std::to_string(2 * i + 1) + "\n";
+  }
+  return text;
+}
+
+TEST(DataColumns, ByNameOrIndexTheRunIsTheTwoColumnFilesRun) {
+  TempDir dir;
+  const std::string wide = write_text(dir / "wide.csv", three_columns_csv(20));
+  const std::string two = write_text(dir / "two.csv", points_csv(20));  // x, 2x + 1: the same
+  for (const auto& [out, args] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"named", {"--data", wide, "--columns", "t,signal"}},
+           {"indexed", {"--data", wide, "--columns", "0,2"}},
+           {"two", {"--data", two}}}) {
+    std::vector<std::string> command{"line", "--out", dir / out};
+    command.insert(command.end(), args.begin(), args.end());
+    const auto result = run(kFitreel, with_short(command));
+    ASSERT_EQ(result.exit_code, 0) << out << ": " << result.err;
+    EXPECT_EQ(read_json(dir / out + "/line/summary.json")["points"], 20) << out;
+    ASSERT_TRUE(fs::exists(dir / out + "/line/loss.csv")) << out;
+  }
+  const std::string losses = read_file(dir / "two/line/loss.csv");
+  EXPECT_EQ(read_file(dir / "named/line/loss.csv"), losses) << "x from t, y from signal";
+  EXPECT_EQ(read_file(dir / "indexed/line/loss.csv"), losses);
+}
+
+TEST(DataColumns, AnUnknownNameNamesTheFileAndTheHeadersNames) {
+  TempDir dir;
+  const std::string wide = write_text(dir / "wide.csv", three_columns_csv(20));
+  expect_usage_error(
+      run(kFitreel,
+          with_short({"line", "--data", wide, "--columns", "t,sig", "--out", dir / "out"})),
+      dir / "out", {"--data " + wide + ":1:", "no column named 'sig'", "'t', 'noise', 'signal'"});
+  expect_usage_error(
+      run(kFitreel, with_short({"net", "--data", wide, "--columns", "0,3", "--out", dir / "out"})),
+      dir / "out", {wide + ":1:", "column index 3", "indices 0 to 2"});
+  // Without --columns a file takes two columns exactly, as before.
+  expect_usage_error(run(kFitreel, with_short({"line", "--data", wide, "--out", dir / "out"})),
+                     dir / "out", {wide + ":1:", "expected 2 columns (x,y), found 3"});
+}
+
+TEST(DataColumns, TheOptionIsCheckedWhenParsedAndExplainedInHelp) {
+  TempDir dir;
+  const std::string wide = write_text(dir / "wide.csv", three_columns_csv(20));
+  for (const auto& [columns, part] :
+       std::vector<std::pair<std::string, std::string>>{{"t", "it takes X,Y"},
+                                                        {"t,noise,signal", "it takes X,Y"},
+                                                        {"0,", "an empty column"},
+                                                        {" ,2", "an empty column"},
+                                                        {"01,2", "leading zeros"}}) {
+    expect_usage_error(run(kFitreel, with_short({"line", "--data", wide, "--columns", columns,
+                                                 "--out", dir / "out"})),
+                       dir / "out", {"--columns", part});
+  }
+  expect_usage_error(
+      run(kFitreel, with_short({"line", "--columns", "t,signal", "--out", dir / "out"})),
+      dir / "out", {"--columns", "give --data too"});
+  const auto help = run(kFitreel, {"line", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* part : {"--columns", "0-based index", "header"}) {
+    EXPECT_NE(help.out.find(part), std::string::npos) << part << " in: " << help.out;
+  }
+}
+
 // ---- case 11: format limits checked when parsing ----
 
 TEST(Preflight, GifFramesFasterThanFiftyPerSecondAreRefusedBeforeTraining) {

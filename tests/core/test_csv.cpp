@@ -32,6 +32,22 @@ class Csv : public ::testing::Test {
       }
     }
   }
+  // The same for read_xy_csv(path_, columns).
+  void expect_columns_error(const std::string& content, const CsvColumns& columns,
+                            std::initializer_list<const char*> parts) {
+    write(content);
+    try {
+      read_xy_csv(path_, columns);
+      ADD_FAILURE() << "accepted: " << content;
+    } catch (const CsvError& error) {
+      const std::string message = error.what();
+      EXPECT_EQ(message.find('\n'), std::string::npos) << "one line: " << message;
+      EXPECT_EQ(message.rfind(path_, 0), 0U) << "names the file: " << message;
+      for (const char* part : parts) {
+        EXPECT_NE(message.find(part), std::string::npos) << part << " in: " << message;
+      }
+    }
+  }
   std::string path_ =
       (std::filesystem::temp_directory_path() /
        ("fitreel-csv-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
@@ -176,6 +192,113 @@ TEST_F(Csv, FilesOverTwoGibibytesAreRefusedUnread) {
     EXPECT_NE(std::string(error.what()).find("larger than 2 GiB"), std::string::npos)
         << error.what();
   }
+}
+
+// ---- read_xy_csv(path, CsvColumns): two columns of many, by name or index ----
+
+// t, noise, signal = 2t + 1; noise holds words, which only a chosen column would refuse.
+constexpr const char* kThreeColumns =
+    "# a logger's export\nt,noise,signal\n0,n/a,1\n1,0.5,3\n 2 , x , 5 \n3,,7\n4,-1,9\n5,2,11\n";
+
+TEST_F(Csv, ColumnsByNameReadThoseColumnsOfMany) {
+  write(kThreeColumns);
+  const XyPoints points =
+      read_xy_csv(path_, CsvColumns{CsvColumn::named("t"), CsvColumn::named("signal")});
+  ASSERT_EQ(points.x.sizes(), (std::vector<int64_t>{6, 1}));
+  EXPECT_TRUE(torch::equal(points.y, 2 * points.x + 1)) << "x from t, y from signal";
+  EXPECT_TRUE(torch::equal(points.x.flatten(), torch::arange(6, torch::kFloat32)));
+}
+
+TEST_F(Csv, ColumnsByIndexAndNameMixAndMatchTheSameCells) {
+  write(kThreeColumns);
+  const XyPoints by_name =
+      read_xy_csv(path_, CsvColumns{CsvColumn::named("signal"), CsvColumn::named("t")});
+  const XyPoints by_index = read_xy_csv(path_, CsvColumns{CsvColumn::at(2), CsvColumn::at(0)});
+  const XyPoints mixed = read_xy_csv(path_, CsvColumns{CsvColumn::at(2), CsvColumn::named(" t ")});
+  EXPECT_TRUE(torch::equal(by_name.x, by_index.x));
+  EXPECT_TRUE(torch::equal(by_name.y, by_index.y));
+  EXPECT_TRUE(torch::equal(by_name.x, mixed.x));
+  EXPECT_TRUE(torch::equal(by_name.y, mixed.y));
+  EXPECT_TRUE(torch::equal(by_name.x, 2 * by_name.y + 1)) << "x is signal now";
+}
+
+TEST_F(Csv, DefaultColumnsAreTheFirstTwoAndAllowMore) {
+  write("1,2,3\n2,4,6\n3,6,9\n4,8,12\n5,10,15\n");
+  const XyPoints points = read_xy_csv(path_, CsvColumns{});
+  EXPECT_TRUE(torch::equal(points.y, 2 * points.x));
+  EXPECT_EQ(points.x.size(0), 5);
+  // Two columns exactly without a choice, as before.
+  expect_error("1,2,3\n2,4,6\n3,6,9\n4,8,12\n5,10,15\n", {":1:", "expected 2 columns", "found 3"});
+}
+
+TEST_F(Csv, QuotedHeaderNamesMatchWithoutQuotes) {
+  write("\"t\", \"signal\" ,\"other\"\n0,1,9\n1,3,9\n2,5,9\n3,7,9\n4,9,9\n");
+  const XyPoints points =
+      read_xy_csv(path_, CsvColumns{CsvColumn::named("t"), CsvColumn::named("signal")});
+  EXPECT_TRUE(torch::equal(points.y, 2 * points.x + 1));
+}
+
+TEST_F(Csv, AnUnknownNameListsTheHeadersNames) {
+  expect_columns_error(kThreeColumns, {CsvColumn::named("t"), CsvColumn::named("sig")},
+                       {":2:", "no column named 'sig' (y)", "'t', 'noise', 'signal'"});
+}
+
+TEST_F(Csv, NamesNeedAHeaderLine) {
+  expect_columns_error("0,1,2\n1,2,3\n", {CsvColumn::named("t"), CsvColumn::at(1)},
+                       {":1:", "no column named 't'", "no header line", "0-based index"});
+}
+
+TEST_F(Csv, ANameTheHeaderGivesTwiceIsAmbiguous) {
+  expect_columns_error("x,y,x\n1,2,3\n", {CsvColumn::named("x"), CsvColumn::named("y")},
+                       {":1:", "'x'", "indices 0 and 2", "0-based index"});
+}
+
+TEST_F(Csv, AnIndexPastTheColumnsNamesTheCount) {
+  expect_columns_error(kThreeColumns, {CsvColumn::at(0), CsvColumn::at(3)},
+                       {":2:", "column index 3 (y)", "3 columns (indices 0 to 2)"});
+}
+
+TEST_F(Csv, RaggedRowsAreRefusedWithChosenColumnsToo) {
+  expect_columns_error("t,noise,signal\n0,0,1\n1,3\n",
+                       {CsvColumn::named("t"), CsvColumn::named("signal")},
+                       {":3:", "expected 3 columns (as line 1 has), found 2"});
+  expect_columns_error("0,0,1\n1,1,3\n2,\"2,5\",5\n", {CsvColumn::at(0), CsvColumn::at(2)},
+                       {":3:", "found 4", "quoted"});
+}
+
+TEST_F(Csv, ChosenCellsMustBeNumbers) {
+  expect_columns_error("t,noise,signal\n0,0,1\n1,1,three\n",
+                       {CsvColumn::named("t"), CsvColumn::named("signal")},
+                       {":3:", "column 'signal' (y) 'three' is not a number"});
+  expect_columns_error("0,0,1\n1e400,1,3\n", {CsvColumn::at(0), CsvColumn::at(2)},
+                       {":2:", "column index 0 (x) '1e400'", "out of float range"});
+  expect_columns_error("0,0,1\n1,1,inf\n", {CsvColumn::at(0), CsvColumn::at(2)},
+                       {":2:", "finite", "inf"});
+}
+
+TEST_F(Csv, AHeaderByIndexIsTwoWordsInTheChosenCells) {
+  write(kThreeColumns);
+  EXPECT_EQ(read_xy_csv(path_, CsvColumns{CsvColumn::at(0), CsvColumn::at(2)}).x.size(0), 6);
+  expect_columns_error("t,noise,signal\n0,0,1\nt,noise,signal\n1,1,3\n",
+                       {CsvColumn::at(0), CsvColumn::at(2)}, {":3:", "header", "after data rows"});
+  expect_columns_error("t,noise,signal\nt,noise,signal\n",
+                       {CsvColumn::named("t"), CsvColumn::at(2)},
+                       {":2:", "after the header on line 1"});
+}
+
+TEST_F(Csv, ChosenColumnsStillNeedEnoughRows) {
+  expect_columns_error("t,signal,z\n0,1,0\n1,3,0\n", {CsvColumn::named("t"), CsvColumn::at(1)},
+                       {"2 data rows", "at least 5"});
+  expect_columns_error("t,signal\n", {CsvColumn::named("t"), CsvColumn::at(1)}, {"no data rows"});
+}
+
+TEST(CsvColumnChoice, NegativeIndexAndBlankNameAreRefused) {
+  EXPECT_THROW(CsvColumn::at(-1), InputError);
+  EXPECT_THROW(CsvColumn::named(""), InputError);
+  EXPECT_THROW(CsvColumn::named("  "), InputError);
+  EXPECT_EQ(CsvColumn::named(" signal ").name(), "signal");
+  EXPECT_FALSE(CsvColumn::at(3).by_name());
+  EXPECT_EQ(CsvColumn::at(3).index(), 3);
 }
 
 }  // namespace

@@ -229,6 +229,60 @@ TEST_F(FilmTest, OneRunPerFilm) {
   EXPECT_THROW(train(CubicNet(), data_, adam(5), film), InputError);
 }
 
+// One set of video limits (render::video_limits) for the library and the command line: a GIF
+// at 60 fps would play 30 frames in about 1.5 s instead of 0.5 s, so the film refuses it when it
+// is made, before any folder or file is written.
+TEST_F(FilmTest, VideoLimitsComeFromRenderAndAreCheckedBeforeAnythingIsMade) {
+  const render::VideoLimits gif = render::video_limits(render::VideoFormat::gif);
+  const auto refusal = [&](const fs::path& video, const FilmOptions& options) -> std::string {
+    try {
+      Film film(video, options);
+    } catch (const InputError& error) {
+      return error.what();
+    }
+    return "accepted";
+  };
+  FilmOptions sixty;
+  sixty.fps = 60;
+  const std::string fast_gif = refusal(dir_ / "x.gif", sixty);
+  EXPECT_NE(fast_gif.find("fps 60"), std::string::npos) << fast_gif;
+  EXPECT_NE(fast_gif.find("1 to " + std::to_string(gif.max_fps)), std::string::npos) << fast_gif;
+  EXPECT_NE(fast_gif.find("1 to 50"), std::string::npos) << fast_gif;
+  EXPECT_EQ(fast_gif.find('\n'), std::string::npos) << fast_gif;
+  EXPECT_FALSE(fs::exists(dir_)) << "refused before any folder was made";
+
+  const render::VideoLimits mp4 = render::video_limits(render::VideoFormat::mp4);
+  FilmOptions too_fast;
+  too_fast.fps = mp4.max_fps + 1;
+  const std::string fast_mp4 = refusal(dir_ / "x.mp4", too_fast);
+  EXPECT_NE(fast_mp4.find("1 to " + std::to_string(mp4.max_fps)), std::string::npos) << fast_mp4;
+  FilmOptions tiny;
+  tiny.width = mp4.min_side - 2;
+  tiny.height = mp4.min_side;
+  const std::string small = refusal(dir_ / "x.webm", tiny);
+  EXPECT_NE(small.find(std::to_string(tiny.width) + "x" + std::to_string(tiny.height)),
+            std::string::npos)
+      << small;
+  EXPECT_FALSE(fs::exists(dir_));
+
+  // At the limit a GIF is filmed; PNG frames have no frame rate or size limits of a video.
+  FilmOptions fifty;
+  fifty.fps = gif.max_fps;
+  fifty.frames = 3;
+  fifty.width = 160;
+  fifty.height = 90;
+  {
+    Film film(dir_ / "fifty.gif", fifty);
+    train(CubicNet(), data_, adam(5), film);
+  }
+  EXPECT_TRUE(fs::exists(dir_ / "fifty.gif"));
+  tiny.fps = 1000;
+  tiny.frames = 2;
+  Film frames(FilmFiles{dir_ / "frames", {}, {}, {}}, tiny);
+  train(CubicNet(), data_, adam(3), frames);
+  EXPECT_EQ(files_in(dir_ / "frames").size(), 2U);
+}
+
 TEST_F(FilmTest, BadPathsAndOptionsFailWhenTheFilmIsMadeInOneLine) {
   const auto message_of = [](const std::function<void()>& make) -> std::string {
     try {

@@ -154,13 +154,89 @@ TEST(Video, RejectsWrongFramesAndSettings) {
   TempDir dir;
   VideoSettings odd;
   odd.size = {161, 120};
-  EXPECT_THROW(open_video(dir.path(), "odd", VideoFormat::mp4, odd), VideoError);
+  EXPECT_THROW(open_video(dir.path(), "odd", VideoFormat::mp4, odd), InputError);
   VideoSettings settings;
   settings.size = {160, 120};
   OpenedVideo video = open_video(dir.path(), "clip", VideoFormat::mp4, settings);
   EXPECT_THROW(video.sink->write(cv::Mat(100, 100, CV_8UC3)), VideoError);
   video.sink->finish();
   EXPECT_THROW(video.sink->write(make_frame({160, 120}, 0)), VideoError);
+}
+
+// The one place that decides a video's limits; open_video, Film and the CLI all use it.
+TEST(VideoLimits, GifTakesFiftyFramesPerSecondTheOthersTwoHundredForty) {
+  for (VideoFormat format : {VideoFormat::mp4, VideoFormat::webm, VideoFormat::avi}) {
+    const VideoLimits limits = video_limits(format);
+    EXPECT_EQ(limits.min_fps, 1);
+    EXPECT_EQ(limits.max_fps, 240) << video_format_name(format);
+    EXPECT_EQ(limits.min_side, 64);
+    EXPECT_EQ(limits.max_side, 7680);
+  }
+  const VideoLimits gif = video_limits(VideoFormat::gif);
+  EXPECT_EQ(gif.max_fps, 50) << "a frame delay of 2/100 s";
+  EXPECT_NE(gif.max_fps_why.find("1/100 s"), std::string_view::npos) << gif.max_fps_why;
+}
+
+TEST(VideoLimits, CheckAcceptsTheEdgesAndRefusesJustPastThemInOneLine) {
+  for (VideoFormat format :
+       {VideoFormat::mp4, VideoFormat::webm, VideoFormat::avi, VideoFormat::gif}) {
+    const VideoLimits limits = video_limits(format);
+    const auto settings = [](int width, int height, int fps) {
+      VideoSettings made;
+      made.size = {width, height};
+      made.fps = fps;
+      return made;
+    };
+    EXPECT_NO_THROW(
+        check_video_settings(format, settings(limits.min_side, limits.max_side, limits.min_fps)));
+    EXPECT_NO_THROW(
+        check_video_settings(format, settings(limits.max_side, limits.min_side, limits.max_fps)));
+    struct Refused {
+      VideoSettings settings;
+      std::vector<std::string> parts;
+    };
+    const std::string fps_range =
+        std::to_string(limits.min_fps) + " to " + std::to_string(limits.max_fps);
+    const std::string size_range =
+        std::to_string(limits.min_side) + " to " + std::to_string(limits.max_side);
+    for (const Refused& refused : std::vector<Refused>{
+             {settings(640, 360, limits.max_fps + 1),
+              {"fps " + std::to_string(limits.max_fps + 1), "too fast", fps_range}},
+             {settings(640, 360, limits.min_fps - 1), {"too slow", fps_range}},
+             {settings(limits.min_side - 2, 360, 30), {"frame size", size_range, "even"}},
+             {settings(640, limits.max_side + 2, 30), {size_range}},
+             {settings(641, 360, 30), {"641x360", "even"}},
+             {settings(640, 361, 30), {"640x361"}}}) {
+      try {
+        check_video_settings(format, refused.settings);
+        ADD_FAILURE() << video_format_name(format) << " took " << refused.settings.size << " at "
+                      << refused.settings.fps << " fps";
+      } catch (const InputError& error) {
+        const std::string message = error.what();
+        EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+        EXPECT_NE(message.find(std::string(video_format_name(format)) + " video"),
+                  std::string::npos)
+            << message;
+        for (const std::string& part : refused.parts) {
+          EXPECT_NE(message.find(part), std::string::npos) << part << " in: " << message;
+        }
+      }
+    }
+  }
+}
+
+TEST(VideoLimits, OpenVideoRefusesAFastGifBeforeMakingItsFolder) {
+  TempDir dir;
+  VideoSettings settings;
+  settings.size = {160, 120};
+  settings.fps = video_limits(VideoFormat::gif).max_fps + 1;
+  EXPECT_THROW(open_video(dir / "new", "clip", VideoFormat::gif, settings), InputError);
+  EXPECT_FALSE(fs::exists(dir / "new"));
+  // The same rate suits an mp4.
+  OpenedVideo video = open_video(dir / "new", "clip", VideoFormat::mp4, settings);
+  video.sink->write(make_frame(settings.size, 0));
+  video.sink->finish();
+  EXPECT_EQ(video.sink->frames(), 1);
 }
 
 TEST(Video, AMissingFolderIsCreated) {

@@ -79,6 +79,16 @@ class FlatParameters {
 
   const torch::Tensor& values() const { return values_; }
   const torch::Tensor& grad_view(size_t i) const { return grad_views_[i]; }
+  // Where each parameter lives in values(), for the optimizer's state.
+  std::vector<ParamSlot> slots() const {
+    std::vector<ParamSlot> slots;
+    int64_t offset = 0;
+    for (const auto& p : params_) {
+      slots.push_back({0, offset, p.sizes().vec()});
+      offset += p.numel();
+    }
+    return slots;
+  }
 
  private:
   std::vector<torch::Tensor> params_;
@@ -95,7 +105,7 @@ class AnalyticStep final : public TrainStep {
   AnalyticStep(std::vector<Layer> layers, const StepInputs& inputs)
       : layers_(std::move(layers)),
         flat_(inputs.model.module().parameters()),
-        optimizer_(make_optimizer(inputs.optimizer, {flat_.values()}, inputs.lr)),
+        optimizer_(inputs.optimizer, {flat_.values()}, flat_.slots()),
         x_(inputs.x),
         y_(inputs.y),
         values_(layers_.size() + 1),
@@ -109,10 +119,12 @@ class AnalyticStep final : public TrainStep {
     }
   }
 
-  torch::Tensor run() override {
+  torch::Tensor run() override { return run(x_, y_); }
+
+  torch::Tensor run(const torch::Tensor& x, const torch::Tensor& y) override {
     torch::NoGradGuard no_grad;
     // Forward, keeping each layer's input (values_[i]) and the output (values_.back()).
-    values_[0] = x_;
+    values_[0] = x;
     for (size_t i = 0; i < layers_.size(); ++i) {
       const Layer& layer = layers_[i];
       const torch::Tensor& in = values_[i];
@@ -132,10 +144,10 @@ class AnalyticStep final : public TrainStep {
       }
     }
     const torch::Tensor& output = values_.back();
-    torch::Tensor loss = torch::mse_loss(output, y_);
+    torch::Tensor loss = torch::mse_loss(output, y);
 
     // Backward: d loss / d output, then the chain rule layer by layer, last to first.
-    torch::Tensor grad = at::mse_loss_backward(loss_seed_, output, y_, at::Reduction::Mean);
+    torch::Tensor grad = at::mse_loss_backward(loss_seed_, output, y, at::Reduction::Mean);
     for (size_t i = layers_.size(); i-- > 0;) {
       Layer& layer = layers_[i];
       switch (layer.kind) {
@@ -157,9 +169,11 @@ class AnalyticStep final : public TrainStep {
           break;
       }
     }
-    optimizer_->step();
+    optimizer_.step();
     return loss;
   }
+
+  StepOptimizer& optimizer() override { return optimizer_; }
 
  private:
   static constexpr int64_t kSampleDims[] = {0};
@@ -167,7 +181,7 @@ class AnalyticStep final : public TrainStep {
 
   std::vector<Layer> layers_;
   FlatParameters flat_;
-  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  StepOptimizer optimizer_;
   torch::Tensor x_, y_;
   std::vector<torch::Tensor> values_;
   torch::Tensor loss_seed_;  // d loss / d loss = 1, where backward() starts
@@ -181,11 +195,18 @@ bool supports_analytic_gradients(const ModelRef& model) {
          !sequential->parameters().empty();
 }
 
+bool supports_analytic_step(const StepInputs& inputs) {
+  // The chain rule here starts from the MSE's gradient; a user's optimizer may treat the
+  // parameters as separate tensors (per-layer rates), which the one flat tensor would not be.
+  return supports_analytic_gradients(inputs.model) && !inputs.loss.custom &&
+         inputs.loss.kind == Loss::Kind::mse && !inputs.optimizer.factory;
+}
+
 std::unique_ptr<TrainStep> make_analytic_step(const StepInputs& inputs) {
-  if (!supports_analytic_gradients(inputs.model)) {
+  if (!supports_analytic_step(inputs)) {
     throw InputError(
         "analytic gradients need a Sequential of Linear layers (with bias) and "
-        "sigmoid/tanh/relu activations");
+        "sigmoid/tanh/relu activations, the MSE loss and a named optimizer");
   }
   return std::make_unique<AnalyticStep>(layers_of(*inputs.model.sequential()), inputs);
 }

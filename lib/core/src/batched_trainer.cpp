@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cmath>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -171,6 +172,13 @@ class EagerBatchedEpoch final : public detail::TrainStep {
  public:
   explicit EagerBatchedEpoch(detail::BatchedStep& step) : step_(step) {}
   torch::Tensor run() override { return step_.run(); }
+  // The wrapper only replays full-batch epochs; the batch keeps its optimizers to itself.
+  torch::Tensor run(const torch::Tensor&, const torch::Tensor&) override {
+    throw std::logic_error("a batched epoch takes no mini-batches");
+  }
+  detail::StepOptimizer& optimizer() override {
+    throw std::logic_error("a batched epoch has no single optimizer");
+  }
 
  private:
   detail::BatchedStep& step_;

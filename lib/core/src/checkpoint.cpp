@@ -160,12 +160,114 @@ class CheckpointWriter {
 }
 
 // The tensors of a checkpoint by name, and what else it says.
+// An optimizer's state as a file holds it: per parameter index, tensors (views) and numbers.
+struct LoadedOptimizer {
+  std::string name;
+  std::vector<std::map<std::string, TensorView>> tensors;
+  std::vector<std::map<std::string, double>> numbers;  // a step kept as a Python number
+  std::map<std::string, double> settings;
+};
+
 struct Loaded {
   detail::VerifiedArchive archive;  // the bytes every view was checked against
   std::vector<std::pair<std::string, TensorView>> tensors;
   std::optional<std::string> architecture;
   std::string kind;  // "fitreel", "PyTorch state_dict", "fitreel 0.2"
+  std::optional<LoadedOptimizer> optimizer;
+  std::optional<int64_t> epoch;
+  std::optional<TensorView> rng_state;
 };
+
+// optimizer.state_dict()'s layout: {"state": {index: {name: tensor}}, "param_groups": [{...,
+// "params": [indices]}]}. The optimizer is told by its settings' names (PyTorch's dict does
+// not name its class).
+LoadedOptimizer read_optimizer(const Value& value, const std::string& path) {
+  const auto refuse_layout = [&](const std::string& why) {
+    refuse(path, "its \"optimizer\" is not an optimizer.state_dict() (" + why + ")");
+  };
+  const Value* state = value.find("state");
+  const Value* groups = value.find("param_groups");
+  if (state == nullptr || !state->is(Value::Kind::dict) || groups == nullptr ||
+      !groups->is(Value::Kind::list) || groups->items->size() != 1 ||
+      !(*groups->items)[0].is(Value::Kind::dict)) {
+    refuse_layout("fitreel reads one dict \"state\" and one parameter group");
+  }
+  LoadedOptimizer loaded;
+  const Value& group = (*groups->items)[0];
+  const Value* params = group.find("params");
+  if (params == nullptr || !params->is(Value::Kind::list)) refuse_layout("no params");
+  const std::size_t count = params->items->size();
+  for (std::size_t i = 0; i < count; ++i) {
+    const Value& index = (*params->items)[i];
+    if (!index.is(Value::Kind::integer) || index.integer != static_cast<int64_t>(i)) {
+      refuse_layout("params are not 0, 1, 2, ...");
+    }
+  }
+  loaded.tensors.resize(count);
+  loaded.numbers.resize(count);
+  for (std::size_t i = 0; i + 1 < group.items->size(); i += 2) {
+    const Value& key = (*group.items)[i];
+    const Value& setting = (*group.items)[i + 1];
+    if (!key.is(Value::Kind::string)) continue;
+    if (setting.is(Value::Kind::real) || setting.is(Value::Kind::integer)) {
+      loaded.settings[key.text] =
+          setting.is(Value::Kind::real) ? setting.real : static_cast<double>(setting.integer);
+    } else if (setting.is(Value::Kind::boolean)) {
+      loaded.settings[key.text] = setting.boolean ? 1.0 : 0.0;
+    } else if (key.text == "betas" && setting.is(Value::Kind::tuple) &&
+               setting.items->size() == 2) {
+      for (std::size_t b = 0; b < 2; ++b) {
+        const Value& beta = (*setting.items)[b];
+        loaded.settings[b == 0 ? "beta1" : "beta2"] =
+            beta.is(Value::Kind::real) ? beta.real : static_cast<double>(beta.integer);
+      }
+    }
+  }
+  loaded.name = loaded.settings.count("beta1") != 0      ? "adam"
+                : loaded.settings.count("momentum") != 0 ? "sgd"
+                : loaded.settings.count("lr_decay") != 0 ? "adagrad"
+                                                         : "";
+  if (loaded.name.empty()) {
+    refuse_layout("its settings are none of Adagrad's, SGD's or Adam's");
+  }
+  for (std::size_t i = 0; i + 1 < state->items->size(); i += 2) {
+    const Value& key = (*state->items)[i];
+    const Value& entry = (*state->items)[i + 1];
+    if (!key.is(Value::Kind::integer) || key.integer < 0 ||
+        key.integer >= static_cast<int64_t>(count) || !entry.is(Value::Kind::dict)) {
+      refuse_layout("a state that is not for one of its parameters");
+    }
+    const auto index = static_cast<std::size_t>(key.integer);
+    for (std::size_t j = 0; j + 1 < entry.items->size(); j += 2) {
+      const Value& name = (*entry.items)[j];
+      const Value& item = (*entry.items)[j + 1];
+      if (!name.is(Value::Kind::string)) continue;
+      if (item.is(Value::Kind::tensor)) {
+        loaded.tensors[index][name.text] = *item.tensor;
+      } else if (item.is(Value::Kind::real) || item.is(Value::Kind::integer)) {
+        loaded.numbers[index][name.text] =
+            item.is(Value::Kind::real) ? item.real : static_cast<double>(item.integer);
+      }  // None (SGD without momentum): no buffer
+    }
+  }
+  return loaded;
+}
+
+// The optional training state beside the weights: "optimizer", "epoch", "rng_state".
+void read_training_state(const Value& root, Loaded& loaded, const std::string& path) {
+  if (const Value* optimizer = root.find("optimizer");
+      optimizer != nullptr && !optimizer->is(Value::Kind::none)) {
+    loaded.optimizer = read_optimizer(*optimizer, path);
+  }
+  if (const Value* epoch = root.find("epoch");
+      epoch != nullptr && epoch->is(Value::Kind::integer)) {
+    if (epoch->integer < 0) refuse(path, "its \"epoch\" is negative");
+    loaded.epoch = epoch->integer;
+  }
+  if (const Value* rng = root.find("rng_state"); rng != nullptr && rng->is(Value::Kind::tensor)) {
+    loaded.rng_state = *rng->tensor;
+  }
+}
 
 // A state_dict: names to tensors (non-tensor values, such as a TorchScript module's `training`
 // flag, are not weights and are skipped).
@@ -234,6 +336,7 @@ Loaded read_checkpoint(const std::string& path) {
       loaded.kind = "PyTorch checkpoint";
     }
     read_state(*model, "", loaded, 0, path);
+    read_training_state(root, loaded, path);
     return loaded;
   }
   loaded.kind = "PyTorch state_dict";
@@ -258,8 +361,69 @@ torch::Tensor tensor_of(const TensorView& view, const detail::VerifiedArchive& a
   return boolean ? stored.ne(0) : stored.clone();
 }
 
+// optimizer.state_dict() as PyTorch lays it out: the per-parameter state under integer keys,
+// and one parameter group with the settings torch.optim's optimizers read in step() (the rest
+// their __setstate__ fills in) and the parameters' indices.
+void write_optimizer(CheckpointWriter& writer, const OptimizerState& state,
+                     const std::string& path) {
+  detail::PickleWriter& pickle = writer.pickle;
+  pickle.begin_dict();
+  pickle.string("state");
+  pickle.begin_dict();
+  for (std::size_t i = 0; i < state.parameters.size(); ++i) {
+    if (state.parameters[i].empty()) continue;
+    pickle.integer(static_cast<int64_t>(i));
+    pickle.begin_dict();
+    for (const auto& [name, tensor] : state.parameters[i]) {
+      pickle.string(name);
+      writer.tensor(tensor, "optimizer state " + name, path);
+    }
+    pickle.end_dict();
+  }
+  pickle.end_dict();
+  pickle.string("param_groups");
+  pickle.begin_list();
+  pickle.begin_dict();
+  const auto flag = [&](const char* name) {
+    const auto found = state.settings.find(name);
+    pickle.string(name);
+    pickle.boolean(found != state.settings.end() && found->second != 0.0);
+  };
+  for (const auto& [name, value] : state.settings) {
+    if (name == "beta1" || name == "beta2" || name == "nesterov" || name == "amsgrad") continue;
+    pickle.string(name);
+    pickle.real(value);
+  }
+  if (state.name == "adam") {
+    pickle.string("betas");
+    pickle.begin_tuple();
+    pickle.real(state.settings.at("beta1"));
+    pickle.real(state.settings.at("beta2"));
+    pickle.end_tuple();
+    flag("amsgrad");
+    pickle.string("capturable");
+    pickle.boolean(false);
+  }
+  if (state.name == "sgd") flag("nesterov");
+  pickle.string("maximize");
+  pickle.boolean(false);
+  pickle.string("foreach");
+  pickle.none();
+  pickle.string("differentiable");
+  pickle.boolean(false);
+  pickle.string("fused");
+  pickle.none();
+  pickle.string("params");
+  pickle.begin_list();
+  for (std::size_t i = 0; i < state.parameters.size(); ++i) pickle.integer(static_cast<int64_t>(i));
+  pickle.end_list();
+  pickle.end_dict();
+  pickle.end_list();
+  pickle.end_dict();
+}
+
 std::string checkpoint_bytes(const ModelRef& model, const std::string& architecture,
-                             const std::string& path) {
+                             const std::string& path, const TrainingState* state = nullptr) {
   CheckpointWriter writer;
   detail::PickleWriter& pickle = writer.pickle;
   pickle.begin_dict();
@@ -271,9 +435,21 @@ std::string checkpoint_bytes(const ModelRef& model, const std::string& architect
   }
   pickle.end_dict();
   pickle.string("optimizer");
-  pickle.none();
+  if (state != nullptr && !state->optimizer.empty()) {
+    write_optimizer(writer, state->optimizer, path);
+  } else {
+    pickle.none();
+  }
   pickle.string("epoch");
-  pickle.none();
+  if (state != nullptr) {
+    pickle.integer(state->epochs_done);
+  } else {
+    pickle.none();
+  }
+  if (state != nullptr && state->generator_state.defined()) {
+    pickle.string("rng_state");  // what torch.get_rng_state() gives and set_rng_state() takes
+    writer.tensor(state->generator_state, "rng_state", path);
+  }
   pickle.string("fitreel");
   pickle.begin_dict();
   pickle.string("version");
@@ -282,6 +458,10 @@ std::string checkpoint_bytes(const ModelRef& model, const std::string& architect
   pickle.integer(kFormat);
   pickle.string("architecture");
   pickle.string(architecture);
+  if (state != nullptr && !state->optimizer.empty()) {
+    pickle.string("optimizer");
+    pickle.string(state->optimizer.name);
+  }
   pickle.end_dict();
   pickle.end_dict();
   return writer.archive();
@@ -304,8 +484,13 @@ void save_checkpoint(const ModelRef& model, const std::string& path) {
   save_checkpoint(model, std::string(), path);
 }
 
-void load_checkpoint(const ModelRef& model, const std::string& architecture,
-                     const std::string& path) {
+void save_checkpoint(const ModelRef& model, const TrainingState& state, const std::string& path,
+                     const std::string& architecture) {
+  files::write_file_atomically(path, checkpoint_bytes(model, architecture, path, &state));
+}
+
+TrainingState load_checkpoint(const ModelRef& model, const std::string& architecture,
+                              const std::string& path) {
   const Loaded loaded = read_checkpoint(path);
   if (!architecture.empty()) {
     if (loaded.architecture && *loaded.architecture != architecture &&
@@ -346,6 +531,32 @@ void load_checkpoint(const ModelRef& model, const std::string& architecture,
     }
     throw CheckpointError(line);
   }
+  // The training state, read whole before the weights are copied (a bad one changes nothing).
+  TrainingState state;
+  if (loaded.optimizer) {
+    const LoadedOptimizer& saved_optimizer = *loaded.optimizer;
+    if (saved_optimizer.tensors.size() != assignments.size()) {
+      throw CheckpointError(
+          path + " holds an optimizer state for " + std::to_string(saved_optimizer.tensors.size()) +
+          " parameters, but this model has " + std::to_string(assignments.size()));
+    }
+    state.optimizer.name = saved_optimizer.name;
+    state.optimizer.settings = saved_optimizer.settings;
+    for (std::size_t i = 0; i < saved_optimizer.tensors.size(); ++i) {
+      std::map<std::string, torch::Tensor> tensors;
+      for (const auto& [name, view] : saved_optimizer.tensors[i]) {
+        tensors[name] = tensor_of(view, loaded.archive).to(torch::kFloat32);
+      }
+      for (const auto& [name, number] : saved_optimizer.numbers[i]) {
+        tensors[name] = torch::tensor(static_cast<float>(number));
+      }
+      state.optimizer.parameters.push_back(std::move(tensors));
+    }
+  }
+  state.epochs_done = loaded.epoch.value_or(0);
+  if (loaded.rng_state) {
+    state.generator_state = tensor_of(*loaded.rng_state, loaded.archive);
+  }
   std::vector<torch::Tensor> values;
   for (const auto& [target, view] : assignments) {
     values.push_back(tensor_of(*view, loaded.archive));
@@ -354,10 +565,11 @@ void load_checkpoint(const ModelRef& model, const std::string& architecture,
   for (std::size_t i = 0; i < assignments.size(); ++i) {
     assignments[i].first.copy_(values[i]);
   }
+  return state;
 }
 
-void load_checkpoint(const ModelRef& model, const std::string& path) {
-  load_checkpoint(model, std::string(), path);
+TrainingState load_checkpoint(const ModelRef& model, const std::string& path) {
+  return load_checkpoint(model, std::string(), path);
 }
 
 void verify_checkpoint(const std::string& path) { read_checkpoint(path); }

@@ -1,4 +1,5 @@
 #include "checks.hpp"
+#include "schedule_runner.hpp"
 
 #include <fitreel/device.hpp>
 #include <fitreel/shape.hpp>
@@ -6,6 +7,7 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <limits>
 #include <sstream>
 
@@ -29,6 +31,49 @@ void check_learning_rate(double lr, const std::string& name) {
     throw InputError(name + " is " + shown.str() +
                      ": a learning rate must be greater than 0 and fit float32 (1.4e-45 to "
                      "3.4e38), as training computes in float32");
+  }
+}
+
+void check_training_setup(const TrainOptions& options) {
+  const auto check = [](bool ok, const std::string& member, double value, const char* want) {
+    if (!ok) {
+      std::ostringstream shown;
+      shown << value;
+      throw InputError("TrainOptions::" + member + " is " + shown.str() + ": " + want);
+    }
+  };
+  const OptimizerSettings& s = options.optimizer_settings;
+  check(s.weight_decay >= 0.0 && std::isfinite(s.weight_decay), "optimizer_settings.weight_decay",
+        s.weight_decay, "give a penalty >= 0");
+  check(s.momentum >= 0.0 && std::isfinite(s.momentum), "optimizer_settings.momentum", s.momentum,
+        "give a momentum >= 0 (e.g. 0.9)");
+  check(std::isfinite(s.dampening), "optimizer_settings.dampening", s.dampening,
+        "give a finite dampening");
+  if (s.nesterov) {
+    check(s.momentum > 0.0 && s.dampening == 0.0, "optimizer_settings.momentum", s.momentum,
+          "nesterov needs momentum > 0 and dampening 0, as torch.optim.SGD says");
+  }
+  check(s.lr_decay >= 0.0 && std::isfinite(s.lr_decay), "optimizer_settings.lr_decay", s.lr_decay,
+        "give a decay >= 0");
+  check(s.initial_accumulator_value >= 0.0 && std::isfinite(s.initial_accumulator_value),
+        "optimizer_settings.initial_accumulator_value", s.initial_accumulator_value,
+        "give a value >= 0");
+  if (s.eps) {
+    check(*s.eps >= 0.0 && std::isfinite(*s.eps), "optimizer_settings.eps", *s.eps,
+          "give an epsilon >= 0 (e.g. 1e-8)");
+  }
+  check(s.beta1 >= 0.0 && s.beta1 < 1.0, "optimizer_settings.beta1", s.beta1,
+        "give a value in [0, 1) (e.g. 0.9)");
+  check(s.beta2 >= 0.0 && s.beta2 < 1.0, "optimizer_settings.beta2", s.beta2,
+        "give a value in [0, 1) (e.g. 0.999)");
+  check(options.loss.huber_delta > 0.0 && std::isfinite(options.loss.huber_delta),
+        "loss.huber_delta", options.loss.huber_delta, "give a delta > 0 (e.g. 1)");
+  check(options.batch_size >= 0, "batch_size", static_cast<double>(options.batch_size),
+        "give the samples per step, or 0 for the full batch");
+  check_schedule(options.lr_schedule, "TrainOptions::lr_schedule");
+  if (options.resume) {
+    check(options.resume->epochs_done >= 0, "resume->epochs_done",
+          static_cast<double>(options.resume->epochs_done), "give the epochs done, >= 0");
   }
 }
 

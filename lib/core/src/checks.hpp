@@ -6,6 +6,7 @@
 
 #include <fitreel/error.hpp>
 #include <fitreel/model_ref.hpp>
+#include <fitreel/trainer.hpp>
 
 #include <c10/util/Exception.h>
 #include <torch/types.h>
@@ -32,6 +33,10 @@ void check_device(const torch::Device& device, std::string_view name);
 /// InputError unless `lr` is finite and greater than 0, and still so in float32 (training
 /// computes in float32: 1e39 would become infinity there, 1e-50 zero).
 void check_learning_rate(double lr, const std::string& name);
+
+/// InputError unless TrainOptions' loss, optimizer settings, schedule, batch size and resume
+/// state are usable (each message names the member, the value and the range).
+void check_training_setup(const TrainOptions& options);
 
 /// The first line of a LibTorch error, without its backtrace.
 std::string first_line(const c10::Error& error);

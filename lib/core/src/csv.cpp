@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <string_view>
 #include <tuple>
 #include <vector>
@@ -176,20 +177,101 @@ void refuse_utf16(const std::string& path, const std::string& text) {
                  ", so it looks like UTF-16 (or binary); save it as UTF-8 (plain) text");
 }
 
-}  // namespace
+// The columns a reading takes: chosen (any number of cells per row, as many as the first line
+// has) or, without a choice, exactly two, x and y, with read_xy_csv(path)'s own messages.
+struct Choice {
+  const CsvColumns* columns = nullptr;  // null: exactly two columns
+  size_t x = 0, y = 1;                  // the cells read, once resolved
+  size_t width = 0;                     // cells every row has; 0 until the first line
+  size_t width_line = 0;                // the line that set it
+};
 
-XyPoints read_xy_csv(const std::string& path, int64_t min_rows) {
+// "column 'signal' (y) " or "column index 2 (y) "; "column 2 (y) " (1-based) without a choice.
+std::string column_label(const Choice& choice, bool is_x) {
+  const char* axis = is_x ? "(x) " : "(y) ";
+  if (!choice.columns) {
+    return std::string("column ") + (is_x ? "1 " : "2 ") + axis;
+  }
+  const CsvColumn& column = is_x ? choice.columns->x : choice.columns->y;
+  return column.by_name() ? "column " + quoted(std::string_view(column.name())) + " " + axis
+                          : "column index " + std::to_string(column.index()) + " " + axis;
+}
+
+// The first line of a file read with chosen columns: sets how many cells a row has and finds the
+// chosen ones, by name in this line (then the header) or by index. Returns whether the line is
+// the header (to be skipped).
+bool resolve_columns(Choice& choice, const std::vector<std::string_view>& cells, size_t line,
+                     const std::function<void(size_t, const std::string&)>& fail) {
+  choice.width = cells.size();
+  choice.width_line = line;
+  const auto width_text =
+      "line " + std::to_string(line) + " has " + std::to_string(cells.size()) +
+      (cells.size() == 1 ? " column (index 0)"
+                         : " columns (indices 0 to " + std::to_string(cells.size() - 1) + ")");
+  bool header = false;
+  for (const bool is_x : {true, false}) {
+    const CsvColumn& column = is_x ? choice.columns->x : choice.columns->y;
+    size_t& index = is_x ? choice.x : choice.y;
+    if (!column.by_name()) {
+      if (static_cast<size_t>(column.index()) >= cells.size()) {
+        fail(line, "column index " + std::to_string(column.index()) + " (" + (is_x ? "x" : "y") +
+                       ") is past the last column: " + width_text);
+      }
+      index = static_cast<size_t>(column.index());
+      continue;
+    }
+    header = true;
+    std::vector<size_t> matches;
+    bool all_numbers = true;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      const std::string_view cell = unquote(trim(cells[i]));
+      float unused = 0.0F;
+      all_numbers = all_numbers && parse_number(cell, unused) != Number::not_a_number;
+      if (cell == column.name()) {
+        matches.push_back(i);
+      }
+    }
+    if (matches.size() > 1) {
+      fail(line, "the header names " + std::to_string(matches.size()) + " columns " +
+                     quoted(std::string_view(column.name())) + " (indices " +
+                     std::to_string(matches[0]) + " and " + std::to_string(matches[1]) +
+                     "); choose one by its 0-based index");
+    }
+    if (matches.empty()) {
+      // The header's names, up to 20 (a wide file's whole header would not read as one line).
+      std::string names;
+      constexpr size_t kListed = 20;
+      for (size_t i = 0; i < cells.size() && i < kListed; ++i) {
+        names += (i == 0 ? "" : ", ") + quoted(unquote(trim(cells[i])));
+      }
+      if (cells.size() > kListed) {
+        names += " and " + std::to_string(cells.size() - kListed) + " more";
+      }
+      fail(line, "no column named " + quoted(std::string_view(column.name())) + " (" +
+                     (is_x ? "x" : "y") + ") in the header; its columns are " + names +
+                     (all_numbers ? " (numbers: the file has no header line, so choose columns "
+                                    "by 0-based index)"
+                                  : ""));
+    }
+    index = matches.front();
+  }
+  return header;
+}
+
+XyPoints read_columns(const std::string& path, int64_t min_rows, Choice choice) {
   const std::string text = read_regular_file(path);
   refuse_utf16(path, text);
 
   std::vector<float> xs, ys;
   xs.reserve(text.size() / 8);
   ys.reserve(text.size() / 8);
-  const auto fail = [&](size_t line, const std::string& problem) {
+  const std::function<void(size_t, const std::string&)> fail = [&](size_t line,
+                                                                   const std::string& problem) {
     throw CsvError(path + ":" + std::to_string(line) + ": " + problem);
   };
   size_t line_number = 0;
   size_t header_line = 0;
+  std::vector<std::string_view> cells;
   // A UTF-8 byte-order mark (as Windows tools write) is not part of the first cell.
   const size_t first = text.rfind(kUtf8Bom, 0) == 0 ? kUtf8Bom.size() : 0;
   for (size_t start = first; start < text.size();) {
@@ -207,17 +289,38 @@ XyPoints read_xy_csv(const std::string& path, int64_t min_rows) {
     if (line.empty()) {
       continue;
     }
-    const size_t comma = line.find(',');
-    const size_t cells = 1 + static_cast<size_t>(std::count(line.begin(), line.end(), ','));
-    if (cells != 2) {
-      const bool quotes = line.find('"') != std::string_view::npos;
-      fail(line_number, "expected 2 columns (x,y), found " + std::to_string(cells) +
-                            (quotes ? " (commas inside quoted cells are not supported: write "
-                                      "numbers with a decimal point, e.g. 1.5)"
-                                    : ""));
+    cells.clear();
+    for (size_t from = 0;;) {
+      const size_t comma = line.find(',', from);
+      cells.push_back(line.substr(from, comma == std::string_view::npos ? comma : comma - from));
+      if (comma == std::string_view::npos) {
+        break;
+      }
+      from = comma + 1;
     }
-    const std::string_view x_cell = unquote(trim(line.substr(0, comma)));
-    const std::string_view y_cell = unquote(trim(line.substr(comma + 1)));
+    // A row with too many cells may have a comma inside quotes ("1,5").
+    const auto quote_hint = [&line]() -> std::string {
+      return line.find('"') == std::string_view::npos
+                 ? ""
+                 : " (commas inside quoted cells are not supported: write numbers with a "
+                   "decimal point, e.g. 1.5)";
+    };
+    if (!choice.columns && cells.size() != 2) {
+      fail(line_number,
+           "expected 2 columns (x,y), found " + std::to_string(cells.size()) + quote_hint());
+    }
+    if (choice.columns && choice.width == 0) {
+      if (resolve_columns(choice, cells, line_number, fail)) {
+        header_line = line_number;
+        continue;
+      }
+    } else if (choice.columns && cells.size() != choice.width) {
+      fail(line_number, "expected " + std::to_string(choice.width) + " columns (as line " +
+                            std::to_string(choice.width_line) + " has), found " +
+                            std::to_string(cells.size()) + quote_hint());
+    }
+    const std::string_view x_cell = unquote(trim(cells[choice.x]));
+    const std::string_view y_cell = unquote(trim(cells[choice.y]));
     float x = 0.0F;
     float y = 0.0F;
     const Number x_read = parse_number(x_cell, x);
@@ -232,15 +335,15 @@ XyPoints read_xy_csv(const std::string& path, int64_t min_rows) {
       header_line = line_number;
       continue;
     }
-    for (const auto& [read, cell, column] :
-         {std::tuple(x_read, x_cell, "1 (x) "), std::tuple(y_read, y_cell, "2 (y) ")}) {
+    for (const auto& [read, cell, is_x] :
+         {std::tuple(x_read, x_cell, true), std::tuple(y_read, y_cell, false)}) {
       if (read == Number::out_of_range) {
-        fail(line_number, std::string("column ") + column + quoted(cell) +
+        fail(line_number, column_label(choice, is_x) + quoted(cell) +
                               " is out of float range (values are 32-bit floats: magnitudes up "
                               "to about 3.4e38, and nonzero ones from about 1.4e-45)");
       }
       if (read == Number::not_a_number) {
-        fail(line_number, std::string("column ") + column + quoted(cell) + " is not a number");
+        fail(line_number, column_label(choice, is_x) + quoted(cell) + " is not a number");
       }
     }
     if (!std::isfinite(x) || !std::isfinite(y)) {
@@ -260,6 +363,34 @@ XyPoints read_xy_csv(const std::string& path, int64_t min_rows) {
   const auto rows = static_cast<int64_t>(xs.size());
   return {torch::from_blob(xs.data(), {rows, 1}, torch::kFloat32).clone(),
           torch::from_blob(ys.data(), {rows, 1}, torch::kFloat32).clone()};
+}
+
+}  // namespace
+
+CsvColumn CsvColumn::at(int64_t index) {
+  if (index < 0) {
+    throw InputError("CsvColumn::at(" + std::to_string(index) +
+                     "): a column index counts from 0 (the first column)");
+  }
+  return CsvColumn(index, {});
+}
+
+CsvColumn CsvColumn::named(std::string name) {
+  std::string trimmed(trim(name));
+  if (trimmed.empty()) {
+    throw InputError("CsvColumn::named('" + name +
+                     "'): a column name is a header cell's text; to choose a column without a "
+                     "name, use CsvColumn::at(index)");
+  }
+  return CsvColumn(0, std::move(trimmed));
+}
+
+XyPoints read_xy_csv(const std::string& path, int64_t min_rows) {
+  return read_columns(path, min_rows, Choice{});
+}
+
+XyPoints read_xy_csv(const std::string& path, const CsvColumns& columns, int64_t min_rows) {
+  return read_columns(path, min_rows, Choice{&columns});
 }
 
 }  // namespace fitreel

@@ -60,6 +60,13 @@ class CudaGraphStep final : public TrainStep {
     return static_loss_;
   }
 
+  // Mini-batches change shape from step to step: never captured (the trainer does not ask).
+  torch::Tensor run(const torch::Tensor& x, const torch::Tensor& y) override {
+    return eager_->run(x, y);
+  }
+
+  StepOptimizer& optimizer() override { return eager_->optimizer(); }
+
  private:
   static constexpr int kWarmupEpochs = 3;
   std::unique_ptr<TrainStep> eager_;

@@ -2,6 +2,7 @@
 #include <fitreel/evaluate.hpp>
 
 #include "checks.hpp"
+#include "modes.hpp"
 
 #include <torch/torch.h>
 
@@ -29,7 +30,7 @@ double mse(const ModelRef& model, const torch::Tensor& x, const torch::Tensor& y
     return std::numeric_limits<double>::quiet_NaN();
   }
   return detail::translating_torch_errors("mse", [&] {
-    torch::NoGradGuard no_grad;
+    const detail::Evaluating evaluating(model.module());  // eval mode, no gradients
     const torch::Device device = device_of(model);
     const torch::Tensor output = model.forward(x.to(device));
     return torch::mse_loss(output, y.to(device)).item<double>();
@@ -61,6 +62,7 @@ std::vector<float> predict(const ModelRef& model, const torch::Tensor& x) {
   detail::check_samples(x, "x");
   detail::check_model(model);
   return detail::translating_torch_errors("predict", [&] {
+    const detail::Evaluating evaluating(model.module());  // Dropout off, BatchNorm's statistics
     torch::InferenceMode inference;
     const torch::Tensor output =
         model.forward(x.to(device_of(model))).to(torch::kCPU, torch::kFloat32).contiguous();
@@ -85,6 +87,7 @@ UnitCurves hidden_unit_curves(const ModelRef& model, const torch::Tensor& x, int
   }
   detail::check_samples(x, "x");
   return detail::translating_torch_errors("hidden_unit_curves", [&] {
+    const detail::Evaluating evaluating(model.module());
     torch::InferenceMode inference;
     torch::Tensor hidden = x.to(device_of(model));
     size_t index = 0;

@@ -1,6 +1,7 @@
 #pragma once
 
-// Internal: the ways one training epoch can be computed. Not installed.
+// Internal: the ways one training step can be computed, and the optimizer they step. Not
+// installed.
 
 #include <fitreel/trainer.hpp>
 
@@ -11,37 +12,78 @@
 
 namespace fitreel::detail {
 
-/// One full-batch epoch: zero the gradients, forward, MSE loss, gradients, optimizer step.
+/// The optimizer a step builds, as TrainOptions asks for it.
+struct OptimizerConfig {
+  OptimizerKind kind = OptimizerKind::adagrad;
+  double lr = 0.01;
+  OptimizerSettings settings{};
+  OptimizerFactory factory{};  ///< the user's own, instead of `kind`
+};
+
+/// Where one model parameter lives among the optimizer's tensors: the `index`-th one, from
+/// element `offset`, shaped `shape` (the analytic step optimizes one flat tensor of them all).
+struct ParamSlot {
+  std::size_t index = 0;
+  int64_t offset = 0;
+  std::vector<int64_t> shape{};
+};
+
+/// The optimizer of a step, with what fitreel does to it between steps: set the epoch's rate,
+/// read and restore its state in PyTorch's layout.
+class StepOptimizer {
+ public:
+  StepOptimizer(const OptimizerConfig& config, std::vector<torch::Tensor> optimized,
+                std::vector<ParamSlot> slots);
+  void step() { optimizer_->step(); }
+  void set_lr(double lr);
+  /// Its state per model parameter; empty for a user's own optimizer (not fitreel's to read).
+  OptimizerState state() const;
+  /// Restores a state saved by state() (or by PyTorch's optimizer.state_dict()). Throws
+  /// InputError (one line) when it is another optimizer's or its shapes differ.
+  void load(const OptimizerState& state);
+
+ private:
+  OptimizerConfig config_;
+  std::vector<torch::Tensor> optimized_;
+  std::vector<ParamSlot> slots_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+};
+
+/// One training step: zero the gradients, forward, loss, gradients, optimizer step.
 class TrainStep {
  public:
   virtual ~TrainStep() = default;
-  /// Runs one epoch and returns its loss (a 0-dim tensor on the training device, computed
-  /// before the step). The tensor may be overwritten by the next call.
+  /// A step on the full batch (StepInputs::x, y). Returns its loss (a 0-dim tensor on the
+  /// training device, computed before the step); the next call may overwrite it.
   virtual torch::Tensor run() = 0;
+  /// A step on one mini-batch (rows of the same device and dtype).
+  virtual torch::Tensor run(const torch::Tensor& x, const torch::Tensor& y) = 0;
+  virtual StepOptimizer& optimizer() = 0;
 };
 
-/// What a step trains: the model (already on the training device), the optimizer to build
-/// over its parameters, and the full batch (on the same device).
+/// What a step trains: the model (already on the training device), the optimizer to build over
+/// its parameters, the loss, and the full batch (on the same device).
 struct StepInputs {
   ModelRef model;
-  OptimizerKind optimizer = OptimizerKind::adagrad;
-  double lr = 0.01;
+  OptimizerConfig optimizer{};
+  Loss loss{};
   torch::Tensor x, y;
 };
 
-/// The optimizer `kind` over `params` with learning rate `lr` and Python's other defaults.
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(OptimizerKind kind,
-                                                        std::vector<torch::Tensor> params,
-                                                        double lr);
+/// The loss `loss` of a prediction, averaged over the samples.
+torch::Tensor loss_of(const Loss& loss, const torch::Tensor& prediction,
+                      const torch::Tensor& target);
 
-/// The textbook loop: loss.backward() through autograd.
+/// The textbook loop: loss.backward() through autograd. Any model, any loss, any optimizer.
 std::unique_ptr<TrainStep> make_autograd_step(const StepInputs& inputs);
 
 /// Whether `model` is a Sequential whose every layer is a Linear or an activation the analytic
 /// step knows.
 bool supports_analytic_gradients(const ModelRef& model);
+/// Whether the analytic step covers this set-up: such a model, the MSE loss, a named optimizer.
+bool supports_analytic_step(const StepInputs& inputs);
 
-/// The same epoch with the chain rule written out, skipping autograd's bookkeeping (which
+/// The same step with the chain rule written out, skipping autograd's bookkeeping (which
 /// costs more than the arithmetic for models this small). Same numbers as autograd.
 /// While the step lives, the model's parameters are views of one flat tensor (see the source);
 /// they get storage of their own back when it is destroyed.
@@ -65,10 +107,10 @@ class SideStreamScope {
 /// Whether this build can capture CUDA graphs (a CUDA LibTorch).
 bool cuda_graphs_compiled();
 
-/// Runs `eager` a few times, then captures one call in a CUDA graph and replays it: one launch
-/// per epoch instead of dozens. Valid only when a step's host-side values do not change between
-/// epochs (Adagrad without lr decay, plain SGD); the caller checks. Needs a CUDA device and a
-/// SideStreamScope alive around every call.
+/// Runs `eager` a few times, then captures one full-batch call in a CUDA graph and replays it:
+/// one launch per epoch instead of dozens. Valid only when a step's host-side values do not
+/// change between epochs (Adagrad without lr decay, plain SGD, a constant rate); the caller
+/// checks. Needs a CUDA device and a SideStreamScope alive around every call.
 std::unique_ptr<TrainStep> make_cuda_graph_step(std::unique_ptr<TrainStep> eager);
 
 }  // namespace fitreel::detail

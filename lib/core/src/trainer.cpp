@@ -6,36 +6,20 @@
 #include <fitreel/shape.hpp>
 
 #include "checks.hpp"
+#include "modes.hpp"
+#include "schedule_runner.hpp"
 #include "train_step.hpp"
 
 #include <torch/torch.h>
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <chrono>
 #include <cmath>
+#include <mutex>
 #include <stdexcept>
 
 namespace fitreel {
-
-std::string_view optimizer_name(OptimizerKind kind) {
-  switch (kind) {
-    case OptimizerKind::adagrad:
-      return "adagrad";
-    case OptimizerKind::sgd:
-      return "sgd";
-    case OptimizerKind::adam:
-      return "adam";
-  }
-  return "?";
-}
-
-std::optional<OptimizerKind> optimizer_from_name(std::string_view name) {
-  for (OptimizerKind k : {OptimizerKind::adagrad, OptimizerKind::sgd, OptimizerKind::adam}) {
-    if (optimizer_name(k) == name) {
-      return k;
-    }
-  }
-  return std::nullopt;
-}
 
 namespace {
 
@@ -77,6 +61,7 @@ void check_training_inputs(const ModelRef& model, const Dataset& data,
                      ": train at least 1 epoch");
   }
   detail::check_learning_rate(options.lr, "TrainOptions::lr");
+  detail::check_training_setup(options);
   if (options.divergence_check_every < 1) {
     throw InputError("TrainOptions::divergence_check_every must be at least 1");
   }
@@ -107,6 +92,13 @@ class LossRecorder {
     if (!on_cpu_) {
       pending_ = torch::empty({check_every}, torch::TensorOptions(device).dtype(torch::kFloat32));
     }
+  }
+
+  // A loss already on the host (an epoch of mini-batches): first the device's pending ones.
+  void record_value(int64_t epoch, float loss) {
+    check(/*force=*/true);
+    take(epoch, loss);
+    ++fetched_;
   }
 
   void record(int64_t epoch, const torch::Tensor& loss) {
@@ -165,53 +157,122 @@ struct HeldOut {
   bool empty() const { return !x.defined() || x.numel() == 0; }
 };
 
-Snapshot snapshot_of(const ModelRef& model, const torch::Tensor& curve_x, const HeldOut& test,
-                     int64_t unit_curves, int64_t epoch) {
+// The loss `options.loss` of the model on (x, y), in eval mode without gradients: what a test
+// loss is, in PyTorch's `model.eval(); with torch.no_grad(): loss_fn(model(x), y)`.
+float evaluated_loss(const ModelRef& model, const Loss& loss, const torch::Tensor& x,
+                     const torch::Tensor& y) {
+  const detail::Evaluating evaluating(model.module());
+  return detail::loss_of(loss, model.forward(x), y).item<float>();
+}
+
+Snapshot snapshot_of(const ModelRef& model, const TrainOptions& options,
+                     const torch::Tensor& curve_x, const HeldOut& test, int64_t epoch) {
   Snapshot snapshot;
   snapshot.epoch = epoch;
   snapshot.params = flat_parameters(model.module());
   if (curve_x.defined() && curve_x.numel() > 0) {
-    snapshot.curve = predict(model, curve_x);
-    snapshot.units = hidden_unit_curves(model, curve_x, unit_curves);
+    snapshot.curve = predict(model, curve_x);  // in eval mode, without gradients
+    snapshot.units = hidden_unit_curves(model, curve_x, options.unit_curves);
   }
   if (!test.empty()) {
-    snapshot.test_loss = static_cast<float>(mse(model, test.x, test.y));
+    snapshot.test_loss = evaluated_loss(model, options.loss, test.x, test.y);
   }
   return snapshot;
+}
+
+// Before epoch 0: the model must give one value per sample. Checked on two rows in eval mode
+// (no Dropout draw, no BatchNorm update: the run's numbers are not touched); a model giving
+// (N) or (N, 2) would otherwise train silently to a wrong loss.
+void check_output_shape(const ModelRef& model, const torch::Tensor& x) {
+  const int64_t rows = std::min<int64_t>(2, x.size(0));
+  torch::Tensor output;
+  {
+    const detail::Evaluating evaluating(model.module());
+    output = model.forward(x.narrow(0, 0, rows));
+  }
+  if (output.dim() != 2 || output.size(0) != rows || output.size(1) != 1) {
+    std::string shape = "[";
+    for (int64_t d = 0; d < output.dim(); ++d) {
+      shape += (d > 0 ? ", " : "") + std::to_string(output.size(d));
+    }
+    throw ShapeError("the model returns shape " + shape + "] for " + std::to_string(rows) +
+                     " samples of shape [" + std::to_string(rows) +
+                     ", 1], but fitreel fits one value per sample: its output must be [" +
+                     std::to_string(rows) + ", 1] (end it with a Linear(..., 1))");
+  }
+}
+
+// The sample order of one epoch's mini-batches, drawn as PyTorch's DataLoader(shuffle=True)
+// draws it: a seed from the CPU generator (RandomSampler's
+// torch.empty((), dtype=torch.int64).random_()), then randperm(N) from a generator of its own.
+torch::Tensor epoch_order(int64_t rows) {
+  const int64_t seed = torch::empty({}, torch::kInt64).random_().item<int64_t>();
+  torch::Generator generator =
+      at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed));
+  return torch::randperm(rows, generator, torch::kInt64);
+}
+
+bool replayable(const TrainOptions& options, const torch::Device& device) {
+  // A CUDA graph replays the same launches with the same host values: not with a rate that
+  // changes (a schedule, Adagrad's lr decay, Adam's bias correction) or shapes that do
+  // (mini-batches), nor with a user's optimizer, whose step fitreel cannot see into.
+  return options.cuda_graphs && device.is_cuda() && detail::cuda_graphs_compiled() &&
+         options.optimizer != OptimizerKind::adam && options.optimizer_settings.lr_decay == 0.0 &&
+         options.lr_schedule.kind == LrSchedule::Kind::constant && !options.lr_schedule.custom &&
+         options.batch_size == 0 && !options.make_optimizer;
 }
 
 TrainResult train_checked(const ModelRef& model, const Dataset& data, const TrainOptions& options,
                           const TrainCallbacks& callbacks) {
   TrainResult result;
+  const detail::ModesKept caller_modes(model.module());  // back as they were, also on a throw
+  const detail::WarningsOnce warnings(callbacks.on_warning);
   result.initial_params = flat_parameters(model.module());
 
   const torch::Device device = options.device;
   model.module().to(device);
-  model.module().train();
   const torch::Tensor x = data.x_train.to(device);
   const torch::Tensor y = data.y_train.to(device);
+  check_output_shape(model, x);
   const torch::Tensor curve_x =
       options.curve_x.defined() ? options.curve_x.to(device) : torch::Tensor();
   HeldOut test;
   if (data.holds_out()) {
     test = {data.x_test.to(device), data.y_test.to(device)};
   }
-  const detail::StepInputs inputs{model, options.optimizer, options.lr, x, y};
+  const detail::StepInputs inputs{
+      model,
+      {options.optimizer, options.lr, options.optimizer_settings, options.make_optimizer},
+      options.loss,
+      x,
+      y};
   const bool analytic =
       options.gradients == Gradients::analytic ||
-      (options.gradients == Gradients::automatic && detail::supports_analytic_gradients(model));
+      (options.gradients == Gradients::automatic && detail::supports_analytic_step(inputs));
   std::unique_ptr<detail::TrainStep> step =
       analytic ? detail::make_analytic_step(inputs) : detail::make_autograd_step(inputs);
   result.used_analytic_gradients = analytic;
-  // Adam's bias correction changes every step on the host, so it cannot be replayed.
-  result.used_cuda_graph = options.cuda_graphs && device.is_cuda() &&
-                           detail::cuda_graphs_compiled() &&
-                           options.optimizer != OptimizerKind::adam;
+  const int64_t epochs_done = options.resume ? options.resume->epochs_done : 0;
+  if (options.resume) {
+    step->optimizer().load(options.resume->optimizer);
+    if (options.resume->generator_state.defined()) {
+      at::Generator generator = at::detail::getDefaultCPUGenerator();
+      const std::lock_guard<std::mutex> lock(generator.mutex());
+      generator.set_state(options.resume->generator_state);
+    }
+  }
+  detail::ScheduleRunner schedule(options.lr_schedule, options.lr, epochs_done + options.epochs);
+  schedule.skip_to(epochs_done);
+  result.used_cuda_graph = replayable(options, device);
   if (result.used_cuda_graph) {
     step = detail::make_cuda_graph_step(std::move(step));
   }
   const detail::SideStreamScope stream_scope(result.used_cuda_graph ? device
                                                                     : torch::Device(torch::kCPU));
+  const int64_t rows = x.size(0);
+  const bool mini_batches = options.batch_size > 0 && options.batch_size < rows;
+  // DataLoader reshuffles also when one batch holds every sample: the draw happens all the same.
+  const bool shuffled = options.batch_size > 0;
 
   LossRecorder history(device, options.divergence_check_every, callbacks.on_loss, result.losses);
   auto next_snapshot = options.snapshot_epochs.begin();
@@ -220,6 +281,7 @@ TrainResult train_checked(const ModelRef& model, const Dataset& data, const Trai
   if (callbacks.on_progress) {
     callbacks.on_progress({0, options.epochs, std::nanf(""), 0.0});
   }
+  model.module().train();
 
   int64_t epoch = 0;
   while (epoch < options.epochs) {
@@ -233,9 +295,26 @@ TrainResult train_checked(const ModelRef& model, const Dataset& data, const Trai
     Snapshot snapshot;
     if (snapshot_due) {
       // The model this epoch starts from.
-      snapshot = snapshot_of(model, curve_x, test, options.unit_curves, epoch);
+      snapshot = snapshot_of(model, options, curve_x, test, epoch);
     }
-    history.record(epoch, step->run());
+    if (schedule.changes()) {
+      step->optimizer().set_lr(schedule.rate(epochs_done + epoch));
+    }
+    if (!shuffled) {
+      history.record(epoch, step->run());
+    } else {
+      // One epoch of mini-batches; its loss is their mean, as a PyTorch loop averages the
+      // batches' loss.item() values (in double).
+      const torch::Tensor order = epoch_order(rows).to(device);
+      const int64_t size = mini_batches ? options.batch_size : rows;
+      double sum = 0.0;
+      int64_t batches = 0;
+      for (int64_t begin = 0; begin < rows; begin += size, ++batches) {
+        const torch::Tensor rows_now = order.narrow(0, begin, std::min(size, rows - begin));
+        sum += step->run(x.index_select(0, rows_now), y.index_select(0, rows_now)).item<float>();
+      }
+      history.record_value(epoch, static_cast<float>(sum / static_cast<double>(batches)));
+    }
     ++epoch;
 
     const std::optional<int64_t> diverged = history.check(/*force=*/snapshot_due);
@@ -269,12 +348,19 @@ TrainResult train_checked(const ModelRef& model, const Dataset& data, const Trai
   history.check(/*force=*/true);
   result.seconds = seconds_since(start);
   result.final_params = flat_parameters(model.module());
+  result.state.epochs_done = epochs_done + epoch;
+  result.state.optimizer = step->optimizer().state();
+  {
+    at::Generator generator = at::detail::getDefaultCPUGenerator();
+    const std::lock_guard<std::mutex> lock(generator.mutex());
+    result.state.generator_state = generator.get_state();
+  }
 
   const bool ended_early = epoch < options.epochs;
   if (callbacks.on_snapshot && ended_early) {
     // The run stopped between scheduled frames: show where it ended up.
-    Snapshot last = snapshot_of(model, curve_x, test, options.unit_curves, epoch);
-    last.loss = static_cast<float>(mse(model, x, y));
+    Snapshot last = snapshot_of(model, options, curve_x, test, epoch);
+    last.loss = evaluated_loss(model, options.loss, x, y);
     last.final = true;
     callbacks.on_snapshot(last);
   }

@@ -35,7 +35,18 @@ std::string size_text(int width, int height) {
   return std::to_string(width) + "x" + std::to_string(height);
 }
 
-void check_options(const FilmOptions& options, bool encodes_video) {
+render::VideoSettings video_settings(const FilmOptions& options) {
+  render::VideoSettings settings;
+  settings.size = {options.width, options.height};
+  settings.fps = options.fps;
+  settings.preset = options.preset;
+  settings.encoder = options.encoder;
+  return settings;
+}
+
+// `format`: the video's, when the film encodes one (not PNG frames).
+void check_options(const FilmOptions& options, std::optional<render::VideoFormat> format) {
+  const bool encodes_video = format.has_value();
   if (options.frames < 2) {
     throw InputError("FilmOptions::frames is " + std::to_string(options.frames) +
                      ": a film needs at least 2 frames");
@@ -44,12 +55,13 @@ void check_options(const FilmOptions& options, bool encodes_video) {
     throw InputError("FilmOptions::curve_points is " + std::to_string(options.curve_points) +
                      ": a curve needs at least 2 points");
   }
-  if (options.width < 2 || options.height < 2 ||
-      (encodes_video && (options.width % 2 != 0 || options.height % 2 != 0))) {
+  if (encodes_video) {
+    // The limits open_video applies, checked before any folder or file is made.
+    render::check_video_settings(*format, video_settings(options));
+  } else if (options.width < 2 || options.height < 2) {
     throw InputError("FilmOptions::width x height is " + size_text(options.width, options.height) +
-                     ": frames need at least 2x2 pixels, and a video even sizes (e.g. 1280x720)");
-  }
-  if (options.fps < 1) {
+                     ": frames need at least 2x2 pixels (e.g. 1280x720)");
+  } else if (options.fps < 1) {
     throw InputError("FilmOptions::fps is " + std::to_string(options.fps) +
                      ": a video needs at least 1 frame per second");
   }
@@ -184,7 +196,7 @@ void Film::open(FilmFiles files, FilmOptions options) {
                        "out for a folder of PNG frames");
     }
   }
-  check_options(options, format.has_value());
+  check_options(options, format);
   std::set<fs::path> seen;
   for (const fs::path* path :
        {&files.video, &files.still, &files.loss_csv, &files.test_loss_csv, &files.summary}) {
@@ -214,11 +226,7 @@ void Film::open(FilmFiles files, FilmOptions options) {
     state_->sink = base ? render::make_png_sequence(base->make_folder(files.video.string()))
                         : render::make_png_sequence(files.video.string());
   } else if (format) {
-    render::VideoSettings settings;
-    settings.size = {options.width, options.height};
-    settings.fps = options.fps;
-    settings.preset = options.preset;
-    settings.encoder = options.encoder;
+    const render::VideoSettings settings = video_settings(options);
     const fs::path folder = files.video.parent_path();
     render::OpenedVideo opened =
         !base ? render::open_video(folder.string(), files.video.stem().string(), *format, settings)

@@ -67,6 +67,47 @@ bool is_x264_preset(std::string_view preset) {
   return false;
 }
 
+VideoLimits video_limits(VideoFormat format) {
+  VideoLimits limits;
+  limits.max_fps_why = "displays show no more frames than that";
+  if (format == VideoFormat::gif) {
+    // A GIF frame waits a whole number of 1/100 s, and players (and FFmpeg) show a wait under
+    // 2/100 s as 1/10 s; FFmpeg's muxer fails outright from about 110 fps.
+    limits.max_fps = 50;
+    limits.max_fps_why =
+        "GIF frame delays are whole 1/100 s, and players slow delays under 2/100 s down to "
+        "1/10 s";
+  }
+  return limits;
+}
+
+void check_video_settings(VideoFormat format, const VideoSettings& settings) {
+  const VideoLimits limits = video_limits(format);
+  const std::string video = std::string(format == VideoFormat::avi ? "an " : "a ") +
+                            std::string(video_format_name(format)) + " video";
+  if (settings.fps < limits.min_fps || settings.fps > limits.max_fps) {
+    throw InputError("fps " + std::to_string(settings.fps) + " is too " +
+                     (settings.fps < limits.min_fps ? "slow" : "fast") + " for " + video +
+                     ": it takes " + std::to_string(limits.min_fps) + " to " +
+                     std::to_string(limits.max_fps) + " frames per second (" +
+                     (settings.fps < limits.min_fps ? std::string("a whole frame a second at least")
+                                                    : std::string(limits.max_fps_why)) +
+                     ")");
+  }
+  const int width = settings.size.width;
+  const int height = settings.size.height;
+  const auto fits = [&](int side) {
+    return side >= limits.min_side && side <= limits.max_side && side % 2 == 0;
+  };
+  if (!fits(width) || !fits(height)) {
+    throw InputError("frame size " + std::to_string(width) + "x" + std::to_string(height) +
+                     " does not suit " + video + ": it takes a width and a height from " +
+                     std::to_string(limits.min_side) + " to " + std::to_string(limits.max_side) +
+                     " pixels, both even (the encoders keep colour at half the size), e.g. "
+                     "1280x720");
+  }
+}
+
 namespace {
 
 std::string av_error(int code) {
@@ -324,23 +365,9 @@ bool can_encode(VideoFormat format) {
   return false;
 }
 
-namespace {
-
-void check_settings(const VideoSettings& settings) {
-  if (settings.fps < 1 || settings.size.width < 2 || settings.size.height < 2 ||
-      settings.size.width % 2 != 0 || settings.size.height % 2 != 0) {
-    throw VideoError("a video needs fps >= 1 and an even width and height, not " +
-                     std::to_string(settings.fps) + " fps at " +
-                     std::to_string(settings.size.width) + "x" +
-                     std::to_string(settings.size.height));
-  }
-}
-
-}  // namespace
-
 OpenedVideo open_video(const std::string& folder, const std::string& stem, VideoFormat format,
                        const VideoSettings& settings) {
-  check_settings(settings);
+  check_video_settings(format, settings);
   // A missing folder is made here, so its absence is not blamed on every encoder in turn.
   std::optional<files::Folder> opened;
   try {
@@ -353,7 +380,7 @@ OpenedVideo open_video(const std::string& folder, const std::string& stem, Video
 
 OpenedVideo open_video(const files::Folder& folder, const std::string& stem, VideoFormat format,
                        const VideoSettings& settings) {
-  check_settings(settings);
+  check_video_settings(format, settings);
   quiet_ffmpeg();
   // What to try, in order: the format's encoders (or the one asked for), then Motion JPEG AVI,
   // which every FFmpeg has.

@@ -4,6 +4,7 @@
 #include <fitreel/files/folder.hpp>
 
 #include <fitreel/model_ref.hpp>
+#include <fitreel/training.hpp>
 
 #include <cstdint>
 #include <stdexcept>
@@ -41,6 +42,13 @@ void save_checkpoint(const ModelRef& model, const std::string& architecture,
                      const std::string& path);
 /// The same without a tag.
 void save_checkpoint(const ModelRef& model, const std::string& path);
+/// Saves `model` with the training state `state` (TrainResult::state): the optimizer's state in
+/// PyTorch's optimizer.state_dict() layout, the epochs done and the generator's state
+/// ("rng_state"), so a run resumed from it gives the numbers of a run that never stopped, and
+/// Python's `torch.load(path, weights_only=True)` gives dicts that `model.load_state_dict(d
+/// ["model"])` and `optimizer.load_state_dict(d["optimizer"])` take.
+void save_checkpoint(const ModelRef& model, const TrainingState& state, const std::string& path,
+                     const std::string& architecture = {});
 /// The same into `name` beneath a held folder (no link followed there).
 void save_checkpoint(const ModelRef& model, const std::string& architecture,
                      const files::Folder& folder, const std::string& name);
@@ -50,14 +58,19 @@ void save_checkpoint(const ModelRef& model, const std::string& architecture,
 /// names it.
 inline constexpr std::int64_t kMostInlineParameters = 4096;
 
-/// Loads what save_checkpoint saved into `model` (any module: no clone() needed). Verifies the
-/// file first (verify_checkpoint) and parses the very bytes it verified; then checks the tag
-/// (unless `architecture` is empty) and that every parameter and buffer of `model` is there
-/// with its shape, and only then copies them in. Throws CheckpointError (one line: what is
-/// missing or which shapes differ), leaving the model as it was.
-void load_checkpoint(const ModelRef& model, const std::string& architecture,
-                     const std::string& path);
+/// Loads a checkpoint into `model` (any module: no clone() needed) and returns the training
+/// state it holds, for TrainOptions::resume (empty when it holds none: a bare state_dict, a
+/// fitreel 0.2 file). Takes fitreel's own files, what Python's `torch.save(model.state_dict(),
+/// path)` writes, and `torch.save({"model": ..., "optimizer": opt.state_dict(), "epoch": N},
+/// path)`; names are matched to the model's as state_dict() names them ("fc1.weight", "0.bias"
+/// in a Sequential). Verifies the file first (verify_checkpoint) and reads the very bytes it
+/// verified, as data (see the header's notes); then checks the tag (unless `architecture` is
+/// empty) and that every parameter and buffer of `model` is there with its shape, and only
+/// then copies them in. Throws CheckpointError (one line naming every mismatch), leaving the
+/// model as it was.
+TrainingState load_checkpoint(const ModelRef& model, const std::string& architecture,
+                              const std::string& path);
 /// The same without checking a tag.
-void load_checkpoint(const ModelRef& model, const std::string& path);
+TrainingState load_checkpoint(const ModelRef& model, const std::string& path);
 
 }  // namespace fitreel

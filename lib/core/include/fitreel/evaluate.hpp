@@ -9,8 +9,9 @@
 
 namespace fitreel {
 
-/// Mean squared error of `model` on (x, y), computed without gradients on the model's device.
-/// NaN when x has no rows (nothing held out).
+/// Mean squared error of `model` on (x, y), computed in eval mode (Dropout off, BatchNorm on
+/// its running statistics) without gradients, on the model's device; each module's mode is put
+/// back after. NaN when x has no rows (nothing held out).
 double mse(const ModelRef& model, const torch::Tensor& x, const torch::Tensor& y);
 
 /// A straight line y = slope * x + intercept.
@@ -28,7 +29,7 @@ Line least_squares(const torch::Tensor& x, const torch::Tensor& y);
 /// other layer; for any other model (or count <= 0) an empty UnitCurves (total 0).
 UnitCurves hidden_unit_curves(const ModelRef& model, const torch::Tensor& x, int64_t count);
 
-/// The model's outputs for x (N, 1), without gradients, as a CPU float vector.
+/// The model's outputs for x (N, 1), in eval mode without gradients, as a CPU float vector.
 std::vector<float> predict(const ModelRef& model, const torch::Tensor& x);
 
 }  // namespace fitreel

@@ -3,6 +3,7 @@
 #include <fitreel/data.hpp>
 #include <fitreel/loss_history.hpp>
 #include <fitreel/snapshot.hpp>
+#include <fitreel/training.hpp>
 
 #include <torch/types.h>
 #include <fitreel/model_ref.hpp>
@@ -10,18 +11,11 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
 namespace fitreel {
-
-/// The optimizer that updates the parameters (the seed uses Adagrad, though its comment says SGD).
-enum class OptimizerKind { adagrad, sgd, adam };
-
-/// "adagrad", "sgd" or "adam".
-std::string_view optimizer_name(OptimizerKind kind);
-/// The optimizer called `name`, or nothing.
-std::optional<OptimizerKind> optimizer_from_name(std::string_view name);
 
 /// How the gradients of each step are computed. Both give the same numbers.
 enum class Gradients {
@@ -30,11 +24,25 @@ enum class Gradients {
   analytic,   ///< the chain rule written out (throws if the model has other layers)
 };
 
-/// What to train and how.
+/// What to train and how. The defaults are the seed's full-batch MSE loop with Adagrad.
 struct TrainOptions {
-  int64_t epochs = 1;  ///< full-batch steps to run (>= 1)
-  double lr = 0.01;    ///< learning rate (> 0, finite)
+  int64_t epochs = 1;  ///< epochs to run (>= 1)
+  double lr = 0.01;    ///< learning rate (> 0, within float32's range)
   OptimizerKind optimizer = OptimizerKind::adagrad;
+  OptimizerSettings optimizer_settings{};  ///< momentum, weight decay, betas, ...
+  /// Your own optimizer instead of the named one (trained through autograd).
+  OptimizerFactory make_optimizer{};
+  Loss loss{};               ///< mse (default), l1, huber, or your own
+  LrSchedule lr_schedule{};  ///< constant (default), step, exponential, cosine, or your own
+  /// Samples per step: 0 (default) = the full batch, one step per epoch. Otherwise each epoch
+  /// reshuffles the training points and steps once per batch of this many (the last one
+  /// smaller), as `DataLoader(TensorDataset(x, y), batch_size, shuffle=True)` does: the same
+  /// draws from the CPU generator in the same order, so a seeded run matches Python's. The
+  /// epoch's loss is the mean of its batches' losses.
+  int64_t batch_size = 0;
+  /// Go on from a TrainResult::state (or a checkpoint's): the optimizer's state, the schedule's
+  /// epoch and the generator's state are restored first. Empty: a fresh start.
+  std::optional<TrainingState> resume{};
   torch::Device device = torch::kCPU;  ///< where model and data live while training
   std::vector<int64_t>
       snapshot_epochs{};    ///< ascending epochs that get a Snapshot (and a test loss)
@@ -54,6 +62,8 @@ struct TrainCallbacks {
   /// Every epoch's loss, in order, as it is known (on CUDA in batches): for a caller that
   /// streams them (TrainResult keeps only a bounded LossHistory).
   std::function<void(int64_t epoch, float loss)> on_loss{};
+  /// LibTorch's warnings while training, each distinct one once (default: stderr, once).
+  std::function<void(const std::string& warning)> on_warning{};
 };
 
 /// How a training run went.
@@ -67,9 +77,12 @@ struct TrainResult {
   std::vector<std::vector<float>> final_params{};    ///< after the last step
   bool used_cuda_graph = false;                      ///< whether the step was replayed as a graph
   bool used_analytic_gradients = false;              ///< whether the chain rule was hand-derived
-  /// Held-out MSE (Dataset::x_test, y_test) at each snapshot epoch, before its step; empty
-  /// when nothing is held out. Measured only there, so it costs nothing per epoch.
+  /// Held-out loss (Dataset::x_test, y_test; the training loss function, in eval mode) at each
+  /// snapshot epoch, before its step; empty when nothing is held out. Measured only there, so
+  /// it costs nothing per epoch.
   std::vector<EpochLoss> test_losses{};
+  /// Where the run stands at its end, to go on later (TrainOptions::resume, save_checkpoint).
+  TrainingState state{};
 };
 
 /// The checks train() makes before its first epoch, for a caller that wants to fail early:
@@ -80,12 +93,16 @@ struct TrainResult {
 void check_training_inputs(const ModelRef& model, const Dataset& data, const TrainOptions& options);
 
 /// Trains `model` (any module: see ModelRef; the caller's own is trained) on data.x_train/y_train
-/// with full-batch MSE loss: each epoch zeroes the gradients, runs forward, computes the loss,
-/// backpropagates and steps the optimizer. The loss recorded for epoch e is the one computed in
-/// epoch e, before its step (as the Python seed). The model is moved to options.device and stays
-/// there. Stops at the first non-finite loss (diverged_at_epoch) or when callbacks.should_stop()
-/// says so (interrupted). Throws what check_training_inputs() throws, and fitreel::Error with
-/// LibTorch's own one-line reason when the model's forward fails (layers that do not fit).
+/// as a PyTorch loop does: each step zeroes the gradients, runs forward in train mode, computes
+/// the loss, backpropagates and steps the optimizer; the schedule sets each epoch's rate. The
+/// loss recorded for epoch e is the one computed in epoch e, before its step (as the Python
+/// seed). Everything else (snapshots, test losses) is computed in eval mode without gradients,
+/// and each module's own mode (train or eval) is put back when train() returns or throws. The
+/// model is moved to options.device and stays there. Before epoch 0 the model's output is
+/// checked to be one value per sample (N, 1): anything else is a ShapeError naming both
+/// shapes. Stops at the first non-finite loss (diverged_at_epoch) or when
+/// callbacks.should_stop() says so (interrupted). Throws what check_training_inputs() throws,
+/// and fitreel::Error with LibTorch's own one-line reason when the model's forward fails.
 TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions& options,
                   const TrainCallbacks& callbacks = {});
 

@@ -62,9 +62,11 @@ struct FilmOptions {
   // How many frames, when, and how they are encoded.
   int64_t frames = 150;                  ///< frames in the video (>= 2)
   Schedule schedule = Schedule::linear;  ///< how frames spread over the epochs (log: early ones)
-  int width = 1280;                      ///< frame size in pixels (even, for video)
+  /// Frame size in pixels: at least 2x2 for PNG frames; a video's within
+  /// render::video_limits (even, 64 to 7680).
+  int width = 1280;
   int height = 720;
-  int fps = 30;                      ///< frames per second of the video
+  int fps = 30;                      ///< frames per second of the video: 1 to 240, gif 1 to 50
   std::string preset = "ultrafast";  ///< x264 preset for .mp4 (see render::VideoSettings)
   std::string encoder{};             ///< an FFmpeg encoder instead of the format's own
   bool show = false;                 ///< also show the frames in a window (needs a display)
