@@ -1,6 +1,7 @@
 // The command line: CLI11 collects every value as text and options.cpp validates it, because
 // CLI11 2.1's own checks let nan, wrapped negatives and octal "010" through.
 #include "options.hpp"
+#include "output.hpp"
 
 #include <fitreel/demos.hpp>
 #include <fitreel/render/plot.hpp>
@@ -42,6 +43,7 @@ struct RawOptions {
   std::string video, frames, schedule, fps, size, preset, gradients;
   std::string save_model, load_model;
   std::string data, columns, truth, hidden, activation, optimizer, lrs, seeds, sweep_demo;
+  std::string loss, batch_size, momentum, weight_decay, lr_schedule;
   bool quiet = false;
   bool show = false;
   bool no_cuda_graphs = false;
@@ -135,14 +137,43 @@ void add_common_options(CLI::App& command, RawOptions& raw, bool with_lr = true)
 void add_model_options(CLI::App& command, RawOptions& raw) {
   command
       .add_option("--save-model", raw.save_model,
-                  "After training, save the model to FILE (LibTorch archive; written whole "
-                  "or not at all)")
+                  "After training, save the model and the optimizer's state to FILE, in the "
+                  "format of Python's torch.save (torch.load(FILE, weights_only=True) reads it); "
+                  "written whole or not at all")
       ->type_name("FILE");
   command
       .add_option("--load-model", raw.load_model,
-                  "Start from a model saved by --save-model instead of random parameters "
-                  "(same demo and architecture)")
+                  "Start from a saved model instead of random parameters: fitreel's (the "
+                  "optimizer's state, the epoch and the schedule go on from there), a state_dict "
+                  "Python saved (torch.save(model.state_dict(), FILE)), or fitreel 0.2's")
       ->type_name("FILE");
+}
+
+// How the model is trained: what PyTorch's loop would say in one line each.
+void add_training_options(CLI::App& command, RawOptions& raw) {
+  command
+      .add_option("--loss", raw.loss,
+                  "mse (the seed's), l1, or huber or huber:DELTA (squared up to DELTA, linear "
+                  "beyond; default delta 1), averaged over the samples")
+      ->type_name("L");
+  command
+      .add_option("--batch-size", raw.batch_size,
+                  "Samples per step: 0 (default) is the full batch, one step per epoch; N "
+                  "reshuffles every epoch and steps once per batch of N, as DataLoader(..., "
+                  "batch_size=N, shuffle=True) does")
+      ->type_name("N");
+  command.add_option("--momentum", raw.momentum, "sgd: momentum, >= 0 (default 0)")->type_name("X");
+  command
+      .add_option("--weight-decay", raw.weight_decay,
+                  "L2 penalty added to the gradient, >= 0 (default 0; any optimizer)")
+      ->type_name("X");
+  command
+      .add_option("--lr-schedule", raw.lr_schedule,
+                  "How the rate changes after each epoch, as torch.optim.lr_scheduler does: "
+                  "constant (default), step:SIZE:GAMMA (times GAMMA every SIZE epochs), "
+                  "exp:GAMMA (times GAMMA every epoch) or cosine[:ETA_MIN] (down to ETA_MIN, "
+                  "default 0, over the run's epochs)")
+      ->type_name("S");
 }
 
 // Your own points, the line they should follow, and the optimizer.
@@ -200,23 +231,6 @@ render::VideoLimits widest_video_limits() {
   return widest;
 }
 
-std::optional<render::VideoFormat> video_format_of(VideoChoice video) {
-  switch (video) {
-    case VideoChoice::mp4:
-      return render::VideoFormat::mp4;
-    case VideoChoice::webm:
-      return render::VideoFormat::webm;
-    case VideoChoice::avi:
-      return render::VideoFormat::avi;
-    case VideoChoice::gif:
-      return render::VideoFormat::gif;
-    case VideoChoice::png:
-    case VideoChoice::none:
-      break;
-  }
-  return std::nullopt;
-}
-
 // --columns X,Y: two columns, each digits (a 0-based index) or a header name.
 std::pair<DataColumn, DataColumn> parse_columns(const std::string& text) {
   const std::string accepted =
@@ -245,6 +259,77 @@ std::pair<DataColumn, DataColumn> parse_columns(const std::string& text) {
   };
   return {column(std::string_view(text).substr(0, comma)),
           column(std::string_view(text).substr(comma + 1))};
+}
+
+// --loss, --batch-size, --momentum, --weight-decay, --lr-schedule, each checked once here.
+void validate_training(const RawOptions& raw, const std::string& optimizer,
+                       TrainingChoices& training) {
+  if (!raw.loss.empty()) {
+    const size_t colon = raw.loss.find(':');
+    training.loss =
+        parse_choice(std::string_view(raw.loss).substr(0, colon), "--loss", {"mse", "l1", "huber"});
+    if (colon != std::string::npos) {
+      if (training.loss != "huber") {
+        throw UsageError("--loss " + raw.loss + ": only huber takes a delta (huber:DELTA)");
+      }
+      training.huber_delta = parse_positive_real(raw.loss.substr(colon + 1), "--loss huber:DELTA");
+    }
+  }
+  if (!raw.batch_size.empty()) {
+    training.batch_size = parse_integer(raw.batch_size, "--batch-size", 0, 100'000'000);
+  }
+  if (!raw.momentum.empty()) {
+    if (optimizer != "sgd") {
+      throw UsageError(
+          "--momentum is SGD's: add --optimizer sgd (adam's momentum is its betas, "
+          "adagrad has none)");
+    }
+    training.momentum = parse_real(raw.momentum, "--momentum");
+    if (training.momentum < 0.0) {
+      throw UsageError("--momentum got '" + raw.momentum + "'; it takes a number >= 0 (e.g. 0.9)");
+    }
+  }
+  if (!raw.weight_decay.empty()) {
+    training.weight_decay = parse_real(raw.weight_decay, "--weight-decay");
+    if (training.weight_decay < 0.0) {
+      throw UsageError("--weight-decay got '" + raw.weight_decay +
+                       "'; it takes a number >= 0 (e.g. 1e-4)");
+    }
+  }
+  if (!raw.lr_schedule.empty()) {
+    std::vector<std::string> parts;
+    for (size_t start = 0;;) {
+      const size_t colon = raw.lr_schedule.find(':', start);
+      parts.push_back(raw.lr_schedule.substr(start, colon - start));
+      if (colon == std::string::npos) break;
+      start = colon + 1;
+    }
+    training.schedule =
+        parse_choice(parts[0], "--lr-schedule", {"constant", "step", "exp", "cosine"});
+    const std::string form = training.schedule == "step"  ? "step:SIZE:GAMMA (e.g. step:1000:0.5)"
+                             : training.schedule == "exp" ? "exp:GAMMA (e.g. exp:0.999)"
+                             : training.schedule == "cosine" ? "cosine or cosine:ETA_MIN"
+                                                             : "constant";
+    const size_t wanted = training.schedule == "step" ? 3 : training.schedule == "exp" ? 2 : 0;
+    const bool fits =
+        wanted != 0 ? parts.size() == wanted
+                    : parts.size() == 1 || (training.schedule == "cosine" && parts.size() == 2);
+    if (!fits) {
+      throw UsageError("--lr-schedule got '" + raw.lr_schedule + "'; it takes " + form);
+    }
+    if (training.schedule == "step") {
+      training.step_size = parse_integer(parts[1], "--lr-schedule step:SIZE", 1, 1'000'000'000);
+      training.gamma = parse_positive_real(parts[2], "--lr-schedule step:SIZE:GAMMA");
+    } else if (training.schedule == "exp") {
+      training.gamma = parse_positive_real(parts[1], "--lr-schedule exp:GAMMA");
+    } else if (training.schedule == "cosine" && parts.size() == 2) {
+      training.eta_min = parse_real(parts[1], "--lr-schedule cosine:ETA_MIN");
+      if (training.eta_min < 0.0) {
+        throw UsageError("--lr-schedule cosine:ETA_MIN got '" + parts[1] +
+                         "'; it takes a rate >= 0");
+      }
+    }
+  }
 }
 
 RunOptions validate(const std::string& command, const RawOptions& raw) {
@@ -302,7 +387,7 @@ RunOptions validate(const std::string& command, const RawOptions& raw) {
     std::tie(options.width, options.height) =
         parse_size(raw.size, "--size", widest.min_side, widest.max_side);
   }
-  if (const std::optional<render::VideoFormat> format = video_format_of(options.video)) {
+  if (const std::optional<render::VideoFormat> format = video_format(options.video)) {
     const render::VideoLimits limits = render::video_limits(*format);
     const std::string name(render::video_format_name(*format));
     if (options.fps > limits.max_fps) {  // gif: FFmpeg would fail (or play slow) after training
@@ -368,6 +453,7 @@ RunOptions validate(const std::string& command, const RawOptions& raw) {
   if (!raw.optimizer.empty()) {
     options.optimizer = parse_choice(raw.optimizer, "--optimizer", {"adagrad", "sgd", "adam"});
   }
+  validate_training(raw, options.optimizer, options.training);
   if (command == "sweep") {
     options.sweep_demo = parse_choice(raw.sweep_demo, "sweep's DEMO", {"line", "net"});
     if (options.sweep_demo == "line" && (!raw.hidden.empty() || !raw.activation.empty())) {
@@ -468,6 +554,9 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   add_common_options(*sweep, raw, /*with_lr=*/false);
   for (CLI::App* command : {line, net}) {
     add_model_options(*command, raw);
+  }
+  for (CLI::App* command : {line, net, all}) {
+    add_training_options(*command, raw);
   }
   for (CLI::App* command : {line, net, sweep}) {
     add_data_options(*command, raw);

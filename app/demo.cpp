@@ -44,10 +44,10 @@ struct Watched {
 // too).
 FilmFiles film_files_for(const std::string& demo, const RunOptions& options) {
   FilmFiles files;
-  if (options.video == VideoChoice::png) {
+  if (const std::optional<render::VideoFormat> format = video_format(options.video)) {
+    files.video = demo + "." + std::string(render::video_format_name(*format));
+  } else if (options.video == VideoChoice::png) {
     files.video = "frames";
-  } else if (options.video != VideoChoice::none) {
-    files.video = demo + "." + std::string(render::video_format_name(video_format(options.video)));
   }
   files.still = "after.png";
   files.loss_csv = "loss.csv";
@@ -58,16 +58,32 @@ FilmFiles film_files_for(const std::string& demo, const RunOptions& options) {
 // Trains through the library's Film: the frames go to the video (and the window) as the run
 // goes; after.png and loss.csv follow it.
 Watched train_and_film(torch::nn::Sequential& model, const DemoSetup& setup,
-                       const RunOptions& options, Film& film) {
+                       const RunOptions& options, Film& film,
+                       const std::optional<TrainingState>& resume) {
   Watched watched;
   ProgressLine progress(setup.demo, !options.quiet);
   TrainCallbacks callbacks;
   callbacks.on_progress = [&](const Progress& p) { progress.update(p); };
   callbacks.should_stop = [] { return stop_signal() != 0; };
 
-  spdlog::info("training {}: {} epochs, {} lr {}, full batch on {}", setup.demo, setup.epochs,
-               optimizer_name(setup.optimizer), setup.lr, device_name(setup.device));
-  watched.result = train(model, setup.data, train_options_for(setup, options), film, callbacks);
+  TrainOptions train_options = train_options_for(setup, options);
+  spdlog::info("training {}: {} epochs, {} lr {}{}, {} loss, {} on {}", setup.demo, setup.epochs,
+               optimizer_name(setup.optimizer), setup.lr,
+               train_options.lr_schedule.kind == LrSchedule::Kind::constant
+                   ? ""
+                   : " (" + std::string(schedule_name(train_options.lr_schedule)) + " schedule)",
+               loss_name(train_options.loss),
+               train_options.batch_size > 0
+                   ? "mini-batches of " + std::to_string(train_options.batch_size)
+                   : std::string("full batch"),
+               device_name(setup.device));
+  train_options.resume = resume;
+  callbacks.on_warning = [](const std::string& warning) { spdlog::warn("{}", warning); };
+  if (resume) {
+    spdlog::info("{}: going on from epoch {}{}", setup.demo, resume->epochs_done,
+                 resume->optimizer.empty() ? "" : " with " + resume->optimizer.name + "'s state");
+  }
+  watched.result = train(model, setup.data, train_options, film, callbacks);
   progress.finish();
   watched.frames = film.frames();
   if (!film.files().video.empty()) {
@@ -90,6 +106,11 @@ Summary summarize(const DemoSetup& setup, const RunOptions& options, const Watch
   summary.model = setup.architecture;
   summary.optimizer = std::string(optimizer_name(setup.optimizer));
   summary.gradients = result.used_analytic_gradients ? "analytic" : "autograd";
+  const TrainOptions trained = train_options_for(setup, options);
+  summary.loss = std::string(loss_name(trained.loss));
+  summary.batch_size = trained.batch_size;
+  summary.lr_schedule = std::string(schedule_name(trained.lr_schedule));
+  summary.resumed_at_epoch = result.state.epochs_done - result.epochs_run;
   summary.cuda_graph = result.used_cuda_graph;
   summary.test_losses = result.test_losses;
   for (const auto& tensor : result.final_params) {
@@ -121,11 +142,12 @@ Summary summarize(const DemoSetup& setup, const RunOptions& options, const Watch
   return summary;
 }
 
-// Loads a --load-model file into `model`; a file that does not fit it is a usage error.
-void load_checkpoint_into(torch::nn::Sequential& model, const std::string& architecture,
-                          const std::string& path) {
+// Loads a --load-model file into `model` and returns the training state it holds; a file that
+// does not fit the model is a usage error.
+TrainingState load_checkpoint_into(torch::nn::Sequential& model, const std::string& architecture,
+                                   const std::string& path) {
   try {
-    load_checkpoint(model, architecture, path);
+    return load_checkpoint(model, architecture, path);
   } catch (const CheckpointError& error) {
     throw UsageError(std::string("--load-model: ") + error.what());
   }
@@ -173,8 +195,18 @@ DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const X
   // Seed, data, model: the order of random draws is the parity contract.
   const DemoSetup setup = make_setup(demo, options, file);
   torch::nn::Sequential model = make_model(setup);
+  std::optional<TrainingState> resume;
   if (options.load_model) {
-    load_checkpoint_into(model, setup.architecture, *options.load_model);
+    resume = load_checkpoint_into(model, setup.architecture, *options.load_model);
+    if (resume->optimizer.empty() && resume->epochs_done == 0) {
+      resume.reset();  // weights alone (a state_dict): a fresh optimizer
+    } else if (!resume->optimizer.empty() &&
+               resume->optimizer.name != optimizer_name(setup.optimizer)) {
+      throw UsageError("--load-model " + *options.load_model + " holds " + resume->optimizer.name +
+                       "'s state, but this run trains with " +
+                       std::string(optimizer_name(setup.optimizer)) + ": give --optimizer " +
+                       resume->optimizer.name);
+    }
   }
   tell_data(setup.demo, describe_data(setup, options), setup.data, options.seed);
   tell_model(setup.demo, model, options.load_model);
@@ -210,7 +242,7 @@ DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const X
   render::write_png(output.staging(), "before.png",
                     plot.draw(before, render::Layers::all().without(render::Layer::side_panel)));
 
-  const Watched watched = train_and_film(model, setup, options, film);
+  const Watched watched = train_and_film(model, setup, options, film, resume);
   const TrainResult& result = watched.result;
 
   const double test_mse = mse(model, setup.data.x_test, setup.data.y_test);
@@ -234,7 +266,7 @@ DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const X
   std::exception_ptr save_failed;
   if (options.save_model) {
     try {
-      save_checkpoint(model, setup.architecture, *options.save_model);
+      save_checkpoint(model, result.state, *options.save_model, setup.architecture);
       spdlog::info("saved the model to {}", *options.save_model);
     } catch (const files::WriteError&) {
       save_failed = std::current_exception();

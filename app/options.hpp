@@ -36,6 +36,20 @@ struct DataColumn {
   std::string name;              ///< otherwise
 };
 
+/// How the model is trained, beyond the rate and optimizer (--loss, --batch-size, --momentum,
+/// --weight-decay, --lr-schedule); the defaults are the seed's full-batch MSE loop.
+struct TrainingChoices {
+  std::string loss = "mse";  ///< mse, l1 or huber
+  double huber_delta = 1.0;
+  int64_t batch_size = 0;  ///< 0 = the full batch
+  double momentum = 0.0;   ///< sgd
+  double weight_decay = 0.0;
+  std::string schedule = "constant";  ///< constant, step, exp or cosine
+  int64_t step_size = 1;
+  double gamma = 0.1;
+  double eta_min = 0.0;
+};
+
 /// Every option of one invocation, validated, with the demo defaults still open (nullopt).
 struct RunOptions {
   std::string command = "all";  ///< line, net, all or sweep
@@ -72,6 +86,7 @@ struct RunOptions {
   std::vector<uint64_t> seeds{};                   ///< sweep: one model per seed (empty: --seed)
   std::optional<std::string> save_model;           ///< line/net: write the trained model here
   std::optional<std::string> load_model;           ///< line/net: start from this trained model
+  TrainingChoices training{};                      ///< line/net/all: loss, batches, schedule
   std::string command_line;                        ///< as typed, for summary.json
 };
 

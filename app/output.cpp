@@ -116,17 +116,21 @@ void check_model_paths(const RunOptions& options, const std::vector<std::string>
   }
 }
 
-render::VideoFormat video_format(VideoChoice choice) {
+std::optional<render::VideoFormat> video_format(VideoChoice choice) {
   switch (choice) {
+    case VideoChoice::mp4:
+      return render::VideoFormat::mp4;
     case VideoChoice::webm:
       return render::VideoFormat::webm;
     case VideoChoice::avi:
       return render::VideoFormat::avi;
     case VideoChoice::gif:
       return render::VideoFormat::gif;
-    default:
-      return render::VideoFormat::mp4;
+    case VideoChoice::png:
+    case VideoChoice::none:
+      break;
   }
+  return std::nullopt;
 }
 
 std::unique_ptr<render::FrameSink> open_frame_sink(const RunOptions& options,
@@ -145,7 +149,7 @@ std::unique_ptr<render::FrameSink> open_frame_sink(const RunOptions& options,
   settings.fps = options.fps;
   settings.preset = options.preset;
   render::OpenedVideo video =
-      render::open_video(output.staging(), stem, video_format(options.video), settings);
+      render::open_video(output.staging(), stem, *video_format(options.video), settings);
   if (!video.warning.empty()) {
     spdlog::warn("{}", video.warning);
   }

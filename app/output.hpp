@@ -62,8 +62,8 @@ class DemoOutput {
 /// staging name.
 void check_model_paths(const RunOptions& options, const std::vector<std::string>& result_names);
 
-/// The container --video names (mp4, webm, avi or gif).
-render::VideoFormat video_format(VideoChoice choice);
+/// The container --video names (mp4, webm, avi or gif); none for png frames and no video.
+std::optional<render::VideoFormat> video_format(VideoChoice choice);
 
 /// Opens what a sweep's grid frames go to as --video asks (a demo films through fitreel::Film):
 /// `<stem>.<ext>` or frames/ in the staging folder, or nothing for --video none. Sets

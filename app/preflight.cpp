@@ -35,10 +35,11 @@ void refuse_dangling_link(const fs::path& out) {
 }
 
 void check_video_encoder(const RunOptions& options) {
-  if (options.video == VideoChoice::png || options.video == VideoChoice::none) {
+  const std::optional<render::VideoFormat> encoded = video_format(options.video);
+  if (!encoded) {
     return;
   }
-  const render::VideoFormat format = video_format(options.video);
+  const render::VideoFormat format = *encoded;
   if (render::can_encode(format)) {
     return;
   }

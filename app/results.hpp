@@ -25,6 +25,10 @@ struct Summary {
   std::string model;   ///< e.g. "1-2-1 sigmoid"
   std::string optimizer;
   std::string gradients;  ///< "analytic" or "autograd"
+  std::string loss = "mse";
+  int64_t batch_size = 0;  ///< 0 = the full batch
+  std::string lr_schedule = "constant";
+  int64_t resumed_at_epoch = 0;  ///< --load-model's epochs done (0: a fresh start)
   bool cuda_graph = false;
   std::vector<std::vector<float>> initial_params, final_params;  ///< empty when params_file
   int64_t parameters = 0;                                        ///< values in all tensors

@@ -113,6 +113,21 @@ TrainOptions train_options_for(const DemoSetup& setup, const RunOptions& options
                             : options.gradients == "analytic" ? Gradients::analytic
                                                               : Gradients::automatic;
   train_options.cuda_graphs = options.cuda_graphs;
+  const TrainingChoices& t = options.training;
+  train_options.loss.kind = t.loss == "l1"      ? Loss::Kind::l1
+                            : t.loss == "huber" ? Loss::Kind::huber
+                                                : Loss::Kind::mse;
+  train_options.loss.huber_delta = t.huber_delta;
+  train_options.batch_size = t.batch_size;
+  train_options.optimizer_settings.momentum = t.momentum;
+  train_options.optimizer_settings.weight_decay = t.weight_decay;
+  if (t.schedule == "step") {
+    train_options.lr_schedule = LrSchedule::step(t.step_size, t.gamma);
+  } else if (t.schedule == "exp") {
+    train_options.lr_schedule = LrSchedule::exponential(t.gamma);
+  } else if (t.schedule == "cosine") {
+    train_options.lr_schedule = LrSchedule::cosine(/*t_max=*/0, t.eta_min);
+  }
   return train_options;
 }
 

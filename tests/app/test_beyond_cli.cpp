@@ -8,6 +8,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 namespace fitreel {
 namespace {
@@ -207,6 +209,81 @@ TEST(Sweep, BeyondSixteenModelsTheGridShowsSixteenSpreadOverTheLosses) {
   }
   EXPECT_EQ(in_video, 16);
   EXPECT_TRUE(fs::exists(dir / "sweep-net/frames/frame_00002.png"));
+}
+
+// Issue 22: the training set-up of a PyTorch loop from the command line, and a run that goes
+// on where a saved one stopped.
+TEST(Training, LossBatchesMomentumDecayAndScheduleReachTheRun) {
+  TempDir dir;
+  for (const char* option :
+       {"--loss", "--batch-size", "--momentum", "--weight-decay", "--lr-schedule"}) {
+    EXPECT_NE(run(kFitreel, {"net", "--help"}).out.find(option), std::string::npos) << option;
+  }
+  const std::vector<std::string> common{"net",  "--epochs",    "200",    "--video",
+                                        "none", "--optimizer", "sgd",    "--lr",
+                                        "1e-5", "--out",       dir / "a"};
+  std::vector<std::string> args = common;
+  args.insert(args.end(), {"--loss", "huber:2", "--batch-size", "16", "--momentum", "0.9",
+                           "--weight-decay", "1e-3", "--lr-schedule", "step:50:0.5"});
+  const auto result = run(kFitreel, args);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const nlohmann::json summary = read_json(dir / "a/net/summary.json");
+  EXPECT_EQ(summary["loss"], "huber");
+  EXPECT_EQ(summary["batch_size"], 16);
+  EXPECT_EQ(summary["lr_schedule"], "step");
+  EXPECT_NE(result.err.find("mini-batches of 16"), std::string::npos) << result.err;
+  // The same without the options trains to other numbers: they are not ignored.
+  const auto plain = run(kFitreel, common);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_NE(read_json(dir / "a/net/summary.json")["final_params"], summary["final_params"]);
+}
+
+TEST(Training, BadTrainingOptionsAreOneLineAndExitTwo) {
+  TempDir dir;
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"net", "--momentum", "0.9"},  // adagrad has no momentum
+        {"net", "--optimizer", "sgd", "--momentum", "-1"},
+        {"line", "--loss", "l2"},
+        {"line", "--loss", "l1:3"},
+        {"line", "--batch-size", "-4"},
+        {"line", "--weight-decay", "nan"},
+        {"line", "--lr-schedule", "step:0:0.5"},
+        {"line", "--lr-schedule", "exp"},
+        {"line", "--lr-schedule", "cosine:-1"}}) {
+    std::vector<std::string> args = bad;
+    args.insert(args.end(), {"--out", dir / "out"});
+    const auto result = run(kFitreel, args);
+    EXPECT_EQ(result.exit_code, 2) << bad[1] << " " << bad.back() << ": " << result.err;
+    EXPECT_EQ(lines_of(result.err).size(), 1U) << result.err;
+    EXPECT_FALSE(fs::exists(dir / "out"));
+  }
+}
+
+TEST(Training, LoadModelGoesOnFromTheSavedEpochWithTheOptimizersState) {
+  TempDir dir;
+  const std::vector<std::string> adam{"net",  "--optimizer", "adam", "--lr",
+                                      "0.01", "--video",     "none"};
+  const auto with = [&](std::vector<std::string> more) {
+    std::vector<std::string> args = adam;
+    args.insert(args.end(), more.begin(), more.end());
+    return run(kFitreel, args);
+  };
+  ASSERT_EQ(with({"--epochs", "600", "--out", dir / "straight"}).exit_code, 0);
+  ASSERT_EQ(
+      with({"--epochs", "300", "--out", dir / "first", "--save-model", dir / "m.pt"}).exit_code, 0);
+  const auto second =
+      with({"--epochs", "300", "--out", dir / "second", "--load-model", dir / "m.pt"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.err.find("going on from epoch 300 with adam's state"), std::string::npos)
+      << second.err;
+  const nlohmann::json resumed = read_json(dir / "second/net/summary.json");
+  EXPECT_EQ(resumed["resumed_at_epoch"], 300);
+  EXPECT_EQ(resumed["final_params"], read_json(dir / "straight/net/summary.json")["final_params"])
+      << "300 + 300 epochs are 600 epochs, bit for bit";
+  const auto other = run(kFitreel, {"net", "--epochs", "5", "--video", "none", "--out",
+                                    dir / "third", "--load-model", dir / "m.pt"});
+  EXPECT_EQ(other.exit_code, 2) << "adam's state with adagrad: " << other.err;
+  EXPECT_NE(other.err.find("--optimizer adam"), std::string::npos) << other.err;
 }
 
 }  // namespace

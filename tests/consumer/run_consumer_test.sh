@@ -5,8 +5,11 @@
 #   1. the README's program ("Use fitreel from your project", its first ```cpp block, extracted
 #      here so README and test cannot drift apart): a module of its own, trained and filmed;
 #      it must write cubic.mp4, cubic.png and cubic.loss.csv;
-#   2. a C++17 program filling options member by member, training and drawing a frame;
-#   3. core only, with OpenCV made unfindable, checking no OpenCV header path reaches it.
+#   2. the README's second program (its second ```cpp block): data from a CSV, a held-out
+#      part, mini-batches, a schedule, a checkpoint resumed; then its checkpoint loaded by the
+#      README's Python block (model.load_state_dict, optimizer.load_state_dict);
+#   3. a C++17 program filling options member by member, training and drawing a frame;
+#   4. core only, with OpenCV made unfindable, checking no OpenCV header path reaches it.
 #   run_consumer_test.sh BUILD_DIR
 set -euo pipefail
 build=$1
@@ -20,14 +23,22 @@ test -x "$work/prefix/bin/fitreel"
 "$work/prefix/bin/fitreel" --version
 
 cp -r "$here" "$work/src"
-awk '/^## Use fitreel from your project/ { section = 1 }
-     section && !inside && /^```cpp$/ { inside = 1; next }
-     inside && /^```$/ { exit }
-     inside { print }' "$readme" >"$work/src/readme_program.cpp"
-if ! grep -q 'int main' "$work/src/readme_program.cpp"; then
-  echo "README.md: no complete program in the first cpp block of 'Use fitreel from your project'" >&2
-  exit 1
-fi
+# readme_block LANGUAGE N: the N-th ```LANGUAGE block of the section "Use fitreel from your project".
+readme_block() {
+  awk -v lang="$1" -v want="$2" '/^## / { section = ($0 ~ /^## Use fitreel from your project/) }
+       section && !inside && $0 == "```" lang { if (++seen == want) { inside = 1; next } }
+       inside && /^```$/ { exit }
+       inside { print }' "$readme"
+}
+readme_block cpp 1 >"$work/src/readme_program.cpp"
+readme_block cpp 2 >"$work/src/readme_training.cpp"
+readme_block python 1 >"$work/readme_python.py"
+for program in readme_program readme_training; do
+  if ! grep -q 'int main' "$work/src/$program.cpp"; then
+    echo "README.md: no complete program in $program's block of 'Use fitreel from your project'" >&2
+    exit 1
+  fi
+done
 
 cmake -S "$work/src" -B "$work/full" -DCMAKE_PREFIX_PATH="$work/prefix" \
   -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -55,6 +66,18 @@ if command -v ffprobe >/dev/null; then
   test "$frames" -ge 2 || { echo "cubic.mp4 decodes to $frames frames" >&2; exit 1; }
 fi
 echo "README program: $(grep -c '' "$work/src/readme_program.cpp") lines; wrote cubic.mp4, cubic.png, cubic.loss.csv ($rows epochs)"
+
+# The second program: own data, held-out part, mini-batches, a schedule, a resumed checkpoint;
+# then its checkpoint in Python (Debian's python3-torch, which the test command installs).
+mkdir "$work/training"
+(cd "$work/training" && "$work/full/readme_training") | tee "$work/training.out"
+grep -q "test MSE after 2000 epochs" "$work/training.out"
+for file in wave.pt wave.mp4 wave.loss.csv; do
+  test -s "$work/training/$file" || { echo "the README's second program wrote no $file" >&2; exit 1; }
+done
+(cd "$work/training" && /usr/bin/python3 "$work/readme_python.py") | tee "$work/python.out"
+grep -q "^epoch 2000 " "$work/python.out"
+echo "README's second program: resumed to 2000 epochs; Python loaded its checkpoint"
 
 cmake -S "$work/src" -B "$work/core" -DCONSUMER_CORE_ONLY=ON -DCMAKE_PREFIX_PATH="$work/prefix" \
   -DCMAKE_BUILD_TYPE=Release -DCMAKE_DISABLE_FIND_PACKAGE_OpenCV=ON \

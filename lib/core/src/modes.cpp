@@ -3,6 +3,15 @@
 #include <torch/version.h>
 
 namespace fitreel::detail {
+namespace {
+// The warning-handler calls moved from the namespace c10::Warning (1.13) to c10::WarningUtils
+// (2.x), where c10::Warning became the warning's class.
+#if TORCH_VERSION_MAJOR >= 2
+namespace warning_handlers = c10::WarningUtils;
+#else
+namespace warning_handlers = c10::Warning;
+#endif
+}  // namespace
 
 ModesKept::ModesKept(torch::nn::Module& model) : root_(model), root_mode_(model.is_training()) {
   for (const auto& module : model.modules(/*include_self=*/false)) {
@@ -21,16 +30,16 @@ ModesKept::~ModesKept() {
 
 Evaluating::Evaluating(torch::nn::Module& model) : kept_(model) { model.eval(); }
 
+c10::WarningHandler* current_warning_handler() { return warning_handlers::get_warning_handler(); }
+
 WarningsOnce::WarningsOnce(std::function<void(const std::string&)> sink)
-    : sink_(std::move(sink)), previous_(c10::Warning::get_warning_handler()) {
-  c10::Warning::set_warning_handler(this);
+    : sink_(std::move(sink)), previous_(warning_handlers::get_warning_handler()) {
+  warning_handlers::set_warning_handler(this);
 }
 
-WarningsOnce::~WarningsOnce() { c10::Warning::set_warning_handler(previous_); }
+WarningsOnce::~WarningsOnce() { warning_handlers::set_warning_handler(previous_); }
 
-bool WarningsOnce::first_time(const std::string& message) {
-  return seen_.insert(message).second;
-}
+bool WarningsOnce::first_time(const std::string& message) { return seen_.insert(message).second; }
 
 #if TORCH_VERSION_MAJOR >= 2
 void WarningsOnce::process(const c10::Warning& warning) {

@@ -6,9 +6,9 @@
 // training steps run in train mode; and the caller gets back each module's own mode.
 
 #include <c10/util/Exception.h>
-#include <torch/version.h>
 #include <torch/nn/module.h>
 #include <torch/types.h>
+#include <torch/version.h>
 
 #include <functional>
 #include <set>
@@ -42,6 +42,9 @@ class Evaluating {
   ModesKept kept_;
   torch::NoGradGuard no_grad_;
 };
+
+/// LibTorch's warning handler now (the call moved from c10::Warning to c10::WarningUtils in 2.0).
+c10::WarningHandler* current_warning_handler();
 
 /// While alive, LibTorch's warnings on this thread go to `sink`, each distinct message once (a
 /// warning a model raises every epoch would otherwise flood stderr). An empty sink hands each

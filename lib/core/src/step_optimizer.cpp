@@ -28,8 +28,9 @@ std::unique_ptr<torch::optim::Optimizer> build(const OptimizerConfig& config,
   if (config.factory) {
     std::unique_ptr<torch::optim::Optimizer> made = config.factory(params);
     if (!made) {
-      throw InputError("TrainOptions::make_optimizer returned no optimizer: return one made "
-                       "from the parameters it is given");
+      throw InputError(
+          "TrainOptions::make_optimizer returned no optimizer: return one made "
+          "from the parameters it is given");
     }
     return made;
   }
@@ -49,12 +50,12 @@ std::unique_ptr<torch::optim::Optimizer> build(const OptimizerConfig& config,
                                                              .weight_decay(s.weight_decay)
                                                              .nesterov(s.nesterov));
     case OptimizerKind::adam:
-      return std::make_unique<torch::optim::Adam>(
-          params, torch::optim::AdamOptions(config.lr)
-                      .betas(std::make_tuple(s.beta1, s.beta2))
-                      .eps(s.eps.value_or(kAdamEps))
-                      .weight_decay(s.weight_decay)
-                      .amsgrad(s.amsgrad));
+      return std::make_unique<torch::optim::Adam>(params,
+                                                  torch::optim::AdamOptions(config.lr)
+                                                      .betas(std::make_tuple(s.beta1, s.beta2))
+                                                      .eps(s.eps.value_or(kAdamEps))
+                                                      .weight_decay(s.weight_decay)
+                                                      .amsgrad(s.amsgrad));
   }
   throw InputError("unknown optimizer");
 }

@@ -203,9 +203,12 @@ void check_output_shape(const ModelRef& model, const torch::Tensor& x) {
 }
 
 // The sample order of one epoch's mini-batches, drawn as PyTorch's DataLoader(shuffle=True)
-// draws it: a seed from the CPU generator (RandomSampler's
-// torch.empty((), dtype=torch.int64).random_()), then randperm(N) from a generator of its own.
+// draws it: iter(loader) first draws its workers' base seed from the CPU generator
+// (_BaseDataLoaderIter's torch.empty((), dtype=torch.int64).random_(), drawn even with no
+// workers), then RandomSampler draws its seed the same way and runs randperm(N) on a generator
+// of its own seeded with it.
 torch::Tensor epoch_order(int64_t rows) {
+  torch::empty({}, torch::kInt64).random_();  // the base seed: drawn, unused
   const int64_t seed = torch::empty({}, torch::kInt64).random_().item<int64_t>();
   torch::Generator generator =
       at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed));

@@ -125,7 +125,8 @@ void check_schedule(const LrSchedule& schedule, const std::string& name) {
 ScheduleRunner::ScheduleRunner(const LrSchedule& schedule, double lr, int64_t epochs)
     : schedule_(schedule),
       lr_(lr),
-      t_max_(static_cast<double>(schedule.t_max > 0 ? schedule.t_max : std::max<int64_t>(1, epochs))),
+      t_max_(
+          static_cast<double>(schedule.t_max > 0 ? schedule.t_max : std::max<int64_t>(1, epochs))),
       rate_(lr) {
   check_schedule(schedule, "LrSchedule");
 }

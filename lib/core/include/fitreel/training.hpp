@@ -72,8 +72,8 @@ struct LrSchedule {
   /// The rate of each (0-based) epoch, your way; wins over `kind`.
   std::function<double(int64_t epoch)> custom{};
 
-  static LrSchedule step(int64_t step_size, double gamma);  ///< StepLR
-  static LrSchedule exponential(double gamma);              ///< ExponentialLR
+  static LrSchedule step(int64_t step_size, double gamma);        ///< StepLR
+  static LrSchedule exponential(double gamma);                    ///< ExponentialLR
   static LrSchedule cosine(int64_t t_max, double eta_min = 0.0);  ///< CosineAnnealingLR
 };
 
@@ -99,7 +99,7 @@ struct OptimizerState {
 /// run that never stopped. TrainResult::state holds it after a run; TrainOptions::resume takes
 /// it; checkpoints keep it.
 struct TrainingState {
-  int64_t epochs_done = 0;    ///< epochs trained so far (where the schedule stands)
+  int64_t epochs_done = 0;     ///< epochs trained so far (where the schedule stands)
   OptimizerState optimizer{};  ///< empty: a fresh optimizer
   /// The CPU generator's state (torch.get_rng_state()), which mini-batch shuffles draw from;
   /// undefined: leave the generator as it is.
