@@ -5,6 +5,7 @@
 #include "epoch_workers.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <string>
 
@@ -94,6 +95,19 @@ void CpuBatchedEpoch::run(const CpuEpochData& data) {
     run_models(0, models_, scratch_[0], data);
     return;
   }
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  if (!parallel_choice_.parallel_next()) {
+    run_models(0, models_, scratch_[0], data);
+  } else {
+    run_on_workers(data);
+  }
+  const Clock::time_point end = Clock::now();
+  parallel_choice_.record(std::chrono::duration<double>(end - start).count(),
+                          std::chrono::duration<double>(end.time_since_epoch()).count());
+}
+
+void CpuBatchedEpoch::run_on_workers(const CpuEpochData& data) {
   struct Epoch {
     CpuBatchedEpoch* self;
     const CpuEpochData* data;

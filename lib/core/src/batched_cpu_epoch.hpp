@@ -5,6 +5,8 @@
 // vectorized loops over the samples (batched_cpu_kernels.inc). No LibTorch here (plain
 // floats), so these files compile fast, with their own vectorization flags. Not installed.
 
+#include "parallel_choice.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -79,7 +81,8 @@ float model_epoch(const CpuEpochView&, int64_t, float*, float*, float*, const Cp
 }
 
 /// K models' epochs, split over up to `threads` threads (fewer when each would get too little
-/// work to pay for the hand-over). Each model is computed alone, start to end, so the numbers
+/// work to pay for the hand-over), or run on the calling thread alone while that is faster (a
+/// busy machine: ParallelChoice). Each model is computed alone, start to end, so the numbers
 /// do not depend on how many threads run.
 class CpuBatchedEpoch {
  public:
@@ -99,6 +102,7 @@ class CpuBatchedEpoch {
     std::vector<float> values, grads, param_grads;
   };
   void run_models(int64_t begin, int64_t end, Scratch& scratch, const CpuEpochData& data);
+  void run_on_workers(const CpuEpochData& data);
 
   CpuEpochPlan plan_;
   CpuEpochView view_;
@@ -106,6 +110,7 @@ class CpuBatchedEpoch {
   CpuModelEpoch model_epoch_ = nullptr;
   std::vector<Scratch> scratch_;  // one per share of the models
   std::unique_ptr<EpochWorkers> workers_;
+  ParallelChoice parallel_choice_;
   std::vector<unsigned char> active_;
 };
 
