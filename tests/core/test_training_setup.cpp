@@ -16,6 +16,7 @@
 #include <fitreel/training.hpp>
 
 #include "modes.hpp"
+#include "python_adam.hpp"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -639,7 +640,7 @@ std::vector<SettingsCase> settings_cases() {
     s.amsgrad = true;
     cases.push_back(
         {"adam_betas_amsgrad", OptimizerKind::adam, 0.01, s, [](auto params) {
-           return std::make_unique<torch::optim::Adam>(
+           return std::make_unique<detail::AdamOfThisPython>(
                params,
                torch::optim::AdamOptions(0.01).betas(std::make_tuple(0.8, 0.99)).amsgrad(true));
          }});
@@ -649,7 +650,7 @@ std::vector<SettingsCase> settings_cases() {
     s.weight_decay = 0.01;
     s.eps = 1e-6;
     cases.push_back({"adam_weight_decay_eps", OptimizerKind::adam, 0.01, s, [](auto params) {
-                       return std::make_unique<torch::optim::Adam>(
+                       return std::make_unique<detail::AdamOfThisPython>(
                            params, torch::optim::AdamOptions(0.01).weight_decay(0.01).eps(1e-6));
                      }});
   }
@@ -712,9 +713,9 @@ std::vector<SettingsParam> settings_params() {
 
 INSTANTIATE_TEST_SUITE_P(TrainingSetup, OptimizerSettingsTest, testing::ValuesIn(settings_params()),
                          [](const testing::TestParamInfo<SettingsParam>& param_info) {
-                           return param_info.param.c.name + (param_info.param.gradients == Gradients::analytic
-                                                           ? "_analytic"
-                                                           : "_autograd");
+                           return param_info.param.c.name +
+                                  (param_info.param.gradients == Gradients::analytic ? "_analytic"
+                                                                                     : "_autograd");
                          });
 
 TEST(TrainingSetup, AnOptimizerFactoryIsUsed) {
@@ -940,8 +941,8 @@ TEST_P(ScheduledTraining, EqualsAHandLoopSettingTheRates) {
           hand->parameters(), torch::optim::SGDOptions(p.lr).momentum(p.settings.momentum));
       break;
     case OptimizerKind::adam:
-      optimizer =
-          std::make_unique<torch::optim::Adam>(hand->parameters(), torch::optim::AdamOptions(p.lr));
+      optimizer = std::make_unique<detail::AdamOfThisPython>(hand->parameters(),
+                                                             torch::optim::AdamOptions(p.lr));
       break;
   }
   const std::vector<double> rates = scheduled_rates(p.schedule, p.lr, options.epochs);
@@ -982,9 +983,9 @@ std::vector<ScheduleParam> schedule_params() {
 
 INSTANTIATE_TEST_SUITE_P(Schedules, ScheduledTraining, testing::ValuesIn(schedule_params()),
                          [](const testing::TestParamInfo<ScheduleParam>& param_info) {
-                           return param_info.param.name + (param_info.param.gradients == Gradients::analytic
-                                                         ? "_analytic"
-                                                         : "_autograd");
+                           return param_info.param.name +
+                                  (param_info.param.gradients == Gradients::analytic ? "_analytic"
+                                                                                     : "_autograd");
                          });
 
 // ---- mini-batches ----
@@ -992,9 +993,8 @@ INSTANTIATE_TEST_SUITE_P(Schedules, ScheduledTraining, testing::ValuesIn(schedul
 // The DataLoader loop written out in LibTorch: per epoch, iter(loader) draws its base seed,
 // RandomSampler draws its own and shuffles with a generator seeded with it; a step per batch;
 // the epoch's loss the mean of the batches' loss.item() in double.
-HandRun hand_data_loader_loop(torch::nn::Sequential model,
-                              torch::optim::Optimizer& optimizer, const Dataset& data,
-                              int64_t batch_size, int64_t epochs) {
+HandRun hand_data_loader_loop(torch::nn::Sequential model, torch::optim::Optimizer& optimizer,
+                              const Dataset& data, int64_t batch_size, int64_t epochs) {
   HandRun run;
   const int64_t rows = data.x_train.size(0);
   for (int64_t e = 0; e < epochs; ++e) {

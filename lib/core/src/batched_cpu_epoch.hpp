@@ -37,6 +37,8 @@ struct CpuEpochData {
   const float* step = nullptr;  // [K]: -lr (Adam: -lr / bias correction 1)
   float adam_sqrt_correction2 = 1.0F;
   float* losses = nullptr;  // [K], written for the active models
+  /// Adam's exp_avg moves by lerp (PyTorch 2.x's torch.optim.Adam) instead of mul, then add.
+  bool adam_lerp = false;
 };
 
 /// One model's epoch worked out once: where layer i's output, and the gradient of the loss

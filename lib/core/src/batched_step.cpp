@@ -11,6 +11,7 @@
 #include "batched_step.hpp"
 
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <algorithm>
 #include <cmath>
@@ -22,6 +23,9 @@ namespace {
 // torch::optim's defaults (LibTorch 1.13), which the single path uses.
 constexpr double kAdagradEps = 1e-10;
 constexpr double kAdamBeta1 = 0.9;
+// Adam's exp_avg as the single path moves it: by lerp from LibTorch 2.0 on (step_optimizer.cpp's
+// PythonAdam, as torch.optim.Adam 2.x), by mul, then add before.
+constexpr bool kAdamLerp = TORCH_VERSION_MAJOR >= 2;
 constexpr double kAdamBeta2 = 0.999;
 constexpr double kAdamEps = 1e-8;
 
@@ -159,7 +163,8 @@ void BatchedStep::run_cpu_epoch() {
                           y_.data_ptr<float>(),
                           cpu_steps_.data(),
                           adam_sqrt_correction2,
-                          losses_.data_ptr<float>()};
+                          losses_.data_ptr<float>(),
+                          kAdamLerp};
   cpu_epoch_->run(data);
 }
 
@@ -258,7 +263,11 @@ void BatchedStep::update() {
       break;
     case OptimizerKind::adam: {
       const AdamCorrections correction = adam_corrections(++steps_);
-      state1_.mul_(kAdamBeta1).add_(grads, 1 - kAdamBeta1);
+      if (kAdamLerp) {
+        state1_.lerp_(grads, 1 - kAdamBeta1);
+      } else {
+        state1_.mul_(kAdamBeta1).add_(grads, 1 - kAdamBeta1);
+      }
       state2_.mul_(kAdamBeta2).addcmul_(grads, grads, 1 - kAdamBeta2);
       at::sqrt_out(scratch1_, state2_).div_(std::sqrt(correction.second)).add_(kAdamEps);
       // The step size -lr / correction1. torch::optim divides in double and rounds once; this

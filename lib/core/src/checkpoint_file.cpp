@@ -49,6 +49,10 @@ std::string describe(const zip_error_t* error, const std::string& entry) {
       return "damaged ZIP archive (its headers disagree" + in_entry + ")";
     case ZIP_ER_MULTIDISK:  // what libzip makes of damaged disk numbers or entry counts
       return "damaged ZIP archive (its end record is inconsistent)";
+#ifdef ZIP_ER_TRUNCATED_ZIP  // libzip 1.10 on: where earlier ones said INCONS or EOF
+    case ZIP_ER_TRUNCATED_ZIP:
+      return "damaged ZIP archive (truncated, or its end records corrupted)";
+#endif
     case ZIP_ER_EOF:
     case ZIP_ER_READ:
       return "truncated" + in_entry;

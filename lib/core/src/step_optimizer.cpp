@@ -1,10 +1,13 @@
 // The optimizer of a training step: built from TrainOptions, its rate set per epoch, and its
 // state read and restored in the layout of PyTorch's optimizer.state_dict().
+#include "python_adam.hpp"
 #include "train_step.hpp"
 
 #include <fitreel/error.hpp>
 
 #include <torch/version.h>
+
+#include <cmath>
 
 namespace fitreel::detail {
 
@@ -50,12 +53,12 @@ std::unique_ptr<torch::optim::Optimizer> build(const OptimizerConfig& config,
                                                              .weight_decay(s.weight_decay)
                                                              .nesterov(s.nesterov));
     case OptimizerKind::adam:
-      return std::make_unique<torch::optim::Adam>(params,
-                                                  torch::optim::AdamOptions(config.lr)
-                                                      .betas(std::make_tuple(s.beta1, s.beta2))
-                                                      .eps(s.eps.value_or(kAdamEps))
-                                                      .weight_decay(s.weight_decay)
-                                                      .amsgrad(s.amsgrad));
+      return std::make_unique<AdamOfThisPython>(params,
+                                                torch::optim::AdamOptions(config.lr)
+                                                    .betas(std::make_tuple(s.beta1, s.beta2))
+                                                    .eps(s.eps.value_or(kAdamEps))
+                                                    .weight_decay(s.weight_decay)
+                                                    .amsgrad(s.amsgrad));
   }
   throw InputError("unknown optimizer");
 }
