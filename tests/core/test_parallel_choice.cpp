@@ -76,6 +76,14 @@ TEST(ParallelChoice, BusyMachineRunsAsFastAsOneThread) {
   EXPECT_GT(share_of_best(busy, 0.0, 10.0, 100e-6), 0.98);
 }
 
+// A sweep of 32 small models for 3000 epochs lasts about a tenth of a second: the tries must
+// cost little from the start, not only once the interval has grown.
+TEST(ParallelChoice, AShortRunOnABusyMachineLosesLittle) {
+  EXPECT_GT(share_of_best(busy, 0.0, 0.1, 100e-6), 0.95);
+  const EpochCost long_slices = [](bool parallel, double) { return parallel ? 12e-3 : 20e-6; };
+  EXPECT_GT(share_of_best(long_slices, 0.0, 1.0, 100e-6), 0.95);
+}
+
 TEST(ParallelChoice, FollowsTheMachineBothWays) {
   const double change = 3.0;
   const EpochCost busy_then_quiet = [&](bool parallel, double now) {

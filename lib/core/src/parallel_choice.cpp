@@ -5,10 +5,14 @@
 namespace fitreel::detail {
 
 void ParallelChoice::record(double seconds, double now) {
-  if (warming_up_) {  // woken helpers and cold caches are the switch's cost, not the mode's
+  block_wall_ += seconds;
+  // The first epoch after a switch pays for woken helpers and cold caches, not for the mode;
+  // unless it alone is a whole block's worth (a collapse), it is not timed.
+  if (warming_up_ && seconds < kLongestBlock) {
     warming_up_ = false;
     return;
   }
+  warming_up_ = false;
   block_seconds_ += seconds;
   ++block_epochs_;
   if (block_epochs_ >= kBlockEpochs || block_seconds_ >= kLongestBlock) {
@@ -19,7 +23,9 @@ void ParallelChoice::record(double seconds, double now) {
 void ParallelChoice::end_block(double now) {
   const bool block_parallel = parallel_next();
   per_epoch_[block_parallel ? 1 : 0] = block_seconds_ / block_epochs_;
+  block_cost_[block_parallel ? 1 : 0] = block_wall_;
   block_seconds_ = 0.0;
+  block_wall_ = 0.0;
   block_epochs_ = 0;
   const double settled = per_epoch_[settled_parallel_ ? 1 : 0];
   const double other = per_epoch_[settled_parallel_ ? 0 : 1];
@@ -31,7 +37,9 @@ void ParallelChoice::end_block(double now) {
     } else {
       interval_ = std::min(2.0 * interval_, kLongestInterval);
     }
-    next_try_ = now + interval_;
+    // A try of the mode now unsettled costs what its last block cost: keep that a small share.
+    const double try_cost = block_cost_[settled_parallel_ ? 0 : 1];
+    next_try_ = now + std::max(interval_, try_cost / kTryShare);
   } else {
     // The settled mode got slower than the other was: the machine changed, look again now.
     const bool got_slower = other >= 0.0 && other < settled * (1.0 - kMargin);

@@ -8,9 +8,9 @@
 //
 // Epochs run in blocks of one mode. After each block the mode it ran in has a fresh time per
 // epoch; the other mode is tried for one block when the current one has become slower than it
-// was, and otherwise at intervals that double (up to a second) each time the try loses, so a
-// mode that collapses costs a small share of the run however long it lasts. The first epoch
-// after a switch is not timed.
+// was, and otherwise at intervals that double (up to a second) each time the try loses and
+// that are at least 50 times what the try costs, so a mode that collapses costs a small share
+// of the run however long it lasts. The first epoch after a switch is not timed.
 
 namespace fitreel::detail {
 
@@ -31,6 +31,9 @@ class ParallelChoice {
   static constexpr double kLongestInterval = 1.0;
   /// The other mode must be this much faster to take over (timings jitter).
   static constexpr double kMargin = 0.05;
+  /// Tries of the other mode take at most about this share of the time: the next comes no
+  /// sooner than its cost (its mode's last block) divided by this.
+  static constexpr double kTryShare = 0.02;
 
  private:
   void end_block(double now);
@@ -39,7 +42,10 @@ class ParallelChoice {
   bool trying_other_ = false;
   bool warming_up_ = false;  // the next epoch is the first after a switch: not timed
   int block_epochs_ = 0;
-  double block_seconds_ = 0.0;
+  double block_seconds_ = 0.0;  // its timed epochs
+  double block_wall_ = 0.0;     // all its epochs
+  // What the latest block of each mode took, untimed epoch included; < 0: none yet.
+  double block_cost_[2] = {-1.0, -1.0};
   // Seconds per epoch of each mode's latest block ([0] alone, [1] parallel); < 0: not timed.
   double per_epoch_[2] = {-1.0, -1.0};
   double interval_ = kFirstInterval;
