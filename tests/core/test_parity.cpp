@@ -5,6 +5,8 @@
 // 1.13 on Debian 12, 2.6 on Debian 13), the same settings are also run there, live, by
 // scripts/reference_extended.py, and compared the same way: parity with the Python beside this
 // LibTorch, whichever version it is.
+#include "command_output.hpp"
+
 #include <fitreel/data.hpp>
 #include <fitreel/demos.hpp>
 #include <fitreel/evaluate.hpp>
@@ -97,18 +99,7 @@ nlohmann::json run_python_reference(const nlohmann::json& golden) {
   if (golden.contains("optimizer")) {
     command += " --optimizer " + golden.at("optimizer").get<std::string>();
   }
-  FILE* pipe = ::popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr) << command;
-  std::string text;
-  char buffer[4096];
-  while (pipe != nullptr) {
-    const std::size_t got = std::fread(buffer, 1, sizeof buffer, pipe);
-    if (got == 0) break;
-    text.append(buffer, got);
-  }
-  const int status = pipe != nullptr ? ::pclose(pipe) : -1;
-  EXPECT_EQ(status, 0) << command;
-  nlohmann::json reference = nlohmann::json::parse(text);
+  nlohmann::json reference = nlohmann::json::parse(testing_support::output_of(command));
   reference["epochs"] = golden.at("epochs");
   reference["lr"] = golden.at("lr");
   std::cout << "Python PyTorch " << reference.value("torch_version", std::string("?")) << ": "

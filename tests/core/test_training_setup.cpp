@@ -15,6 +15,7 @@
 #include <fitreel/trainer.hpp>
 #include <fitreel/training.hpp>
 
+#include "command_output.hpp"
 #include "modes.hpp"
 #include "python_adam.hpp"
 
@@ -154,21 +155,7 @@ class TempDir {
 };
 
 #ifdef FITREEL_PYTHON
-// What a command prints on stdout; the test fails when it exits non-zero.
-std::string output_of(const std::string& command) {
-  FILE* pipe = ::popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr) << command;
-  std::string text;
-  char buffer[4096];
-  while (pipe != nullptr) {
-    const std::size_t got = std::fread(buffer, 1, sizeof buffer, pipe);
-    if (got == 0) break;
-    text.append(buffer, got);
-  }
-  const int status = pipe != nullptr ? ::pclose(pipe) : -1;
-  EXPECT_EQ(status, 0) << command;
-  return text;
-}
+using testing_support::output_of;
 
 // scripts/reference_extended.py with these arguments, run now by this platform's Python.
 nlohmann::json run_reference(const std::string& arguments) {
