@@ -6,6 +6,7 @@
 // scripts/reference_extended.py, and compared the same way: parity with the Python beside this
 // LibTorch, whichever version it is.
 #include "command_output.hpp"
+#include "expect_params.hpp"
 
 #include <fitreel/data.hpp>
 #include <fitreel/demos.hpp>
@@ -47,21 +48,7 @@ nlohmann::json read_golden(const std::string& name) {
 
 using Params = std::vector<std::vector<float>>;
 
-void expect_params_near(const Params& actual, const nlohmann::json& expected, double tolerance,
-                        const char* what) {
-  ASSERT_EQ(actual.size(), expected.size()) << what;
-  for (size_t i = 0; i < actual.size(); ++i) {
-    ASSERT_EQ(actual[i].size(), expected[i].size()) << what;
-    for (size_t j = 0; j < actual[i].size(); ++j) {
-      const double want = expected[i][j].get<double>();
-      if (tolerance == 0.0) {
-        EXPECT_EQ(actual[i][j], static_cast<float>(want)) << what << " [" << i << "][" << j << "]";
-      } else {
-        EXPECT_NEAR(actual[i][j], want, tolerance) << what << " [" << i << "][" << j << "]";
-      }
-    }
-  }
-}
+using testing_support::expect_params_near;
 
 void expect_losses_near(const std::vector<float>& losses, const nlohmann::json& expected) {
   ASSERT_FALSE(expected.empty());

@@ -16,6 +16,7 @@
 #include <fitreel/training.hpp>
 
 #include "command_output.hpp"
+#include "expect_params.hpp"
 #include "modes.hpp"
 #include "python_adam.hpp"
 
@@ -169,21 +170,7 @@ nlohmann::json run_reference(const std::string& arguments) {
   return nlohmann::json::parse(text);
 }
 
-void expect_params_near(const Params& actual, const nlohmann::json& expected, double tolerance,
-                        const std::string& what) {
-  ASSERT_EQ(actual.size(), expected.size()) << what;
-  for (size_t i = 0; i < actual.size(); ++i) {
-    ASSERT_EQ(actual[i].size(), expected[i].size()) << what;
-    for (size_t j = 0; j < actual[i].size(); ++j) {
-      const double want = expected[i][j].get<double>();
-      if (tolerance == 0.0) {
-        EXPECT_EQ(actual[i][j], static_cast<float>(want)) << what << " [" << i << "][" << j << "]";
-      } else {
-        EXPECT_NEAR(actual[i][j], want, tolerance) << what << " [" << i << "][" << j << "]";
-      }
-    }
-  }
-}
+using testing_support::expect_params_near;
 
 void expect_loss_near(float actual, double expected, const std::string& what) {
   EXPECT_LE(std::abs(actual - expected), 1e-5 * std::abs(expected))
