@@ -52,12 +52,9 @@ bash scripts/deps.sh --test  # the rest (OpenCV, FFmpeg, GoogleTest, ...); deps.
 echo "cuda-build: packages ready after ${SECONDS}s"
 
 # nvcc 12.4 takes host compilers up to GCC 13; Debian 13's default is 14.
-# The tests are listed when ctest runs (PRE_TEST), not by running them after linking: without
-# cuDNN they cannot start here.
 mkdir -p build/cuda
 cmake --preset release -B build/cuda -DFITREEL_PYTHON_PARITY=OFF \
   -DCMAKE_CUDA_HOST_COMPILER=/usr/bin/g++-13 \
-  -DCMAKE_GTEST_DISCOVER_TESTS_DISCOVERY_MODE=PRE_TEST \
   -DCMAKE_EXE_LINKER_FLAGS="-Wl,--allow-shlib-undefined" \
   -DCMAKE_SHARED_LINKER_FLAGS="-Wl,--allow-shlib-undefined" >build/cuda/configure.log 2>&1
 grep -E "fitreel|CUDA" build/cuda/configure.log || true

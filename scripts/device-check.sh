@@ -3,8 +3,8 @@
 # fitreel-bench against a CUDA LibTorch, on a machine that has CMake, a compiler and PyTorch but
 # none of Debian's OpenCV, spdlog or GoogleTest packages and no network; runs the tests that need
 # a device (CPU vs CUDA parity on the seed demos within the batch contract, CUDA-graph replay,
-# the batched trainer on CUDA), the parity goldens and the batch contract, then prints µs per
-# epoch. Tests that need a device but find none are listed as not run, with the reason.
+# the batched trainer on CUDA) and the rest of the core's tests (the parity goldens and the batch
+# contract among them), then prints µs per epoch. Tests that need a device but find none are listed as not run, with the reason.
 #
 #   scripts/device-check.sh --pack          here (Debian): copy GoogleTest's sources and
 #                                           nlohmann-json into .device-deps/ (git-ignored, a
@@ -57,7 +57,7 @@ echo "== build ($(nproc) cores), after ${SECONDS}s"
 cmake --build "$build" -j "$(nproc)" --target fitreel_core_tests fitreel-bench
 echo "== tests, after ${SECONDS}s"
 status=0
-(cd "$build" && ctest -j "$(nproc)" --output-on-failure -R "Cuda|Parity|Batched" 2>&1) |
+(cd "$build" && ctest -j "$(nproc)" --output-on-failure 2>&1) |
   tee "$build/device-tests.log" || status=$?
 # ctest lists tests that skipped themselves (no device) as not run; say which and why.
 not_run=$(grep -E "\*\*\*Skipped|Not Run" "$build/device-tests.log" | sed -E 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: //; s/ \.+.*//' || true)

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # A headless Chromium loads the DIR/index.html fitreel writes, from file://, through the DevTools
 # protocol on a pipe (--remote-debugging-pipe: no port, no network): the test passes when the
-# page logs no console error, loads every image, plays every <video> past 0.5 s, and a
-# full-page screenshot (kept in the test's temp folder) is a sizeable PNG.
+# page logs no console error, loads every image, plays every <video> (the MP4s and the sweep's
+# WebM) past 0.5 s with the 2 s duration and the 640x360 size fitreel was asked for, and a
+# full-page screenshot (kept in the test's temp folder) is a sizeable PNG. The page's clock is
+# real time: headless Chromium's virtual time (--virtual-time-budget) stops after the metadata
+# on a loaded host, so playback is polled, not simulated.
 #   chromium_index_page.sh FITREEL_EXE
 # FITREEL_KEEP_SCREENSHOT=FILE also copies the screenshot to FILE, to look at.
 set -euo pipefail
@@ -70,6 +73,8 @@ send("Page.navigate", {"url": url}, session)
 probe = """JSON.stringify({
   ready: document.readyState,
   videos: [...document.querySelectorAll('video')].map(v => ({src: v.currentSrc, t: v.currentTime,
+                                                             duration: v.duration,
+                                                             size: v.videoWidth + 'x' + v.videoHeight,
                                                              error: v.error && v.error.code})),
   images: [...document.querySelectorAll('img')].map(i => ({src: i.currentSrc,
                                                            ok: i.complete && i.naturalWidth > 0}))
@@ -116,6 +121,10 @@ if len(state["videos"]) != 3:
     failures.append(f"expected 3 videos (line, net, sweep-net), found {len(state['videos'])}")
 failures += [f"video stuck at {v['t']}: {v['src']} (error {v['error']})"
              for v in state["videos"] if v["t"] <= 0.5]
+failures += [f"video is {v['duration']} s, {v['size']}, not 2 s, 640x360: {v['src']}"
+             for v in state["videos"] if v["duration"] != 2 or v["size"] != "640x360"]
+if not any(v["src"].endswith(".mp4") for v in state["videos"]):
+    failures.append("no MP4 among the page's videos")
 failures += [f"image not shown: {i['src']}" for i in state["images"] if not i["ok"]]
 if width < 800 or height < 2000 or len(png) < 100_000:
     failures.append("the full-page screenshot is too small to show the page")
