@@ -33,8 +33,12 @@ endfunction()
 
 # Precompiles the LibTorch headers for a target that includes them, or reuses
 # the core's precompiled header (the compile flags must match, so only our own
-# targets with the same defaults share it).
+# targets with the same defaults share it). The header is ~570 MB: loading it costs ~8 s a file,
+# so the target's sources that include no LibTorch, even through other headers, are named
+# after TORCH_FREE and compile without it.
+#   fitreel_torch_pch(TARGET [TORCH_FREE source...])
 function(fitreel_torch_pch target)
+  cmake_parse_arguments(arg "" "" "TORCH_FREE" ${ARGN})
   if(NOT FITREEL_PRECOMPILED_HEADERS)
     return()
   endif()
@@ -42,5 +46,8 @@ function(fitreel_torch_pch target)
     target_precompile_headers(${target} PRIVATE <torch/torch.h>)
   else()
     target_precompile_headers(${target} REUSE_FROM fitreel_core)
+  endif()
+  if(arg_TORCH_FREE)
+    set_source_files_properties(${arg_TORCH_FREE} PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
   endif()
 endfunction()

@@ -11,6 +11,8 @@
 #include <fitreel/checkpoint.hpp>
 #include <fitreel/model.hpp>
 
+#include "scratch_folder.hpp"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 #include <unistd.h>
@@ -35,36 +37,13 @@ namespace fitreel {
 namespace {
 
 namespace fs = std::filesystem;
+using testing_support::read_bytes;
+using testing_support::ScratchFolder;
+using testing_support::write_bytes;
 
 constexpr int kCases = 5000;
 constexpr std::uint32_t kRandomSeed = 20260517;
 const NetSpec kSpec{{3}, Activation::tanh};  // 0.weight [3, 1], 0.bias [3], 2.weight, 2.bias
-
-// A fresh folder under the system's temporary folder, removed at the end.
-class Scratch {
- public:
-  Scratch() {
-    std::string pattern = (fs::temp_directory_path() / "fitreel-fuzz-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~Scratch() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_bytes(const fs::path& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
-}
 
 void put_le(std::string& out, std::uint64_t value, int width) {
   for (int i = 0; i < width; ++i) out += static_cast<char>(value >> (8 * i) & 0xff);
@@ -352,7 +331,7 @@ std::string floats_of(float value, int count) {
   return bytes;
 }
 
-std::vector<Seed> make_seeds(const Scratch& dir) {
+std::vector<Seed> make_seeds(const ScratchFolder& dir) {
   std::vector<Seed> seeds;
   {
     torch::manual_seed(1);
@@ -826,7 +805,7 @@ void print(const std::string& name, const Counts& counts) {
 class CheckpointFuzz : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new Scratch();
+    dir_ = new ScratchFolder();
     seeds_ = new std::vector<Seed>(make_seeds(*dir_));
   }
   static void TearDownTestSuite() {
@@ -895,11 +874,11 @@ class CheckpointFuzz : public ::testing::Test {
     }
   }
 
-  static Scratch* dir_;
+  static ScratchFolder* dir_;
   static std::vector<Seed>* seeds_;
 };
 
-Scratch* CheckpointFuzz::dir_ = nullptr;
+ScratchFolder* CheckpointFuzz::dir_ = nullptr;
 std::vector<Seed>* CheckpointFuzz::seeds_ = nullptr;
 
 // The harness itself: each seed, as written and zipped again, loads its sentinels and only

@@ -12,6 +12,8 @@
 #include <fitreel/model.hpp>
 #include <fitreel/trainer.hpp>
 
+#include "model_copy.hpp"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -25,10 +27,7 @@
 namespace fitreel {
 namespace {
 
-torch::nn::Sequential copy_of(const torch::nn::Sequential& model) {
-  return torch::nn::Sequential(
-      std::dynamic_pointer_cast<torch::nn::SequentialImpl>(model->clone()));
-}
+using testing_support::copy_of;
 
 // One model of a batch, a copy of it for its single run, and its data, drawn as the seed's
 // run draws them.

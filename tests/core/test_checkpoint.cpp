@@ -3,6 +3,8 @@
 #include <fitreel/checkpoint.hpp>
 #include <fitreel/model.hpp>
 
+#include "scratch_folder.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <torch/torch.h>
@@ -22,32 +24,9 @@ namespace fitreel {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A fresh folder under the system's temporary folder, removed at the end.
-class Scratch {
- public:
-  Scratch() {
-    std::string pattern = (fs::temp_directory_path() / "fitreel-ckpt-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~Scratch() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_bytes(const fs::path& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
-}
+using testing_support::read_bytes;
+using testing_support::ScratchFolder;
+using testing_support::write_bytes;
 
 const NetSpec kSpec{{16, 16}, Activation::tanh};  // tensor records of 4 to 1024 bytes
 
@@ -98,7 +77,7 @@ class Checkpoint : public ::testing::Test {
     save_checkpoint(saved_, describe(kSpec), good_.string());
     good_bytes_ = read_bytes(good_);
   }
-  Scratch dir_;
+  ScratchFolder dir_;
   fs::path good_ = dir_ / "good.pt";
   torch::nn::Sequential saved_ = seeded_net(1);
   std::string good_bytes_;

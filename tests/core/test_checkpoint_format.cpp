@@ -10,6 +10,8 @@
 #include <fitreel/version.hpp>
 
 #include <fcntl.h>
+#include "scratch_folder.hpp"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 #include <unistd.h>
@@ -34,32 +36,9 @@ namespace {
 namespace fs = std::filesystem;
 using detail::TensorView;
 using detail::Value;
-
-// A fresh folder under the system's temporary folder, removed at the end.
-class Scratch {
- public:
-  Scratch() {
-    std::string pattern = (fs::temp_directory_path() / "fitreel-format-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~Scratch() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_bytes(const fs::path& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
-}
+using testing_support::read_bytes;
+using testing_support::ScratchFolder;
+using testing_support::write_bytes;
 
 // Little-endian float32 bytes, as a storage record holds them (this host is little-endian).
 std::string floats(const std::vector<float>& values) {
@@ -229,7 +208,7 @@ std::vector<std::string> keys_of(const Value& dict) {
   return keys;
 }
 
-const NetSpec kSpec{{16, 16}, Activation::tanh};
+const NetSpec kFormatSpec{{16, 16}, Activation::tanh};
 const NetSpec kSmall{{2}, Activation::sigmoid};
 
 torch::nn::Sequential seeded_net(const NetSpec& spec, std::uint64_t seed) {
@@ -250,19 +229,19 @@ class CheckpointFormat : public ::testing::Test {
     first[1] = std::numeric_limits<float>::denorm_min();
     std::memcpy(&first[2], &nan_bits, sizeof nan_bits);
     first[3] = -std::numeric_limits<float>::infinity();
-    save_checkpoint(saved_, describe(kSpec), path_.string());
+    save_checkpoint(saved_, describe(kFormatSpec), path_.string());
     bytes_ = read_bytes(path_);
   }
-  Scratch dir_;
+  ScratchFolder dir_;
   fs::path path_ = dir_ / "model.pt";
-  torch::nn::Sequential saved_ = seeded_net(kSpec, 1);
+  torch::nn::Sequential saved_ = seeded_net(kFormatSpec, 1);
   std::string bytes_;
 };
 
 TEST_F(CheckpointFormat, RoundTripKeepsEveryParameterBitForBit) {
-  torch::nn::Sequential loaded = seeded_net(kSpec, 2);
+  torch::nn::Sequential loaded = seeded_net(kFormatSpec, 2);
   ASSERT_FALSE(same_bits(loaded, saved_));
-  load_checkpoint(loaded, describe(kSpec), path_.string());
+  load_checkpoint(loaded, describe(kFormatSpec), path_.string());
   EXPECT_TRUE(same_bits(loaded, saved_));
   const float* first = loaded->parameters()[0].data_ptr<float>();
   EXPECT_TRUE(std::signbit(first[0]));
@@ -317,7 +296,7 @@ TEST_F(CheckpointFormat, DataPklHoldsTheDocumentedDict) {
   EXPECT_EQ(info->find("version")->text, kVersion);
   EXPECT_TRUE(info->find("format")->is(Value::Kind::integer));
   EXPECT_EQ(info->find("format")->integer, 1);
-  EXPECT_EQ(info->find("architecture")->text, describe(kSpec));
+  EXPECT_EQ(info->find("architecture")->text, describe(kFormatSpec));
 
   const Value* model = root.find("model");
   ASSERT_NE(model, nullptr);
@@ -346,7 +325,7 @@ TEST_F(CheckpointFormat, DataPklHoldsTheDocumentedDict) {
 
   const detail::CheckpointTensors read = detail::read_checkpoint_tensors(path_.string());
   EXPECT_EQ(read.kind, "fitreel");
-  EXPECT_EQ(read.architecture, describe(kSpec));
+  EXPECT_EQ(read.architecture, describe(kFormatSpec));
   ASSERT_EQ(read.tensors.size(), state.size());
   for (std::size_t i = 0; i < state.size(); ++i) {
     EXPECT_EQ(read.tensors[i].first, state[i].first);
@@ -554,7 +533,7 @@ void expect_refused(const fs::path& path, const Hostile& hostile) {
 
 class CheckpointHostile : public ::testing::Test {
  protected:
-  Scratch dir_;
+  ScratchFolder dir_;
   fs::path path_ = dir_ / "hostile.pt";
 };
 

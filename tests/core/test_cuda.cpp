@@ -8,6 +8,8 @@
 #include <fitreel/model.hpp>
 #include <fitreel/trainer.hpp>
 
+#include "model_copy.hpp"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -36,9 +38,7 @@ Demo seed_demo(const std::string& name, uint64_t seed) {
   return demo;
 }
 
-torch::nn::Sequential copy_of(const torch::nn::Sequential& model) {
-  return std::dynamic_pointer_cast<torch::nn::SequentialImpl>(model->clone());
-}
+using testing_support::copy_of;
 
 // Every epoch's loss, as on_loss streams them.
 struct Trained {
