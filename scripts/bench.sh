@@ -2,7 +2,9 @@
 # Measures fitreel against the Python PyTorch reference (../shared/reference/seed_reference.py)
 # on the same settings in the same run, and prints the ratios Python / C++. Not a test: it
 # prints a table and exits 0. Install the reference's needs with `scripts/deps.sh --bench`.
-#   scripts/bench.sh                 3 repeats of everything
+#   scripts/bench.sh                 3 repeats of everything, then the scale table
+#   scripts/bench.sh scale           the scale table alone (scripts/bench_scale.sh: sizes from the
+#                                    seed's to 100000 points, quiet and busy)
 #   FITREEL_BENCH_REPEATS=5 scripts/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +16,9 @@ epochs_net=10000
 
 bash scripts/build.sh release >/dev/null
 fitreel=build/release/app/fitreel
+if [ "${1:-}" = scale ]; then
+  exec bash scripts/bench_scale.sh "$fitreel"
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 timed() {  # timed FILE command...: appends "wall_seconds peak_rss_kb" of the command to FILE
@@ -125,3 +130,7 @@ print(f"{'fitreel net with video: peak RSS MB':52} {'':>26} {statistics.median(r
 print(f"{'fitreel line, no video: peak RSS MB, 10^5 / 10^7 epochs':52} {'':>26} "
       f"{timed('cpp-line-1e5')[1][0]:9.0f} / {timed('cpp-line-1e7')[1][0]:.0f}")
 PY
+
+echo
+echo "== the scale table (scripts/bench_scale.sh) =="
+bash scripts/bench_scale.sh "$fitreel"

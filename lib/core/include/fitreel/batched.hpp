@@ -4,9 +4,9 @@
 // cover train at once: their parameters stacked into one set of tensors, forward and
 // hand-derived backward (on the CPU one fused, vectorized loop per model; on CUDA ATen's
 // batched kernels), and the optimizer update for all of them. Each follows the numbers its own
-// train() run would, up to the order in which the batched kernels sum (see DESIGN.md's parity
-// notes). Any other model (a user's own module) runs through train() itself, one after
-// another, in the same call.
+// train() run would, up to the order in which the batched kernels sum (the batch contract in the
+// README's Performance section). Any other model (a user's own module) runs through train()
+// itself, one after another, in the same call.
 
 #include <fitreel/data.hpp>
 #include <fitreel/model_ref.hpp>
