@@ -40,13 +40,11 @@ def one_after_another(demo, k, epochs, lr):
     return (time.perf_counter() - start) / (k * epochs)
 
 
-def vmap_ensemble(demo, k, epochs, lr):
-    x, y = demo_data(demo)
-    models = []
-    for seed in range(k):
-        torch.manual_seed(seed)
-        models.append(make_model(demo))
-    fmodel, params, buffers = combine_state_for_ensemble(models)
+def vmap_adagrad_seconds(nets, x, y, epochs, lr, warmup=20):
+    """Seconds that `epochs` epochs of the nets take as one functorch vmap(grad) ensemble with
+    Adagrad (after `warmup` epochs: the first calls trace and allocate, not what a long run
+    costs)."""
+    fmodel, params, buffers = combine_state_for_ensemble(nets)
     params = [p.detach() for p in params]
     sums = [torch.zeros_like(p) for p in params]
 
@@ -62,13 +60,27 @@ def vmap_ensemble(demo, k, epochs, lr):
             p.addcdiv_(g, s.sqrt().add_(1e-10), value=-lr)
 
     with torch.no_grad():
-        for _ in range(20):  # the first calls trace and allocate: not what a long run costs
+        for _ in range(warmup):
             step()
-    start = time.perf_counter()
-    with torch.no_grad():
+        start = time.perf_counter()
         for _ in range(epochs):
             step()
-    return (time.perf_counter() - start) / (k * epochs)
+    return time.perf_counter() - start
+
+
+def seeded_models(make, k):
+    """k models, model i drawn by make() right after torch.manual_seed(i)."""
+    models = []
+    for seed in range(k):
+        torch.manual_seed(seed)
+        models.append(make())
+    return models
+
+
+def vmap_ensemble(demo, k, epochs, lr):
+    x, y = demo_data(demo)
+    models = seeded_models(lambda: make_model(demo), k)
+    return vmap_adagrad_seconds(models, x, y, epochs, lr) / (k * epochs)
 
 
 def main():

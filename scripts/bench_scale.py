@@ -3,7 +3,7 @@
 full batch, x = y = 0..N-1, trained by the textbook loop (one model) and as a functorch
 vmap(grad) ensemble of K models (stacked parameters, one vectorized gradient and one Adagrad
 update for all K per epoch). Each measurement runs at least --min-seconds and 20 epochs: a
-20-epoch pilot sizes the run. Prints one JSON object per line:
+3-epoch pilot sizes the run. Prints one JSON object per line:
   {"n": N, "h": H, "way": "python_loop" | "functorch_vmap", "threads": T, "models": K,
    "epochs": E, "us_per_model_epoch": X}"""
 import argparse
@@ -12,8 +12,8 @@ import math
 import time
 
 import torch
-from functorch import combine_state_for_ensemble, grad, vmap
-from functorch import make_functional  # noqa: F401  (1.13: combine_state needs it imported)
+
+from bench_ensemble import seeded_models, vmap_adagrad_seconds  # as scripts/bench.sh's
 
 LR = 0.01
 
@@ -45,38 +45,15 @@ def loop_seconds(n, hidden, epochs):
 
 def vmap_seconds(n, hidden, models, epochs):
     x, y = data(n)
-    nets = []
-    for seed in range(models):
-        torch.manual_seed(seed)
-        nets.append(make_net(hidden))
-    fmodel, params, buffers = combine_state_for_ensemble(nets)
-    params = [p.detach() for p in params]
-    sums = [torch.zeros_like(p) for p in params]
-
-    def loss_of(p, b, xs, ys):
-        return ((fmodel(p, b, xs) - ys) ** 2).mean()
-
-    gradients = vmap(grad(loss_of), in_dims=(0, 0, None, None))
-
-    def step():
-        grads = gradients(params, buffers, x, y)
-        for p, s, g in zip(params, sums, grads):  # Adagrad, as torch.optim's
-            s.addcmul_(g, g)
-            p.addcdiv_(g, s.sqrt().add_(1e-10), value=-LR)
-
-    with torch.no_grad():
-        for _ in range(5):  # the first calls trace and allocate: not what a long run costs
-            step()
-        start = time.perf_counter()
-        for _ in range(epochs):
-            step()
-    return time.perf_counter() - start
+    nets = seeded_models(lambda: make_net(hidden), models)
+    return vmap_adagrad_seconds(nets, x, y, epochs, LR, warmup=2)
 
 
 def measured(run, min_seconds):
-    """(epochs, seconds) of a run of at least min_seconds and 20 epochs."""
-    pilot = run(20)
-    epochs = max(20, math.ceil(20 * min_seconds / max(pilot, 1e-9) * 1.1))
+    """(epochs, seconds) of a run of at least min_seconds and 20 epochs; a 3-epoch pilot sizes it
+    (an epoch of 32 nets on 100000 points takes seconds)."""
+    pilot = run(3)
+    epochs = max(20, math.ceil(3 * min_seconds / max(pilot, 1e-9) * 1.1))
     return epochs, run(epochs)
 
 

@@ -2,8 +2,9 @@
 # The scale table: fitreel against Python PyTorch from the seed's size to 100000 points, one
 # model and 32 at once, on a quiet machine and then on a busy one. Not a test: it prints a table
 # and exits 0. Every row: a 1-H-1 tanh net, Adagrad lr 0.01, MSE, full batch, x = y = 0..N-1;
-# each measurement runs at least 2 s and 20 epochs (a 20-epoch pilot sizes it; the epochs are
-# printed). µs per model-epoch, from the runs' own train_seconds.
+# each measurement runs at least 2 s and 20 epochs (a short pilot sizes it; the epochs are
+# printed). The Python side alone takes ~25 min: an epoch of 32 nets on 100000 points in vmap
+# takes seconds. µs per model-epoch, from the runs' own train_seconds.
 #   - one model: the Python loop (scripts/bench_scale.py) and `fitreel net`;
 #   - 32 models: functorch's vmap(grad) ensemble and `fitreel sweep net --seeds 0..31`;
 #   - "1 thr" columns run both sides on one thread (torch.set_num_threads(1), --threads 1);
