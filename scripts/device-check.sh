@@ -4,7 +4,8 @@
 # none of Debian's OpenCV, spdlog or GoogleTest packages and no network; runs the tests that need
 # a device (CPU vs CUDA parity on the seed demos within the batch contract, CUDA-graph replay,
 # the batched trainer on CUDA) and the rest of the core's tests (the parity goldens and the batch
-# contract among them), then prints µs per epoch. Tests that need a device but find none are listed as not run, with the reason.
+# contract among them), then prints µs per epoch. Tests that need a device but find none are
+# listed as not run, with the reason.
 #
 #   scripts/device-check.sh --pack          here (Debian): copy GoogleTest's sources and
 #                                           nlohmann-json into .device-deps/ (git-ignored, a
