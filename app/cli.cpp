@@ -40,7 +40,7 @@ void refuse_model_options(const std::string& command, const std::vector<std::str
 // Option values exactly as typed; empty = not given.
 struct RawOptions {
   std::string out, seed, points, epochs, lr, device, threads, log_level;
-  std::string video, frames, schedule, fps, size, preset, gradients;
+  std::string video, frames, schedule, fps, size, preset, gradients, kernels;
   std::string save_model, load_model;
   std::string data, columns, truth, hidden, activation, optimizer, lrs, seeds, sweep_demo;
   std::string loss, batch_size, momentum, weight_decay, lr_schedule;
@@ -129,6 +129,13 @@ void add_common_options(CLI::App& command, RawOptions& raw, bool with_lr = true)
                   "auto (hand-derived chain rule where the model allows, else autograd), "
                   "autograd or analytic; all give the same numbers (default auto)")
       ->type_name("G");
+  command
+      .add_option("--kernels", raw.kernels,
+                  "exact: LibTorch's own kernels, number for number with PyTorch (default of "
+                  "line, net and all); fused: the sweep's fused CPU kernels, several times "
+                  "faster past the seed's size, within the batch contract of exact, and bit for "
+                  "bit a sweep's model (default of sweep; exact there trains one model at a time)")
+      ->type_name("K");
   command.add_flag("--no-cuda-graphs", raw.no_cuda_graphs,
                    "On CUDA, launch every kernel of a step instead of replaying a captured graph");
 }
@@ -414,6 +421,9 @@ RunOptions validate(const std::string& command, const RawOptions& raw) {
   if (!raw.gradients.empty()) {
     options.gradients =
         parse_choice(raw.gradients, "--gradients", {"auto", "autograd", "analytic"});
+  }
+  if (!raw.kernels.empty()) {
+    options.kernels = parse_choice(raw.kernels, "--kernels", {"exact", "fused"});
   }
   options.cuda_graphs = !raw.no_cuda_graphs;
   options.units = !raw.no_units;

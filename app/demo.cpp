@@ -106,6 +106,7 @@ Summary summarize(const DemoSetup& setup, const RunOptions& options, const Watch
   summary.model = setup.architecture;
   summary.optimizer = std::string(optimizer_name(setup.optimizer));
   summary.gradients = result.used_analytic_gradients ? "analytic" : "autograd";
+  summary.kernels = result.used_fused_kernels ? "fused" : "exact";
   const TrainOptions trained = train_options_for(setup, options);
   summary.loss = std::string(loss_name(trained.loss));
   summary.batch_size = trained.batch_size;

@@ -73,6 +73,7 @@ struct RunOptions {
   bool show = false;
   bool units = true;  ///< net: draw the hidden units behind the model
   std::string gradients = "auto";
+  std::optional<std::string> kernels;  ///< "exact" or "fused"; none: the command's default
   bool cuda_graphs = true;
   std::optional<std::string> data;  ///< line/net/sweep: points from a CSV file
   /// --columns X,Y: the file's x and y columns, each a 0-based index or a header name; none:

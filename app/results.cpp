@@ -49,6 +49,7 @@ std::string summary_json(const Summary& s, const LossHistory& losses) {
       {"model", s.model},
       {"optimizer", s.optimizer},
       {"gradients", s.gradients},
+      {"kernels", s.kernels},
       {"loss", s.loss},
       {"batch_size", s.batch_size},
       {"lr_schedule", s.lr_schedule},

@@ -25,6 +25,7 @@ struct Summary {
   std::string model;   ///< e.g. "1-2-1 sigmoid"
   std::string optimizer;
   std::string gradients;  ///< "analytic" or "autograd"
+  std::string kernels;    ///< "fused" or "exact"
   std::string loss = "mse";
   int64_t batch_size = 0;  ///< 0 = the full batch
   std::string lr_schedule = "constant";

@@ -127,7 +127,8 @@ void train_sweep(SweepTraining& training, const RunOptions& options,
                  const std::vector<int64_t>& frame_at, const torch::Tensor& curve_x) {
   const std::vector<torch::nn::Sequential>& models = training.models;
   const DemoSetup& first = training.runs.front().setup;
-  const bool batch = options.gradients != "autograd" && supports_batched_training(models.front());
+  const bool batch = options.gradients != "autograd" && options.kernels != "exact" &&
+                     supports_batched_training(models.front());
   training.batched = batch;
   training.batch_size =
       batch ? batch_size_for(first, models.size(), static_cast<int64_t>(frame_at.size())) : 1;

@@ -5,7 +5,8 @@
 # each measurement runs at least 2 s and 20 epochs (a short pilot sizes it; the epochs are
 # printed). The Python side alone takes ~25 min: an epoch of 32 nets on 100000 points in vmap
 # takes seconds. µs per model-epoch, from the runs' own train_seconds.
-#   - one model: the Python loop (scripts/bench_scale.py) and `fitreel net`;
+#   - one model: the Python loop (scripts/bench_scale.py) and `fitreel net --kernels fused`
+#     (the fused single path; the seed demos default to the exact one);
 #   - 32 models: functorch's vmap(grad) ensemble and `fitreel sweep net --seeds 0..31`;
 #   - "1 thr" columns run both sides on one thread (torch.set_num_threads(1), --threads 1);
 #     "default" leaves the thread count to each program.
@@ -36,7 +37,7 @@ fitreel_rate() {
   [ "$threads" = 0 ] || args+=(--threads "$threads")
   run() {
     if [ "$models" = 1 ]; then
-      "$fitreel" net "${args[@]}" --lr 0.01 --epochs "$1" >/dev/null
+      "$fitreel" net "${args[@]}" --kernels fused --lr 0.01 --epochs "$1" >/dev/null
       "$python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["train_seconds"])' \
         "$work/out/net/summary.json"
     else

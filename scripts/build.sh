@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=${1:-release}
 shift || true
-if [ $# -gt 0 ] || [ ! -f "build/$preset/CMakeCache.txt" ]; then
+# A configure that failed (a package missing) leaves a cache but no build files: configure again.
+if [ $# -gt 0 ] || { [ ! -f "build/$preset/Makefile" ] && [ ! -f "build/$preset/build.ninja" ]; }; then
   cmake --preset "$preset" "$@" >/dev/null
 fi
 cmake --build --preset "$preset" -j "$(nproc)"

@@ -192,6 +192,7 @@ void expect_case_within_contract(const BatchCase& c, Kernels kernels) {
   double drift = 0.0;
   for (size_t k = 0; k < c.lrs.size(); ++k) {
     TrainOptions single;
+    single.path = TrainPath::exact;  // the batch contract is against the exact path
     single.epochs = c.epochs;
     single.lr = c.lrs[k];
     single.optimizer = c.optimizer;
@@ -273,6 +274,7 @@ TEST(Batched, OneModelEqualsItsSingleRun) {
   options.lrs = {0.1};
   const BatchedResult batch = train_batched({twin.batched}, {twin.data}, options);
   TrainOptions single;
+  single.path = TrainPath::exact;  // the batch contract is against the exact path
   single.epochs = 3000;
   single.lr = 0.1;
   const TrainResult alone = train(twin.single, twin.data, single);
@@ -301,6 +303,7 @@ void expect_divergence_frozen(Kernels kernels) {
   EXPECT_EQ(batch.epochs_run, 2000);
   for (size_t k = 0; k < lrs.size(); ++k) {
     TrainOptions single;
+    single.path = TrainPath::exact;  // the batch contract is against the exact path
     single.epochs = options.epochs;
     single.lr = lrs[k];
     single.optimizer = OptimizerKind::sgd;
@@ -490,6 +493,7 @@ TEST(Batched, AMixedListMatchesEachModelsSingleRun) {
   for (size_t k = 0; k < models.size(); ++k) {
     EXPECT_EQ(batch.models[k].shared(), models[k].shared()) << "order, model " << k;
     TrainOptions single;
+    single.path = TrainPath::exact;  // the batch contract is against the exact path
     single.epochs = options.epochs;
     single.lr = options.lrs[k];
     const std::string label = "model " + std::to_string(k);
@@ -531,6 +535,7 @@ TEST(Batched, AFactoryMakesTheModelsInOrder) {
   EXPECT_EQ(batch.models_batched, 2);
   for (int64_t k = 0; k < 3; ++k) {
     TrainOptions single;
+    single.path = TrainPath::exact;  // the batch contract is against the exact path
     single.epochs = options.epochs;
     single.lr = options.lrs[static_cast<size_t>(k)];
     const std::string label = "model " + std::to_string(k);
@@ -623,6 +628,7 @@ TEST(Batched, SnapshotsComeForModelsTrainedAloneWithTheirIndex) {
       train_batched({net.batched, own}, {net.data}, options,
                     {[&](int64_t k, const Snapshot& s) { seen.at(k).push_back(s); }, {}});
   TrainOptions single;
+  single.path = TrainPath::exact;  // the batch contract is against the exact path
   single.epochs = 50;
   single.lr = 0.01;
   single.snapshot_epochs = options.snapshot_epochs;

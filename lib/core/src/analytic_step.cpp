@@ -40,62 +40,6 @@ std::vector<Layer> layers_of(const torch::nn::SequentialImpl& model) {
   return layers;
 }
 
-// Adagrad, SGD and Adam update each number on its own, so updating one flat tensor that holds
-// every parameter gives the same numbers as updating them one by one, with 4 kernels per step
-// instead of 4 per parameter. The model's parameters become views of `values`; the gradients
-// are written straight into views of `grads` (the *_out kernels), so nothing is copied.
-class FlatParameters {
- public:
-  explicit FlatParameters(std::vector<torch::Tensor> params) : params_(std::move(params)) {
-    int64_t total = 0;
-    for (const auto& p : params_) {
-      total += p.numel();
-    }
-    torch::NoGradGuard no_grad;
-    values_ = torch::empty({total}, params_.front().options()).set_requires_grad(true);
-    grads_ = torch::zeros({total}, params_.front().options());
-    int64_t offset = 0;
-    for (auto& p : params_) {
-      const int64_t count = p.numel();
-      const torch::Tensor slot = values_.detach().narrow(0, offset, count);
-      slot.copy_(p.detach().flatten());
-      p.set_data(slot.view(p.sizes()));
-      grad_views_.push_back(grads_.narrow(0, offset, count).view(p.sizes()));
-      offset += count;
-    }
-    values_.mutable_grad() = grads_;
-  }
-
-  ~FlatParameters() {
-    // Give every parameter storage of its own again, so the model outlives this step intact.
-    torch::NoGradGuard no_grad;
-    for (auto& p : params_) {
-      p.set_data(p.detach().clone());
-    }
-  }
-
-  FlatParameters(const FlatParameters&) = delete;
-  FlatParameters& operator=(const FlatParameters&) = delete;
-
-  const torch::Tensor& values() const { return values_; }
-  const torch::Tensor& grad_view(size_t i) const { return grad_views_[i]; }
-  // Where each parameter lives in values(), for the optimizer's state.
-  std::vector<ParamSlot> slots() const {
-    std::vector<ParamSlot> slots;
-    int64_t offset = 0;
-    for (const auto& p : params_) {
-      slots.push_back({0, offset, p.sizes().vec()});
-      offset += p.numel();
-    }
-    return slots;
-  }
-
- private:
-  std::vector<torch::Tensor> params_;
-  torch::Tensor values_, grads_;
-  std::vector<torch::Tensor> grad_views_;
-};
-
 // Autograd records a graph in the forward pass and walks it in backward(); for a 1-2-1 net on
 // 100 points that bookkeeping costs several times the arithmetic. This step computes the same
 // gradients with the same ATen kernels autograd's derivative formulas call (the tests check

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <string>
 
@@ -32,6 +33,16 @@ bool use_avx2_and_fma() {
 }
 
 }  // namespace
+
+CpuStepScalars cpu_step_scalars(CpuOptimizer optimizer, double lr, int64_t adam_step) {
+  if (optimizer != CpuOptimizer::adam) {
+    return {static_cast<float>(-lr), 1.0F};
+  }
+  // torch::optim's defaults (beta1 0.9, beta2 0.999), which the fused kernels cover.
+  const double correction1 = 1 - std::pow(0.9, static_cast<double>(adam_step));
+  const double correction2 = 1 - std::pow(0.999, static_cast<double>(adam_step));
+  return {static_cast<float>(-(lr / correction1)), static_cast<float>(std::sqrt(correction2))};
+}
 
 CpuBatchedEpoch::CpuBatchedEpoch(std::vector<CpuLayer> layers, int64_t models, int64_t rows,
                                  CpuOptimizer optimizer, int threads)

@@ -72,6 +72,16 @@ struct CpuEpochView {
   const float* ones = nullptr;
 };
 
+/// An epoch's update scalars for one model as torch::optim computes them, in double and rounded
+/// to float once: `step` is -lr (Adam: -lr / bias correction 1 of `adam_step`, counted from 1).
+/// The sweep and the single fused run both take them from here, so a model's numbers do not
+/// depend on which of the two trains it.
+struct CpuStepScalars {
+  float step = 0.0F;
+  float adam_sqrt_correction2 = 1.0F;
+};
+CpuStepScalars cpu_step_scalars(CpuOptimizer optimizer, double lr, int64_t adam_step);
+
 /// Model k's epoch (forward, MSE, backward, update); returns its loss before the update.
 using CpuModelEpoch = float (*)(const CpuEpochView& plan, int64_t k, float* values, float* grads,
                                 float* param_grads, const CpuEpochData& data);

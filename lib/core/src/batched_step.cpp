@@ -23,9 +23,6 @@ namespace {
 // torch::optim's defaults (LibTorch 1.13), which the single path uses.
 constexpr double kAdagradEps = 1e-10;
 constexpr double kAdamBeta1 = 0.9;
-// Adam's exp_avg as the single path moves it: by lerp from LibTorch 2.0 on (step_optimizer.cpp's
-// PythonAdam, as torch.optim.Adam 2.x), by mul, then add before.
-constexpr bool kAdamLerp = TORCH_VERSION_MAJOR >= 2;
 constexpr double kAdamBeta2 = 0.999;
 constexpr double kAdamEps = 1e-8;
 
@@ -51,6 +48,43 @@ constexpr int64_t kSampleDims[] = {2};
 constexpr int64_t kSampleAndOutputDims[] = {1, 2};
 
 }  // namespace
+
+std::vector<CpuLayer> cpu_layers_of(const BatchedPlan& plan,
+                                    const std::function<int64_t(size_t param)>& offset_of) {
+  std::vector<CpuLayer> layers;
+  for (const BatchedLayer& layer : plan.layers) {
+    CpuLayer cpu;
+    switch (layer.kind) {
+      case BatchedLayerKind::linear:
+        cpu = {CpuLayerKind::linear, layer.in, layer.out, offset_of(layer.weight_param),
+               offset_of(layer.weight_param + 1)};
+        break;
+      case BatchedLayerKind::sigmoid:
+        cpu.kind = CpuLayerKind::sigmoid;
+        break;
+      case BatchedLayerKind::tanh:
+        cpu.kind = CpuLayerKind::tanh;
+        break;
+      case BatchedLayerKind::relu:
+        cpu.kind = CpuLayerKind::relu;
+        break;
+    }
+    layers.push_back(cpu);
+  }
+  return layers;
+}
+
+CpuOptimizer cpu_optimizer_of(OptimizerKind optimizer) {
+  switch (optimizer) {
+    case OptimizerKind::adagrad:
+      return CpuOptimizer::adagrad;
+    case OptimizerKind::sgd:
+      return CpuOptimizer::sgd;
+    case OptimizerKind::adam:
+      return CpuOptimizer::adam;
+  }
+  return CpuOptimizer::adagrad;
+}
 
 BatchedStep::BatchedStep(BatchedPlan plan, StackedParameters& params, torch::Tensor x,
                          torch::Tensor y, OptimizerKind optimizer, const std::vector<double>& lrs,
@@ -115,46 +149,26 @@ BatchedStep::BatchedStep(BatchedPlan plan, StackedParameters& params, torch::Ten
 
 void BatchedStep::make_cpu_epoch(const std::vector<double>& lrs, int threads) {
   const float* base = params_.flat().data_ptr<float>();
-  const auto offset_of = [&](size_t param) {
-    return params_.block(param).data_ptr<float>() - base;
-  };
-  std::vector<CpuLayer> layers;
-  for (const BatchedLayer& layer : plan_.layers) {
-    CpuLayer cpu;
-    switch (layer.kind) {
-      case BatchedLayerKind::linear:
-        cpu = {CpuLayerKind::linear, layer.in, layer.out, offset_of(layer.weight_param),
-               offset_of(layer.weight_param + 1)};
-        break;
-      case BatchedLayerKind::sigmoid:
-        cpu.kind = CpuLayerKind::sigmoid;
-        break;
-      case BatchedLayerKind::tanh:
-        cpu.kind = CpuLayerKind::tanh;
-        break;
-      case BatchedLayerKind::relu:
-        cpu.kind = CpuLayerKind::relu;
-        break;
-    }
-    layers.push_back(cpu);
-  }
-  const CpuOptimizer optimizer = optimizer_ == OptimizerKind::adagrad ? CpuOptimizer::adagrad
-                                 : optimizer_ == OptimizerKind::sgd   ? CpuOptimizer::sgd
-                                                                      : CpuOptimizer::adam;
-  cpu_epoch_ = std::make_unique<CpuBatchedEpoch>(std::move(layers), params_.models(), x_.size(2),
-                                                 optimizer, threads);
+  cpu_epoch_ = std::make_unique<CpuBatchedEpoch>(
+      cpu_layers_of(plan_,
+                    [&](size_t param) { return params_.block(param).data_ptr<float>() - base; }),
+      params_.models(), x_.size(2), cpu_optimizer_of(optimizer_), threads);
   lrs_ = lrs;
-  cpu_steps_ = negated(lrs);
+  cpu_steps_.resize(lrs.size());
+  for (size_t k = 0; k < lrs.size(); ++k) {
+    cpu_steps_[k] = cpu_step_scalars(cpu_optimizer_of(optimizer_), lrs[k], 1).step;
+  }
 }
 
 void BatchedStep::run_cpu_epoch() {
   float adam_sqrt_correction2 = 1.0F;
-  if (optimizer_ == OptimizerKind::adam) {  // torch::optim's step: -lr / correction1, in double
-    const AdamCorrections correction = adam_corrections(++steps_);
+  if (optimizer_ == OptimizerKind::adam) {
+    ++steps_;
     for (size_t k = 0; k < lrs_.size(); ++k) {
-      cpu_steps_[k] = static_cast<float>(-(lrs_[k] / correction.first));
+      const CpuStepScalars scalars = cpu_step_scalars(CpuOptimizer::adam, lrs_[k], steps_);
+      cpu_steps_[k] = scalars.step;
+      adam_sqrt_correction2 = scalars.adam_sqrt_correction2;
     }
-    adam_sqrt_correction2 = static_cast<float>(std::sqrt(correction.second));
   }
   const CpuEpochData data{params_.flat().data_ptr<float>(),
                           state1_.defined() ? state1_.data_ptr<float>() : nullptr,

@@ -8,8 +8,10 @@
 #include <fitreel/trainer.hpp>
 
 #include <torch/types.h>
+#include <torch/version.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +46,16 @@ struct PlanOrReason {
   std::string reason;
 };
 PlanOrReason batched_plan_of(const ModelRef& model);
+
+/// The plan's layers as the fused CPU kernels read them; offset_of(j) is where parameter j's
+/// block starts in the flat parameter array.
+std::vector<CpuLayer> cpu_layers_of(const BatchedPlan& plan,
+                                    const std::function<int64_t(size_t param)>& offset_of);
+CpuOptimizer cpu_optimizer_of(OptimizerKind optimizer);
+
+/// Adam's exp_avg as the exact path moves it: by lerp from LibTorch 2.0 on (step_optimizer.cpp's
+/// PythonAdam, as torch.optim.Adam 2.x), by mul, then add before.
+inline constexpr bool kAdamLerp = TORCH_VERSION_MAJOR >= 2;
 
 /// K models' parameters stacked parameter by parameter: parameter j of every model is one
 /// contiguous block shaped [K, ...its shape], and the blocks follow each other in one flat

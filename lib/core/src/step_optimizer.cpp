@@ -96,6 +96,48 @@ void StepOptimizer::set_lr(double lr) {
   }
 }
 
+double StepOptimizer::lr() const { return optimizer_->param_groups().front().options().get_lr(); }
+
+StepOptimizer::InPlaceStep StepOptimizer::begin_in_place_step() {
+  const torch::Tensor& whole = optimized_.front();
+  auto& all = optimizer_->state();
+  auto found = all.find(state_key(whole));
+  InPlaceStep in_place;
+  switch (config_.kind) {
+    case OptimizerKind::adagrad: {
+      if (found == all.end()) {  // torch::optim's Adagrad makes it when built: not expected
+        torch::NoGradGuard no_grad;
+        auto fresh = std::make_unique<torch::optim::AdagradParamState>();
+        fresh->step(0);
+        fresh->sum(torch::full_like(whole, config_.settings.initial_accumulator_value,
+                                    torch::MemoryFormat::Preserve));
+        found = all.emplace(state_key(whole), std::move(fresh)).first;
+      }
+      auto& p = static_cast<torch::optim::AdagradParamState&>(*found->second);
+      p.step(p.step() + 1);
+      in_place = {p.sum(), {}, p.step()};
+      break;
+    }
+    case OptimizerKind::sgd:
+      break;
+    case OptimizerKind::adam: {
+      if (found == all.end()) {
+        torch::NoGradGuard no_grad;
+        auto fresh = std::make_unique<torch::optim::AdamParamState>();
+        fresh->step(0);
+        fresh->exp_avg(torch::zeros_like(whole, torch::MemoryFormat::Preserve));
+        fresh->exp_avg_sq(torch::zeros_like(whole, torch::MemoryFormat::Preserve));
+        found = all.emplace(state_key(whole), std::move(fresh)).first;
+      }
+      auto& p = static_cast<torch::optim::AdamParamState&>(*found->second);
+      p.step(p.step() + 1);
+      in_place = {p.exp_avg(), p.exp_avg_sq(), p.step()};
+      break;
+    }
+  }
+  return in_place;
+}
+
 OptimizerState StepOptimizer::state() const {
   OptimizerState state;
   if (config_.factory) {

@@ -36,6 +36,16 @@ class StepOptimizer {
                 std::vector<ParamSlot> slots);
   void step() { optimizer_->step(); }
   void set_lr(double lr);
+  double lr() const;
+  /// What the fused CPU kernels update in place of step(), for a named optimizer over one
+  /// tensor: its state tensors (Adagrad: sum; Adam: exp_avg, exp_avg_sq; SGD: none), made as
+  /// torch::optim makes them at a first step when missing, and its step count, advanced by one.
+  /// The state stays the optimizer's own, so state() and load() see what the kernels did.
+  struct InPlaceStep {
+    torch::Tensor first, second;
+    int64_t step = 0;  ///< the step being taken, counted from 1
+  };
+  InPlaceStep begin_in_place_step();
   /// Its state per model parameter; empty for a user's own optimizer (not fitreel's to read).
   OptimizerState state() const;
   /// Restores a state saved by state() (or by PyTorch's optimizer.state_dict()). Throws
@@ -47,6 +57,28 @@ class StepOptimizer {
   std::vector<torch::Tensor> optimized_;
   std::vector<ParamSlot> slots_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+};
+
+/// The parameters of a model as views of one flat tensor, with their gradients as views of
+/// another, while it lives; each parameter gets storage of its own back when it is destroyed.
+/// Adagrad, SGD and Adam update each number on its own, so one flat tensor steps as the
+/// parameters one by one would, with a few kernels per step instead of a few per parameter.
+class FlatParameters {
+ public:
+  explicit FlatParameters(std::vector<torch::Tensor> params);
+  ~FlatParameters();
+  FlatParameters(const FlatParameters&) = delete;
+  FlatParameters& operator=(const FlatParameters&) = delete;
+
+  const torch::Tensor& values() const { return values_; }
+  const torch::Tensor& grad_view(size_t i) const { return grad_views_[i]; }
+  /// Where each parameter lives in values(), for the optimizer's state.
+  std::vector<ParamSlot> slots() const;
+
+ private:
+  std::vector<torch::Tensor> params_;
+  torch::Tensor values_, grads_;
+  std::vector<torch::Tensor> grad_views_;
 };
 
 /// One training step: zero the gradients, forward, loss, gradients, optimizer step.
@@ -88,6 +120,16 @@ bool supports_analytic_step(const StepInputs& inputs);
 /// While the step lives, the model's parameters are views of one flat tensor (see the source);
 /// they get storage of their own back when it is destroyed.
 std::unique_ptr<TrainStep> make_analytic_step(const StepInputs& inputs);
+
+/// Whether the fused CPU kernels (batched_cpu_kernels.inc, as a batch of one) cover this set-up:
+/// on the CPU, a model train_batched() covers, the MSE loss, and a named optimizer with the
+/// settings the kernels know (torch::optim's defaults, any Adagrad initial accumulator).
+bool supports_fused_step(const StepInputs& inputs);
+
+/// The step of a batch of one through the fused CPU kernels: the numbers a sweep gives this
+/// model, bit for bit (train_batched() runs the same kernels and update scalars), within the
+/// batch contract of the exact steps. The parameters are views of one flat tensor while it lives.
+std::unique_ptr<TrainStep> make_fused_step(const StepInputs& inputs);
 
 /// While alive, makes a fresh stream current on a CUDA `device` (graph capture cannot use the
 /// default stream), after the default stream's work is done; waits for it on the way out.

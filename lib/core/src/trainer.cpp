@@ -249,12 +249,16 @@ TrainResult train_checked(const ModelRef& model, const Dataset& data, const Trai
       options.loss,
       x,
       y};
-  const bool analytic =
-      options.gradients == Gradients::analytic ||
-      (options.gradients == Gradients::automatic && detail::supports_analytic_step(inputs));
+  const bool automatic = options.gradients == Gradients::automatic;
+  result.used_fused_kernels =
+      automatic && options.path == TrainPath::fastest && detail::supports_fused_step(inputs);
+  result.used_analytic_gradients = result.used_fused_kernels ||
+                                   options.gradients == Gradients::analytic ||
+                                   (automatic && detail::supports_analytic_step(inputs));
   std::unique_ptr<detail::TrainStep> step =
-      analytic ? detail::make_analytic_step(inputs) : detail::make_autograd_step(inputs);
-  result.used_analytic_gradients = analytic;
+      result.used_fused_kernels        ? detail::make_fused_step(inputs)
+      : result.used_analytic_gradients ? detail::make_analytic_step(inputs)
+                                       : detail::make_autograd_step(inputs);
   const int64_t epochs_done = options.resume ? options.resume->epochs_done : 0;
   if (options.resume) {
     step->optimizer().load(options.resume->optimizer);

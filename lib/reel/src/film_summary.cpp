@@ -61,6 +61,7 @@ std::string film_summary_json(const ModelRef& model, const Dataset& data,
       {"optimizer", std::string(optimizer_name(options.optimizer))},
       {"device", device_name(options.device)},
       {"gradients", result.used_analytic_gradients ? "analytic" : "autograd"},
+      {"kernels", result.used_fused_kernels ? "fused" : "exact"},
       {"cuda_graph", result.used_cuda_graph},
       {"param_names", param_names},
       // A model past kMostInlineParameters keeps its final weights in params_file instead.

@@ -24,6 +24,18 @@ enum class Gradients {
   analytic,   ///< the chain rule written out (throws if the model has other layers)
 };
 
+/// Whose arithmetic trains a model that the fused CPU kernels cover.
+enum class TrainPath {
+  /// The fused CPU kernels (as train_batched() runs them) where they cover the set-up: on the
+  /// CPU, a Sequential of Linear and sigmoid/tanh/relu layers, the MSE loss, full batch or
+  /// mini-batches, any schedule, and Adagrad, SGD or Adam with torch::optim's default settings
+  /// (any Adagrad initial accumulator). A sweep's model equals its run through them bit for bit;
+  /// against the exact path they meet the batch contract (README, Performance). Else: exact.
+  fastest,
+  /// LibTorch's own kernels, as PyTorch runs the loop: number for number with Python.
+  exact,
+};
+
 /// What to train and how. The defaults are the seed's full-batch MSE loop with Adagrad.
 struct TrainOptions {
   int64_t epochs = 1;  ///< epochs to run (>= 1)
@@ -49,7 +61,8 @@ struct TrainOptions {
   torch::Tensor curve_x{};  ///< (M, 1) inputs for Snapshot::curve; empty = none
   int64_t unit_curves =
       0;  ///< each Snapshot carries this many hidden units' curves (see UnitCurves)
-  Gradients gradients = Gradients::automatic;
+  Gradients gradients = Gradients::automatic;  ///< autograd or analytic: the exact path
+  TrainPath path = TrainPath::fastest;
   bool cuda_graphs = true;               ///< on CUDA, replay one captured step (Adagrad/SGD)
   int64_t divergence_check_every = 256;  ///< on CUDA, epochs between loss checks (CPU: each)
 };
@@ -77,6 +90,7 @@ struct TrainResult {
   std::vector<std::vector<float>> final_params{};    ///< after the last step
   bool used_cuda_graph = false;                      ///< whether the step was replayed as a graph
   bool used_analytic_gradients = false;              ///< whether the chain rule was hand-derived
+  bool used_fused_kernels = false;  ///< whether the fused CPU kernels ran (TrainPath::fastest)
   /// Held-out loss (Dataset::x_test, y_test; the training loss function, in eval mode) at each
   /// snapshot epoch, before its step; empty when nothing is held out. Measured only there, so
   /// it costs nothing per epoch.
