@@ -153,6 +153,36 @@ TEST(Sweep, OneModelPerRateInAGridVideoWithJsonAndChart) {
   }
 }
 
+// A sweep's model and `net --kernels fused` with its rate run the same kernels on the same
+// numbers: equal bit for bit, also at lr 1, where the net's training is chaotic and the exact
+// path (the demos' default) parts from both.
+TEST(Sweep, EachModelIsItsFusedSingleRunBitForBit) {
+  TempDir dir;
+  ASSERT_EQ(run(kFitreel, {"sweep", "net", "--lrs", "0.1,1", "--epochs", "500", "--video", "none",
+                           "--out", dir.path()})
+                .exit_code,
+            0);
+  const nlohmann::json sweep = read_json(dir / "sweep-net/sweep.json");
+  ASSERT_EQ(sweep["runs"].size(), 2U);
+  for (const char* kernels : {"fused", "exact"}) {
+    const std::string out = dir / kernels;
+    const auto result = run(kFitreel, {"net", "--kernels", kernels, "--lr", "1", "--epochs", "500",
+                                       "--video", "none", "--out", out});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    const nlohmann::json single = read_json(out + "/net/summary.json");
+    EXPECT_EQ(single["kernels"], kernels);
+    if (std::string(kernels) == "fused") {
+      EXPECT_EQ(single["final_params"], sweep["runs"][1]["final_params"]);
+      EXPECT_EQ(single["loss_at_epoch"]["499"], sweep["runs"][1]["final_loss"]);
+    }
+  }
+  TempDir plain;
+  ASSERT_EQ(
+      run(kFitreel, {"net", "--epochs", "5", "--video", "none", "--out", plain.path()}).exit_code,
+      0);
+  EXPECT_EQ(read_json(plain / "net/summary.json")["kernels"], "exact") << "the demos' default";
+}
+
 TEST(Sweep, NeedsADemoAndRates) {
   TempDir dir;
   for (const std::vector<std::string>& args :

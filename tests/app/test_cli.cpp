@@ -32,7 +32,7 @@ TEST(Cli, HelpExplainsEveryOption) {
   for (const char* option :
        {"--out", "--seed", "--points", "--epochs", "--lr", "--device", "--threads", "--log-level",
         "--quiet", "--video", "--frames", "--schedule", "--fps", "--size", "--preset", "--show",
-        "--gradients", "--no-cuda-graphs"}) {
+        "--gradients", "--kernels", "--no-cuda-graphs"}) {
     EXPECT_NE(result.out.find(option), std::string::npos) << option;
   }
   const auto top = run(kFitreel, {"--help"});
@@ -288,6 +288,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadInput{"SeedScientific", {"line", "--seed", "1e3"}, "--seed"},
                       BadInput{"SizeMissingHeight", {"line", "--size", "1280x"}, "--size"},
                       BadInput{"PresetUnknown", {"line", "--preset", "warp"}, "--preset"},
+                      BadInput{"KernelsUnknown", {"net", "--kernels", "fast"}, "--kernels"},
                       BadInput{
                           "CommandOptionForAll", {"all", "--save-model", "m.pt"}, "--save-model"},
                       BadInput{"FramesOne", {"line", "--frames", "1"}, "--frames"},
