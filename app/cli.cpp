@@ -82,8 +82,8 @@ void add_common_options(CLI::App& command, RawOptions& raw, bool with_lr = true)
       ->type_name("D");
   command
       .add_option("--threads", raw.threads,
-                  "LibTorch intra-op threads, and a batched sweep's, 1 to 256 (default: "
-                  "LibTorch's choice; a batched sweep: one per core)")
+                  "Threads for LibTorch's kernels and a batched sweep's, one count for both, "
+                  "1 to 256 (default: one per CPU this process may use)")
       ->type_name("N");
   command
       .add_option("--log-level", raw.log_level,

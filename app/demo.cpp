@@ -14,6 +14,7 @@
 #include <fitreel/files/atomic_file.hpp>
 #include <fitreel/reel/film.hpp>
 #include <fitreel/render/frame_sink.hpp>
+#include <fitreel/runtime.hpp>
 #include <fitreel/version.hpp>
 
 #include <spdlog/spdlog.h>
@@ -174,9 +175,8 @@ std::string divergence_advice(const Dataset& data) {
 }  // namespace
 
 std::shared_ptr<const XyPoints> check_inputs(const RunOptions& options) {
-  if (options.threads) {
-    torch::set_num_threads(*options.threads);
-  }
+  // One count for LibTorch and a sweep: --threads, or one per CPU this process may use.
+  set_threads(options.threads.value_or(0));
   try {
     resolve_device(options.device);
   } catch (const DeviceError& error) {

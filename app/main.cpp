@@ -10,6 +10,7 @@
 
 #include <fitreel/error.hpp>
 #include <fitreel/render/plot.hpp>
+#include <fitreel/runtime.hpp>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -131,6 +132,7 @@ int main(int argc, char** argv) {
   // Past a file size limit (ulimit -f) a write fails with EFBIG and fitreel says so in one
   // line, instead of being killed mid-write without a word.
   std::signal(SIGXFSZ, SIG_IGN);
+  fitreel::keep_freed_memory();  // before LibTorch allocates: large runs stay out of the kernel
   const ParseOutcome parsed = parse_command_line(argc, argv);
   if (!parsed.options) {
     return parsed.exit_code;

@@ -5,12 +5,11 @@
 #include <fitreel/render/live_window.hpp>
 #include <fitreel/render/video.hpp>
 
-#include <sched.h>
 #include <spdlog/spdlog.h>
+#include <fitreel/runtime.hpp>
 
 #include <filesystem>
 #include <stdexcept>
-#include <thread>
 
 namespace fitreel::app {
 
@@ -52,20 +51,9 @@ void check_video_encoder(const RunOptions& options) {
                name);
 }
 
-// The cores this process may run on (as nproc counts them: a container or taskset may allow
-// fewer than the machine has).
-unsigned usable_cores() {
-  cpu_set_t allowed;
-  CPU_ZERO(&allowed);
-  if (::sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
-    return static_cast<unsigned>(CPU_COUNT(&allowed));
-  }
-  return std::thread::hardware_concurrency();
-}
-
 void warn_about_threads(const RunOptions& options) {
-  const unsigned cores = usable_cores();
-  if (options.threads && cores > 0 && static_cast<unsigned>(*options.threads) > cores) {
+  const int cores = usable_cpus();
+  if (options.threads && *options.threads > cores) {
     spdlog::warn(
         "--threads {} is more than the {} cores here: threads that outnumber the cores wait for "
         "each other and make training slower; try --threads {} or leave it out",

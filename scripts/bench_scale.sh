@@ -11,10 +11,11 @@
 #   - "1 thr" columns run both sides on one thread (torch.set_num_threads(1), --threads 1);
 #     "default" leaves the thread count to each program.
 #   - busy: the same fitreel runs beside one `yes >/dev/null`, then beside a 720p x264 encode
-#     (ffmpeg), the median of 3; the ratio default / one thread is what a busy machine costs
+#     (ffmpeg), the median of 5; the ratio default / one thread is what a busy machine costs
 #     the default.
 #   scripts/bench_scale.sh [FITREEL_EXE]     (default build/release/app/fitreel)
-# FITREEL_SCALE_ROWS=100x2,1600x16 picks rows; FITREEL_SCALE_SECONDS=2 the least time per run.
+# FITREEL_SCALE_ROWS=100x2,1600x16 picks rows; FITREEL_SCALE_SECONDS=2 the least time per run;
+# FITREEL_SCALE_PYTHON=0 leaves out the Python columns (~25 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fitreel=${1:-build/release/app/fitreel}
@@ -66,13 +67,17 @@ fitreel_rows() {  # fitreel_rows CONDITION: every fitreel measurement, tagged wi
 }
 
 echo "== scale table: quiet machine (Python and fitreel, one after the other)" >&2
-"$python" scripts/bench_scale.py --rows "$rows" --threads 1,0 --min-seconds "$min_seconds" |
-  sed 's/^{/{"condition": "quiet", /' >"$work/rows.jsonl" 2>/dev/null ||
-  echo "(no Python PyTorch with functorch: fitreel's columns only)" >&2
+if [ "${FITREEL_SCALE_PYTHON:-1}" = 0 ]; then
+  echo "(FITREEL_SCALE_PYTHON=0: fitreel's columns only)" >&2
+else
+  "$python" scripts/bench_scale.py --rows "$rows" --threads 1,0 --min-seconds "$min_seconds" |
+    sed 's/^{/{"condition": "quiet", /' >"$work/rows.jsonl" 2>/dev/null ||
+    echo "(no Python PyTorch with functorch: fitreel's columns only)" >&2
+fi
 fitreel_rows quiet >>"$work/rows.jsonl"
 
 for busy in yes encode; do
-  echo "== scale table: busy machine ($busy beside it), 3 runs each" >&2
+  echo "== scale table: busy machine ($busy beside it), 5 runs each" >&2
   if [ $busy = yes ]; then
     yes >/dev/null &
   else
@@ -81,7 +86,7 @@ for busy in yes encode; do
       -preset medium -f null - </dev/null &
   fi
   load_pid=$!
-  for _ in 1 2 3; do fitreel_rows "busy-$busy" >>"$work/rows.jsonl"; done
+  for _ in 1 2 3 4 5; do fitreel_rows "busy-$busy" >>"$work/rows.jsonl"; done
   kill "$load_pid" 2>/dev/null || true
   wait "$load_pid" 2>/dev/null || true
   load_pid=
@@ -121,7 +126,7 @@ for condition in ("busy-yes", "busy-encode"):
     if not any(r["condition"] == condition for r in rows):
         continue
     print()
-    print(f"{condition}: fitreel's default threads against one thread (median of 3; goal <= 1.1x)")
+    print(f"{condition}: fitreel's default threads against one thread (median of 5; goal <= 1.1x)")
     print(f"{'N':>7} {'H':>3} | {'net 1thr':>10} {'net dflt':>10} {'dflt/1':>8} | "
           f"{'batched 1thr':>12} {'batched dflt':>12} {'dflt/1':>8}")
     for n, h in sizes:

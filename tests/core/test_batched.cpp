@@ -242,31 +242,6 @@ INSTANTIATE_TEST_SUITE_P(Demos, BatchedMatchesSingle, testing::ValuesIn(batch_ca
                            return param.param.name;
                          });
 
-// Each model is computed alone, start to end, whichever thread runs it: 1 or 2 threads (64
-// models of the seed net are enough work for 2) give the same numbers, bit for bit.
-TEST(Batched, ThreadsDoNotChangeTheNumbers) {
-  std::vector<TrainResult> runs_by_threads[2];
-  for (int threads : {1, 2}) {
-    std::vector<ModelRef> models;
-    std::vector<double> lrs;
-    for (uint64_t k = 0; k < 64; ++k) {
-      models.emplace_back(make_twin(false, kSeedNet, k).batched);
-      lrs.push_back(0.05 + 0.005 * static_cast<double>(k % 8));
-    }
-    BatchedOptions options;
-    options.epochs = 300;
-    options.lrs = lrs;
-    options.threads = threads;
-    runs_by_threads[threads - 1] = train_batched(models, {demos::make_identity(100)}, options).runs;
-  }
-  for (size_t k = 0; k < 64; ++k) {
-    const TrainResult &one = runs_by_threads[0][k], &two = runs_by_threads[1][k];
-    EXPECT_EQ(one.final_params, two.final_params) << "model " << k;
-    EXPECT_EQ(one.losses.last(), two.losses.last()) << "model " << k;
-    EXPECT_EQ(one.losses.count(), two.losses.count()) << "model " << k;
-  }
-}
-
 TEST(Batched, OneModelEqualsItsSingleRun) {
   Twin twin = make_twin(false, {}, 0);
   BatchedOptions options;

@@ -3,6 +3,7 @@
 #include "batched_cpu_epoch.hpp"
 
 #include "epoch_workers.hpp"
+#include "optimizer_defaults.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -38,9 +39,9 @@ CpuStepScalars cpu_step_scalars(CpuOptimizer optimizer, double lr, int64_t adam_
   if (optimizer != CpuOptimizer::adam) {
     return {static_cast<float>(-lr), 1.0F};
   }
-  // torch::optim's defaults (beta1 0.9, beta2 0.999), which the fused kernels cover.
-  const double correction1 = 1 - std::pow(0.9, static_cast<double>(adam_step));
-  const double correction2 = 1 - std::pow(0.999, static_cast<double>(adam_step));
+  using namespace optimizer_defaults;  // the settings the fused kernels cover
+  const double correction1 = 1 - std::pow(kAdamBeta1, static_cast<double>(adam_step));
+  const double correction2 = 1 - std::pow(kAdamBeta2, static_cast<double>(adam_step));
   return {static_cast<float>(-(lr / correction1)), static_cast<float>(std::sqrt(correction2))};
 }
 

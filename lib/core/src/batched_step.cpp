@@ -10,6 +10,8 @@
 // first layer's addcmul took ~7x longer that way).
 #include "batched_step.hpp"
 
+#include "optimizer_defaults.hpp"
+
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -20,11 +22,7 @@ namespace fitreel::detail {
 
 namespace {
 
-// torch::optim's defaults (LibTorch 1.13), which the single path uses.
-constexpr double kAdagradEps = 1e-10;
-constexpr double kAdamBeta1 = 0.9;
-constexpr double kAdamBeta2 = 0.999;
-constexpr double kAdamEps = 1e-8;
+using namespace optimizer_defaults;  // torch::optim's, which the single path uses
 
 // Adam's bias corrections 1 - beta^step, in double as torch::optim computes them.
 struct AdamCorrections {

@@ -7,6 +7,7 @@
 #include <fitreel/error.hpp>
 #include <fitreel/evaluate.hpp>
 #include <fitreel/model.hpp>
+#include <fitreel/runtime.hpp>
 #include <fitreel/shape.hpp>
 
 #include "batched_step.hpp"
@@ -21,11 +22,6 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <thread>
-
-#if defined(__linux__)
-#include <sched.h>
-#endif
 
 namespace fitreel {
 
@@ -83,18 +79,7 @@ void check_counts(const std::vector<ModelRef>& models, const std::vector<Dataset
 }
 
 // One thread per CPU this process may run on (taskset and cgroups narrow it), or as asked.
-int cpu_threads(int requested) {
-  if (requested > 0) {
-    return requested;
-  }
-#if defined(__linux__)
-  cpu_set_t allowed;
-  if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
-    return std::max(1, CPU_COUNT(&allowed));
-  }
-#endif
-  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-}
+int cpu_threads(int requested) { return requested > 0 ? requested : usable_cpus(); }
 
 // Model k's own run, as train() takes it.
 TrainOptions single_options(const BatchedOptions& options, size_t k) {

@@ -3,6 +3,7 @@
 // kernels update it and the optimizer's own state in place. A sweep's model and its single run
 // then compute the same numbers: the same kernels, the same plan, the same update scalars.
 #include "batched_step.hpp"
+#include "optimizer_defaults.hpp"
 #include "train_step.hpp"
 
 #include <fitreel/error.hpp>
@@ -75,7 +76,8 @@ class FusedStep final : public TrainStep {
 bool default_settings(const OptimizerConfig& config) {
   const OptimizerSettings& s = config.settings;
   const OptimizerSettings defaults;
-  const double default_eps = config.kind == OptimizerKind::adam ? 1e-8 : 1e-10;
+  const double default_eps = config.kind == OptimizerKind::adam ? optimizer_defaults::kAdamEps
+                                                                : optimizer_defaults::kAdagradEps;
   return s.weight_decay == 0.0 && s.momentum == 0.0 && s.dampening == 0.0 && !s.nesterov &&
          s.lr_decay == 0.0 && s.eps.value_or(default_eps) == default_eps &&
          s.beta1 == defaults.beta1 && s.beta2 == defaults.beta2 && !s.amsgrad;

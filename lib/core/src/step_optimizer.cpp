@@ -1,5 +1,6 @@
 // The optimizer of a training step: built from TrainOptions, its rate set per epoch, and its
 // state read and restored in the layout of PyTorch's optimizer.state_dict().
+#include "optimizer_defaults.hpp"
 #include "python_adam.hpp"
 #include "train_step.hpp"
 
@@ -13,8 +14,8 @@ namespace fitreel::detail {
 
 namespace {
 
-constexpr double kAdagradEps = 1e-10;  // torch.optim's defaults
-constexpr double kAdamEps = 1e-8;
+using optimizer_defaults::kAdagradEps;
+using optimizer_defaults::kAdamEps;
 
 // LibTorch keys an optimizer's per-parameter state by the parameter's TensorImpl: as a string
 // up to 1.13, as the pointer itself from 2.0.

@@ -15,6 +15,7 @@
 #include <fitreel/loss_history.hpp>
 #include <fitreel/model.hpp>
 #include <fitreel/model_ref.hpp>
+#include <fitreel/runtime.hpp>
 #include <fitreel/schedule.hpp>
 #include <fitreel/shape.hpp>
 #include <fitreel/snapshot.hpp>
