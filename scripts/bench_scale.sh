@@ -48,9 +48,14 @@ fitreel_rate() {
         "$work/out/sweep-net/sweep.json"
     fi
   }
+  # A pilot of 20 epochs, then longer runs until one lasts min_seconds: a short pilot's time is
+  # mostly start-up, and sizing from it alone left the fastest rows at a tenth of the goal.
   seconds=$(run $epochs)
-  epochs=$("$python" -c "import math; print(max(20, math.ceil(20 * $min_seconds / max($seconds, 1e-9) * 1.1)))")
-  seconds=$(run "$epochs")
+  for _ in 1 2 3 4; do
+    "$python" -c "import sys; sys.exit($seconds >= $min_seconds)" || break
+    epochs=$("$python" -c "import math; print(max(20, math.ceil($epochs * $min_seconds / max($seconds, 1e-9) * 1.1)))")
+    seconds=$(run "$epochs")
+  done
   "$python" -c "import json; print(json.dumps({'n': $n, 'h': $h, 'way': '$label', 'threads': $threads,
     'models': $models, 'epochs': $epochs, 'us_per_model_epoch': $seconds * 1e6 / ($models * $epochs)}))"
 }
