@@ -13,6 +13,7 @@
 #include <fitreel/trainer.hpp>
 
 #include "model_copy.hpp"
+#include "same_run.hpp"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -28,6 +29,7 @@ namespace fitreel {
 namespace {
 
 using testing_support::copy_of;
+using testing_support::expect_same_run;  // a run train_batched() gave to train(): the same
 
 // One model of a batch, a copy of it for its single run, and its data, drawn as the seed's
 // run draws them.
@@ -83,22 +85,6 @@ double expect_within_contract(const TrainResult& batched, const TrainResult& sin
   }
   EXPECT_EQ(flat_parameters(*twin.batched), batched.final_params) << label << ": copied back";
   return drift;
-}
-
-// Checks a run train_batched() gave to train() against the twin's own train() run: the same.
-void expect_same_run(const TrainResult& ours, const TrainResult& alone, const std::string& label) {
-  EXPECT_EQ(ours.epochs_run, alone.epochs_run) << label;
-  EXPECT_EQ(ours.interrupted, alone.interrupted) << label;
-  EXPECT_EQ(ours.diverged_at_epoch, alone.diverged_at_epoch) << label;
-  EXPECT_EQ(ours.used_analytic_gradients, alone.used_analytic_gradients) << label;
-  const std::vector<EpochLoss> a = ours.losses.points(), b = alone.losses.points();
-  ASSERT_EQ(a.size(), b.size()) << label;
-  for (size_t i = 0; i < a.size(); ++i) {
-    EXPECT_EQ(a[i].epoch, b[i].epoch) << label;
-    EXPECT_EQ(a[i].loss, b[i].loss) << label << ": epoch " << a[i].epoch;
-  }
-  EXPECT_EQ(ours.initial_params, alone.initial_params) << label;
-  EXPECT_EQ(ours.final_params, alone.final_params) << label;
 }
 
 // A user's own module: not a Sequential (a skip connection in its forward), so train_batched

@@ -9,13 +9,13 @@
 #include <fitreel/trainer.hpp>
 
 #include "model_copy.hpp"
+#include "same_run.hpp"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -23,6 +23,7 @@ namespace fitreel::fused_single_tests {  // named: unity batches share anonymous
 namespace {
 
 using testing_support::copy_of;
+using testing_support::expect_same_run;
 
 const NetSpec kSeedNet{{2}, Activation::sigmoid};
 
@@ -42,23 +43,6 @@ struct AllLosses {
     return callbacks;
   }
 };
-
-void expect_identical(const TrainResult& sweep, const TrainResult& single,
-                      const std::string& label) {
-  EXPECT_TRUE(single.used_fused_kernels) << label;
-  EXPECT_EQ(sweep.epochs_run, single.epochs_run) << label;
-  EXPECT_EQ(sweep.diverged_at_epoch, single.diverged_at_epoch) << label;
-  EXPECT_EQ(sweep.initial_params, single.initial_params) << label;
-  EXPECT_EQ(sweep.final_params, single.final_params) << label;
-  const std::vector<EpochLoss> a = sweep.losses.points(), b = single.losses.points();
-  ASSERT_EQ(a.size(), b.size()) << label;
-  for (size_t i = 0; i < a.size(); ++i) {
-    ASSERT_EQ(a[i].epoch, b[i].epoch) << label;
-    // Bitwise: NaN equals NaN here, and 0.0 differs from -0.0.
-    EXPECT_EQ(std::memcmp(&a[i].loss, &b[i].loss, sizeof(float)), 0)
-        << label << ": epoch " << a[i].epoch << ": " << a[i].loss << " vs " << b[i].loss;
-  }
-}
 
 // K models of `spec` (model k drawn with seed k) in one sweep on `threads` threads, then each
 // alone through train()'s fused path: the same numbers, bit for bit.
@@ -84,8 +68,10 @@ void expect_sweep_equals_single_runs(const NetSpec& spec, OptimizerKind optimize
     single.epochs = epochs;
     single.lr = lr;
     single.optimizer = optimizer;
-    expect_identical(sweep.runs[static_cast<size_t>(k)], train(singles[k], data, single),
-                     "model " + std::to_string(k) + ", " + std::to_string(threads) + " threads");
+    const TrainResult alone = train(singles[k], data, single);
+    EXPECT_TRUE(alone.used_fused_kernels);
+    expect_same_run(sweep.runs[static_cast<size_t>(k)], alone,
+                    "model " + std::to_string(k) + ", " + std::to_string(threads) + " threads");
   }
 }
 
