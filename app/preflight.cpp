@@ -4,9 +4,9 @@
 
 #include <fitreel/render/live_window.hpp>
 #include <fitreel/render/video.hpp>
+#include <fitreel/runtime.hpp>
 
 #include <spdlog/spdlog.h>
-#include <fitreel/runtime.hpp>
 
 #include <filesystem>
 #include <stdexcept>

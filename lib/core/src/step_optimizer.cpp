@@ -100,43 +100,41 @@ void StepOptimizer::set_lr(double lr) {
 double StepOptimizer::lr() const { return optimizer_->param_groups().front().options().get_lr(); }
 
 StepOptimizer::InPlaceStep StepOptimizer::begin_in_place_step() {
-  const torch::Tensor& whole = optimized_.front();
-  auto& all = optimizer_->state();
-  auto found = all.find(state_key(whole));
-  InPlaceStep in_place;
-  switch (config_.kind) {
-    case OptimizerKind::adagrad: {
-      if (found == all.end()) {  // torch::optim's Adagrad makes it when built: not expected
-        torch::NoGradGuard no_grad;
-        auto fresh = std::make_unique<torch::optim::AdagradParamState>();
-        fresh->step(0);
-        fresh->sum(torch::full_like(whole, config_.settings.initial_accumulator_value,
-                                    torch::MemoryFormat::Preserve));
-        found = all.emplace(state_key(whole), std::move(fresh)).first;
-      }
-      auto& p = static_cast<torch::optim::AdagradParamState&>(*found->second);
-      p.step(p.step() + 1);
-      in_place = {p.sum(), {}, p.step()};
-      break;
-    }
-    case OptimizerKind::sgd:
-      break;
-    case OptimizerKind::adam: {
-      if (found == all.end()) {
-        torch::NoGradGuard no_grad;
-        auto fresh = std::make_unique<torch::optim::AdamParamState>();
-        fresh->step(0);
-        fresh->exp_avg(torch::zeros_like(whole, torch::MemoryFormat::Preserve));
-        fresh->exp_avg_sq(torch::zeros_like(whole, torch::MemoryFormat::Preserve));
-        found = all.emplace(state_key(whole), std::move(fresh)).first;
-      }
-      auto& p = static_cast<torch::optim::AdamParamState&>(*found->second);
-      p.step(p.step() + 1);
-      in_place = {p.exp_avg(), p.exp_avg_sq(), p.step()};
-      break;
-    }
+  if (config_.kind == OptimizerKind::sgd) {
+    return {};  // plain SGD keeps no state
   }
-  return in_place;
+  if (in_place_state_ == nullptr) {
+    const torch::Tensor& whole = optimized_.front();
+    auto& all = optimizer_->state();
+    auto found = all.find(state_key(whole));
+    if (found == all.end()) {  // Adam makes it at its first step; Adagrad when built
+      torch::NoGradGuard no_grad;
+      std::unique_ptr<torch::optim::OptimizerParamState> fresh;
+      if (config_.kind == OptimizerKind::adagrad) {
+        auto adagrad = std::make_unique<torch::optim::AdagradParamState>();
+        adagrad->step(0);
+        adagrad->sum(torch::full_like(whole, config_.settings.initial_accumulator_value,
+                                      torch::MemoryFormat::Preserve));
+        fresh = std::move(adagrad);
+      } else {
+        auto adam = std::make_unique<torch::optim::AdamParamState>();
+        adam->step(0);
+        adam->exp_avg(torch::zeros_like(whole, torch::MemoryFormat::Preserve));
+        adam->exp_avg_sq(torch::zeros_like(whole, torch::MemoryFormat::Preserve));
+        fresh = std::move(adam);
+      }
+      found = all.emplace(state_key(whole), std::move(fresh)).first;
+    }
+    in_place_state_ = found->second.get();
+  }
+  if (config_.kind == OptimizerKind::adagrad) {
+    auto& p = static_cast<torch::optim::AdagradParamState&>(*in_place_state_);
+    p.step(p.step() + 1);
+    return {p.sum(), {}, p.step()};
+  }
+  auto& p = static_cast<torch::optim::AdamParamState&>(*in_place_state_);
+  p.step(p.step() + 1);
+  return {p.exp_avg(), p.exp_avg_sq(), p.step()};
 }
 
 OptimizerState StepOptimizer::state() const {
@@ -204,6 +202,7 @@ void StepOptimizer::load(const OptimizerState& state) {
   if (state.empty()) {
     return;
   }
+  in_place_state_ = nullptr;  // replaced below
   if (config_.factory) {
     throw InputError("TrainOptions::resume holds a " + state.name +
                      " state, but TrainOptions::make_optimizer makes the optimizer: load your "

@@ -57,6 +57,9 @@ class StepOptimizer {
   std::vector<torch::Tensor> optimized_;
   std::vector<ParamSlot> slots_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  /// The state begin_in_place_step() steps, found once (its key, a string in LibTorch 1.13,
+  /// costs an allocation per lookup); load() replaces the state and forgets it.
+  torch::optim::OptimizerParamState* in_place_state_ = nullptr;
 };
 
 /// The parameters of a model as views of one flat tensor, with their gradients as views of
