@@ -269,14 +269,14 @@ std::pair<DataColumn, DataColumn> parse_columns(const std::string& text) {
 }
 
 // --loss, --batch-size, --momentum, --weight-decay, --lr-schedule, each checked once here.
-void validate_training(const RawOptions& raw, const std::string& optimizer,
-                       TrainingChoices& training) {
+void validate_training(const RawOptions& raw, OptimizerKind optimizer, TrainingChoices& training) {
   if (!raw.loss.empty()) {
     const size_t colon = raw.loss.find(':');
-    training.loss =
-        parse_choice(std::string_view(raw.loss).substr(0, colon), "--loss", {"mse", "l1", "huber"});
+    training.loss = parse_named<LossKind>(
+        std::string_view(raw.loss).substr(0, colon), "--loss",
+        {{"mse", LossKind::mse}, {"l1", LossKind::l1}, {"huber", LossKind::huber}});
     if (colon != std::string::npos) {
-      if (training.loss != "huber") {
+      if (training.loss != LossKind::huber) {
         throw UsageError("--loss " + raw.loss + ": only huber takes a delta (huber:DELTA)");
       }
       training.huber_delta = parse_positive_real(raw.loss.substr(colon + 1), "--loss huber:DELTA");
@@ -286,7 +286,7 @@ void validate_training(const RawOptions& raw, const std::string& optimizer,
     training.batch_size = parse_integer(raw.batch_size, "--batch-size", 0, 100'000'000);
   }
   if (!raw.momentum.empty()) {
-    if (optimizer != "sgd") {
+    if (optimizer != OptimizerKind::sgd) {
       throw UsageError(
           "--momentum is SGD's: add --optimizer sgd (adam's momentum is its betas, "
           "adagrad has none)");
@@ -311,25 +311,30 @@ void validate_training(const RawOptions& raw, const std::string& optimizer,
       if (colon == std::string::npos) break;
       start = colon + 1;
     }
-    training.schedule =
-        parse_choice(parts[0], "--lr-schedule", {"constant", "step", "exp", "cosine"});
-    const std::string form = training.schedule == "step"  ? "step:SIZE:GAMMA (e.g. step:1000:0.5)"
-                             : training.schedule == "exp" ? "exp:GAMMA (e.g. exp:0.999)"
-                             : training.schedule == "cosine" ? "cosine or cosine:ETA_MIN"
-                                                             : "constant";
-    const size_t wanted = training.schedule == "step" ? 3 : training.schedule == "exp" ? 2 : 0;
-    const bool fits =
-        wanted != 0 ? parts.size() == wanted
-                    : parts.size() == 1 || (training.schedule == "cosine" && parts.size() == 2);
+    using Kind = LrScheduleKind;
+    training.schedule = parse_named<Kind>(parts[0], "--lr-schedule",
+                                          {{"constant", Kind::constant},
+                                           {"step", Kind::step},
+                                           {"exp", Kind::exponential},
+                                           {"cosine", Kind::cosine}});
+    const Kind kind = training.schedule;
+    const std::string form = kind == Kind::step          ? "step:SIZE:GAMMA (e.g. step:1000:0.5)"
+                             : kind == Kind::exponential ? "exp:GAMMA (e.g. exp:0.999)"
+                             : kind == Kind::cosine      ? "cosine or cosine:ETA_MIN"
+                                                         : "constant";
+    const size_t wanted = kind == Kind::step ? 3 : kind == Kind::exponential ? 2 : 0;
+    const bool fits = wanted != 0
+                          ? parts.size() == wanted
+                          : parts.size() == 1 || (kind == Kind::cosine && parts.size() == 2);
     if (!fits) {
       throw UsageError("--lr-schedule got '" + raw.lr_schedule + "'; it takes " + form);
     }
-    if (training.schedule == "step") {
+    if (kind == Kind::step) {
       training.step_size = parse_integer(parts[1], "--lr-schedule step:SIZE", 1, 1'000'000'000);
       training.gamma = parse_positive_real(parts[2], "--lr-schedule step:SIZE:GAMMA");
-    } else if (training.schedule == "exp") {
+    } else if (kind == Kind::exponential) {
       training.gamma = parse_positive_real(parts[1], "--lr-schedule exp:GAMMA");
-    } else if (training.schedule == "cosine" && parts.size() == 2) {
+    } else if (kind == Kind::cosine && parts.size() == 2) {
       training.eta_min = parse_real(parts[1], "--lr-schedule cosine:ETA_MIN");
       if (training.eta_min < 0.0) {
         throw UsageError("--lr-schedule cosine:ETA_MIN got '" + parts[1] +
@@ -341,7 +346,11 @@ void validate_training(const RawOptions& raw, const std::string& optimizer,
 
 RunOptions validate(const std::string& command, const RawOptions& raw) {
   RunOptions options;
-  options.command = command;
+  options.command = parse_named<Command>(command, "COMMAND",
+                                         {{"line", Command::line},
+                                          {"net", Command::net},
+                                          {"all", Command::all},
+                                          {"sweep", Command::sweep}});
   if (!raw.out.empty()) {
     options.out_dir = raw.out;
   }
@@ -382,7 +391,8 @@ RunOptions validate(const std::string& command, const RawOptions& raw) {
     options.frames = parse_integer(raw.frames, "--frames", 2, 1'000'000);
   }
   if (!raw.schedule.empty()) {
-    options.schedule = parse_choice(raw.schedule, "--schedule", {"log", "linear"});
+    options.schedule = parse_named<Schedule>(
+        raw.schedule, "--schedule", {{"log", Schedule::log}, {"linear", Schedule::linear}});
   }
   // The library decides the limits (render::video_limits); here they are worded as options.
   // --fps and --size first take what any format takes, then --video's own range.
@@ -419,11 +429,14 @@ RunOptions validate(const std::string& command, const RawOptions& raw) {
   }
   options.show = raw.show;
   if (!raw.gradients.empty()) {
-    options.gradients =
-        parse_choice(raw.gradients, "--gradients", {"auto", "autograd", "analytic"});
+    options.gradients = parse_named<Gradients>(raw.gradients, "--gradients",
+                                               {{"auto", Gradients::automatic},
+                                                {"autograd", Gradients::autograd},
+                                                {"analytic", Gradients::analytic}});
   }
   if (!raw.kernels.empty()) {
-    options.kernels = parse_choice(raw.kernels, "--kernels", {"exact", "fused"});
+    options.kernels = parse_named<TrainPath>(
+        raw.kernels, "--kernels", {{"exact", TrainPath::exact}, {"fused", TrainPath::fastest}});
   }
   options.cuda_graphs = !raw.no_cuda_graphs;
   options.units = !raw.no_units;
@@ -458,15 +471,21 @@ RunOptions validate(const std::string& command, const RawOptions& raw) {
     });
   }
   if (!raw.activation.empty()) {
-    options.activation = parse_choice(raw.activation, "--activation", {"sigmoid", "tanh", "relu"});
+    options.activation = parse_named<Activation>(
+        raw.activation, "--activation",
+        {{"sigmoid", Activation::sigmoid}, {"tanh", Activation::tanh}, {"relu", Activation::relu}});
   }
   if (!raw.optimizer.empty()) {
-    options.optimizer = parse_choice(raw.optimizer, "--optimizer", {"adagrad", "sgd", "adam"});
+    options.optimizer = parse_named<OptimizerKind>(raw.optimizer, "--optimizer",
+                                                   {{"adagrad", OptimizerKind::adagrad},
+                                                    {"sgd", OptimizerKind::sgd},
+                                                    {"adam", OptimizerKind::adam}});
   }
   validate_training(raw, options.optimizer, options.training);
-  if (command == "sweep") {
-    options.sweep_demo = parse_choice(raw.sweep_demo, "sweep's DEMO", {"line", "net"});
-    if (options.sweep_demo == "line" && (!raw.hidden.empty() || !raw.activation.empty())) {
+  if (options.command == Command::sweep) {
+    options.sweep_demo = parse_named<Demo>(raw.sweep_demo, "sweep's DEMO",
+                                           {{"line", Demo::line}, {"net", Demo::net}});
+    if (options.sweep_demo == Demo::line && (!raw.hidden.empty() || !raw.activation.empty())) {
       throw UsageError("--hidden and --activation shape the net; `sweep line` fits a line");
     }
     if (!raw.lrs.empty()) {
@@ -478,7 +497,7 @@ RunOptions validate(const std::string& command, const RawOptions& raw) {
       }
       options.seeds = parse_seeds(raw.seeds);
       if (raw.lrs.empty()) {  // seeds alone: each at the demo's own rate, as its single run
-        options.lrs = {options.sweep_demo == "line" ? demos::kLine.lr : demos::kNet.lr};
+        options.lrs = {options.sweep_demo == Demo::line ? demos::kLine.lr : demos::kNet.lr};
       }
     }
     const size_t models = options.lrs.size() * std::max<size_t>(1, options.seeds.size());

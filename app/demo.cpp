@@ -184,14 +184,15 @@ std::shared_ptr<const XyPoints> check_inputs(const RunOptions& options) {
   }
   std::shared_ptr<const XyPoints> file = read_data_file(options);
   if (options.load_model) {
-    const DemoSetup setup = make_setup(options.command, options, file.get());
+    const DemoSetup setup =
+        make_setup(demos_of(options.command, options.sweep_demo).front(), options, file.get());
     torch::nn::Sequential model = make_model(setup);
     load_checkpoint_into(model, setup.architecture, *options.load_model);
   }
   return file;
 }
 
-DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const XyPoints* file,
+DemoOutcome run_demo(Demo demo, const RunOptions& options, const XyPoints* file,
                      DemoOutput& output) {
   // Seed, data, model: the order of random draws is the parity contract.
   const DemoSetup setup = make_setup(demo, options, file);

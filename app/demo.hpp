@@ -23,9 +23,9 @@ std::shared_ptr<const XyPoints> check_inputs(const RunOptions& options);
 
 class DemoOutput;
 
-/// Runs demo "line" or "net" with `options` (on the points of `file`, when not null), writes
+/// Runs `demo` with `options` (on the points of `file`, when not null), writes
 /// its results into `output` and publishes them.
-DemoOutcome run_demo(const std::string& demo, const RunOptions& options, const XyPoints* file,
+DemoOutcome run_demo(Demo demo, const RunOptions& options, const XyPoints* file,
                      DemoOutput& output);
 
 }  // namespace fitreel::app

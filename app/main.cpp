@@ -53,24 +53,25 @@ int exit_code_for_signal(int signal) { return signal == SIGTERM ? kExitTerminate
 
 // Result folders this run replaces: DIR/line, DIR/net, or DIR/sweep-<demo>.
 std::vector<std::string> result_folder_names(const RunOptions& options) {
-  if (options.command == "sweep") {
-    return {"sweep-" + options.sweep_demo};
+  std::vector<std::string> names;
+  for (const Demo demo : demos_of(options.command, options.sweep_demo)) {
+    names.push_back((options.command == Command::sweep ? "sweep-" : "") +
+                    std::string(demo_name(demo)));
   }
-  return options.command == "all" ? std::vector<std::string>{"line", "net"}
-                                  : std::vector<std::string>{options.command};
+  return names;
 }
 
 // Trains what the command asks, each demo into its own output; returns the exit code.
-int train_into(const RunOptions& options, const std::vector<std::string>& names,
-               const fitreel::XyPoints* file,
+int train_into(const RunOptions& options, const fitreel::XyPoints* file,
                const std::vector<std::unique_ptr<DemoOutput>>& outputs) {
-  if (options.command == "sweep") {
+  if (options.command == Command::sweep) {
     const DemoOutcome outcome = run_sweep(options, file, *outputs.front());
     return outcome == DemoOutcome::interrupted ? exit_code_for_signal(stop_signal()) : kExitOk;
   }
   bool diverged = false;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    const DemoOutcome outcome = run_demo(names[i], options, file, *outputs[i]);
+  const std::vector<Demo> demos = demos_of(options.command, options.sweep_demo);
+  for (std::size_t i = 0; i < demos.size(); ++i) {
+    const DemoOutcome outcome = run_demo(demos[i], options, file, *outputs[i]);
     if (outcome == DemoOutcome::interrupted) {
       return exit_code_for_signal(stop_signal());  // `all` stops after an interrupted demo
     }
@@ -97,7 +98,7 @@ int run(const RunOptions& options) {
   install_stop_handlers();
   int exit_code = kExitOk;
   try {
-    exit_code = train_into(options, names, file.get(), outputs);
+    exit_code = train_into(options, file.get(), outputs);
   } catch (...) {
     // `all` whose net failed after line was published: the page must not show the old line.
     if (std::any_of(outputs.begin(), outputs.end(),
@@ -143,10 +144,7 @@ int main(int argc, char** argv) {
   }
   try {
     return run(*parsed.options);
-  } catch (const UsageError& error) {
-    std::cerr << "fitreel: error: " << error.what() << " (see --help)\n";
-    return kExitUsage;
-  } catch (const fitreel::InputError& error) {  // e.g. a result folder that is not fitreel's
+  } catch (const fitreel::InputError& error) {  // a UsageError, a folder that is not fitreel's
     std::cerr << "fitreel: error: " << error.what() << " (see --help)\n";
     return kExitUsage;
   } catch (const std::bad_alloc&) {

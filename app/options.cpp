@@ -150,4 +150,20 @@ std::string parse_choice(std::string_view text, std::string_view option,
   throw UsageError(std::string(option) + " got " + quoted(text) + "; it takes " + listed);
 }
 
+std::string_view demo_name(Demo demo) { return demo == Demo::line ? "line" : "net"; }
+
+std::vector<Demo> demos_of(Command command, Demo sweep_demo) {
+  switch (command) {
+    case Command::line:
+      return {Demo::line};
+    case Command::net:
+      return {Demo::net};
+    case Command::all:
+      return {Demo::line, Demo::net};
+    case Command::sweep:
+      return {sweep_demo};
+  }
+  return {};
+}
+
 }  // namespace fitreel::app

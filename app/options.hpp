@@ -1,10 +1,14 @@
 #pragma once
 
-// The fitreel command line, parsed and validated into plain values (no LibTorch, no CLI11).
+// The fitreel command line, parsed and validated into typed values (no LibTorch, no CLI11): every
+// choice is converted once, here, into the library's own enums; nothing compares its text later.
+
+#include <fitreel/choices.hpp>
+#include <fitreel/error.hpp>
+#include <fitreel/schedule.hpp>
 
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,11 +25,14 @@ enum ExitCode : int {
   kExitTerminate = 143,  ///< SIGTERM
 };
 
-/// Bad input: reported as "fitreel: error: <what> (see --help)", exit 2, nothing written.
-class UsageError : public std::invalid_argument {
- public:
-  using std::invalid_argument::invalid_argument;
-};
+/// What a run does: one demo, both one after the other, or a sweep of one demo.
+enum class Command { line, net, all, sweep };
+/// One of the notebook's two demos: the noisy line, or the net learning y = x.
+enum class Demo { line, net };
+/// "line" or "net" (the demo's result folder, log and summary name).
+std::string_view demo_name(Demo demo);
+/// The demos a command trains, in order: its own, both for `all`, the swept one for `sweep`.
+std::vector<Demo> demos_of(Command command, Demo sweep_demo);
 
 /// What a run does with its frames.
 enum class VideoChoice { mp4, webm, avi, gif, png, none };
@@ -39,12 +46,12 @@ struct DataColumn {
 /// How the model is trained, beyond the rate and optimizer (--loss, --batch-size, --momentum,
 /// --weight-decay, --lr-schedule); the defaults are the seed's full-batch MSE loop.
 struct TrainingChoices {
-  std::string loss = "mse";  ///< mse, l1 or huber
+  LossKind loss = LossKind::mse;
   double huber_delta = 1.0;
   int64_t batch_size = 0;  ///< 0 = the full batch
   double momentum = 0.0;   ///< sgd
   double weight_decay = 0.0;
-  std::string schedule = "constant";  ///< constant, step, exp or cosine
+  LrScheduleKind schedule = LrScheduleKind::constant;
   int64_t step_size = 1;
   double gamma = 0.1;
   double eta_min = 0.0;
@@ -52,8 +59,8 @@ struct TrainingChoices {
 
 /// Every option of one invocation, validated, with the demo defaults still open (nullopt).
 struct RunOptions {
-  std::string command = "all";  ///< line, net, all or sweep
-  std::string sweep_demo;       ///< sweep: line or net
+  Command command = Command::all;
+  Demo sweep_demo = Demo::line;  ///< sweep: the demo swept
   std::string out_dir = "fitreel-out";
   uint64_t seed = 0;
   int64_t points = 100;
@@ -65,15 +72,15 @@ struct RunOptions {
   bool quiet = false;
   VideoChoice video = VideoChoice::mp4;
   int64_t frames = 300;
-  std::optional<std::string> schedule;  ///< line log, net linear
+  std::optional<Schedule> schedule;  ///< the frames' epochs; none: line log, net linear
   int fps = 30;
   int width = 1280;
   int height = 720;
   std::string preset = "ultrafast";
   bool show = false;
   bool units = true;  ///< net: draw the hidden units behind the model
-  std::string gradients = "auto";
-  std::optional<std::string> kernels;  ///< "exact" or "fused"; none: the command's default
+  Gradients gradients = Gradients::automatic;
+  std::optional<TrainPath> kernels;  ///< --kernels fused: fastest; none: the command's default
   bool cuda_graphs = true;
   std::optional<std::string> data;  ///< line/net/sweep: points from a CSV file
   /// --columns X,Y: the file's x and y columns, each a 0-based index or a header name; none:
@@ -81,8 +88,8 @@ struct RunOptions {
   std::optional<std::pair<DataColumn, DataColumn>> columns;
   std::optional<std::pair<double, double>> truth;  ///< the true line (slope, intercept)
   std::vector<int64_t> hidden{2};                  ///< net: hidden layer sizes
-  std::string activation = "sigmoid";              ///< net: sigmoid, tanh or relu
-  std::string optimizer = "adagrad";               ///< adagrad, sgd or adam
+  Activation activation = Activation::sigmoid;     ///< net: after each hidden layer
+  OptimizerKind optimizer = OptimizerKind::adagrad;
   std::vector<double> lrs{0.001, 0.01, 0.1, 1.0};  ///< sweep: the learning rates
   std::vector<uint64_t> seeds{};                   ///< sweep: one model per seed (empty: --seed)
   std::optional<std::string> save_model;           ///< line/net: write the trained model here
@@ -130,6 +137,28 @@ std::pair<int, int> parse_size(std::string_view text, std::string_view option, i
 /// One of `choices`, exactly.
 std::string parse_choice(std::string_view text, std::string_view option,
                          const std::vector<std::string>& choices);
+/// A value named on the command line, and its name there.
+template <class T>
+struct Named {
+  std::string_view name;
+  T value;
+};
+/// The value of the one of `choices` named `text`, exactly; UsageError lists the names.
+template <class T>
+T parse_named(std::string_view text, std::string_view option,
+              const std::vector<Named<T>>& choices) {
+  std::vector<std::string> names;
+  for (const Named<T>& choice : choices) {
+    names.emplace_back(choice.name);
+  }
+  const std::string chosen = parse_choice(text, option, names);
+  for (const Named<T>& choice : choices) {
+    if (choice.name == chosen) {
+      return choice.value;
+    }
+  }
+  throw UsageError(std::string(option) + ": no value named '" + chosen + "'");  // unreachable
+}
 
 /// Parses argv. Returns the options, or an exit code when the run should end here (help or
 /// version printed: 0; bad input reported on stderr: 2).

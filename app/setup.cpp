@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace fitreel::app {
@@ -18,9 +19,8 @@ namespace {
 // (least squares) does not exist and gradient descent picks an arbitrary one. The net just
 // learns the mean y there, so it takes such data.
 void refuse_constant_x_for_a_line(const RunOptions& options, const XyPoints& points) {
-  const bool fits_a_line =
-      options.command == "line" || (options.command == "sweep" && options.sweep_demo == "line");
-  if (!fits_a_line) {
+  const std::vector<Demo> demos = demos_of(options.command, options.sweep_demo);
+  if (std::find(demos.begin(), demos.end(), Demo::line) == demos.end()) {
     return;
   }
   const std::string why =
@@ -30,7 +30,7 @@ void refuse_constant_x_for_a_line(const RunOptions& options, const XyPoints& poi
     throw UsageError(fmt::format("--data {}: all {} rows have x = {}{}", *options.data,
                                  points.x.size(0), points.x[0][0].item<float>(), why));
   }
-  const DemoSetup setup = make_setup("line", options, &points);  // the rows it trains on
+  const DemoSetup setup = make_setup(Demo::line, options, &points);  // the rows it trains on
   const torch::Tensor& x = setup.data.x_train;
   if ((x.max() == x.min()).item<bool>()) {
     throw UsageError(fmt::format(
@@ -65,18 +65,17 @@ std::shared_ptr<const XyPoints> read_data_file(const RunOptions& options) {
   return points;
 }
 
-DemoSetup make_setup(const std::string& demo, const RunOptions& options, const XyPoints* file) {
+DemoSetup make_setup(Demo demo, const RunOptions& options, const XyPoints* file) {
   DemoSetup setup;
-  setup.demo = demo;
-  setup.line = demo == "line";
+  setup.demo = std::string(demo_name(demo));
+  setup.line = demo == Demo::line;
   const demos::Defaults& seed = setup.line ? demos::kLine : demos::kNet;
   setup.epochs = options.epochs.value_or(seed.epochs);
   setup.lr = options.lr.value_or(seed.lr);
-  setup.schedule = options.schedule ? *schedule_from_name(*options.schedule)
-                                    : (setup.line ? Schedule::log : Schedule::linear);
+  setup.schedule = options.schedule.value_or(setup.line ? Schedule::log : Schedule::linear);
   setup.device = resolve_device(options.device);
-  setup.optimizer = *optimizer_from_name(options.optimizer);
-  setup.net = NetSpec{options.hidden, *activation_from_name(options.activation)};
+  setup.optimizer = options.optimizer;
+  setup.net = NetSpec{options.hidden, options.activation};
   setup.architecture = setup.line ? "Linear(1, 1)" : describe(setup.net);
 
   // Seed first, then the data; the caller makes the model next.
@@ -109,26 +108,28 @@ TrainOptions train_options_for(const DemoSetup& setup, const RunOptions& options
   train_options.lr = setup.lr;
   train_options.optimizer = setup.optimizer;
   train_options.device = setup.device;
-  train_options.gradients = options.gradients == "autograd"   ? Gradients::autograd
-                            : options.gradients == "analytic" ? Gradients::analytic
-                                                              : Gradients::automatic;
+  train_options.gradients = options.gradients;
   // The seed demos keep their bit-for-bit parity with Python unless fused kernels are asked for.
-  train_options.path = options.kernels == "fused" ? TrainPath::fastest : TrainPath::exact;
+  train_options.path = options.kernels.value_or(TrainPath::exact);
   train_options.cuda_graphs = options.cuda_graphs;
   const TrainingChoices& t = options.training;
-  train_options.loss.kind = t.loss == "l1"      ? Loss::Kind::l1
-                            : t.loss == "huber" ? Loss::Kind::huber
-                                                : Loss::Kind::mse;
+  train_options.loss.kind = t.loss;
   train_options.loss.huber_delta = t.huber_delta;
   train_options.batch_size = t.batch_size;
   train_options.optimizer_settings.momentum = t.momentum;
   train_options.optimizer_settings.weight_decay = t.weight_decay;
-  if (t.schedule == "step") {
-    train_options.lr_schedule = LrSchedule::step(t.step_size, t.gamma);
-  } else if (t.schedule == "exp") {
-    train_options.lr_schedule = LrSchedule::exponential(t.gamma);
-  } else if (t.schedule == "cosine") {
-    train_options.lr_schedule = LrSchedule::cosine(/*t_max=*/0, t.eta_min);
+  switch (t.schedule) {
+    case LrScheduleKind::constant:
+      break;
+    case LrScheduleKind::step:
+      train_options.lr_schedule = LrSchedule::step(t.step_size, t.gamma);
+      break;
+    case LrScheduleKind::exponential:
+      train_options.lr_schedule = LrSchedule::exponential(t.gamma);
+      break;
+    case LrScheduleKind::cosine:
+      train_options.lr_schedule = LrSchedule::cosine(/*t_max=*/0, t.eta_min);
+      break;
   }
   return train_options;
 }

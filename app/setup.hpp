@@ -38,7 +38,7 @@ std::shared_ptr<const XyPoints> read_data_file(const RunOptions& options);
 
 /// Seeds LibTorch's generator and draws (or splits) the data, in the parity contract's order.
 /// Make the model with make_model() right after: its draws come next.
-DemoSetup make_setup(const std::string& demo, const RunOptions& options, const XyPoints* file);
+DemoSetup make_setup(Demo demo, const RunOptions& options, const XyPoints* file);
 
 /// The demo's model, drawn from the generator now.
 torch::nn::Sequential make_model(const DemoSetup& setup);

@@ -94,8 +94,8 @@ nlohmann::ordered_json params_or_file(const SweepTraining& training, size_t inde
 }  // namespace
 
 DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutput& output) {
-  const std::string demo = options.sweep_demo;
-  SweepTraining training = plan_sweep(demo, options, file);
+  const std::string demo(demo_name(options.sweep_demo));
+  SweepTraining training = plan_sweep(options.sweep_demo, options, file);
   // The frames' epochs and the curve's x are the same for every model (same sizes and x).
   const DemoSetup& planned = training.runs.front().setup;
   const torch::Tensor curve_x = curve_inputs(planned.data);

@@ -103,7 +103,7 @@ double bytes_per_model(const DemoSetup& setup, int64_t frames) {
 
 double batch_budget_bytes() { return std::clamp(memory_left() / 2.0, 1.0e6, kMostBatchBytes); }
 
-SweepTraining plan_sweep(const std::string& demo, const RunOptions& options, const XyPoints* file) {
+SweepTraining plan_sweep(Demo demo, const RunOptions& options, const XyPoints* file) {
   SweepTraining training;
   const std::vector<uint64_t> seeds =
       options.seeds.empty() ? std::vector<uint64_t>{options.seed} : options.seeds;
@@ -127,7 +127,8 @@ void train_sweep(SweepTraining& training, const RunOptions& options,
                  const std::vector<int64_t>& frame_at, const torch::Tensor& curve_x) {
   const std::vector<torch::nn::Sequential>& models = training.models;
   const DemoSetup& first = training.runs.front().setup;
-  const bool batch = options.gradients != "autograd" && options.kernels != "exact" &&
+  const bool batch = options.gradients != Gradients::autograd &&
+                     options.kernels.value_or(TrainPath::fastest) != TrainPath::exact &&
                      supports_batched_training(models.front());
   training.batched = batch;
   training.batch_size =

@@ -36,7 +36,7 @@ struct SweepTraining {
 };
 
 /// Draws every (seed, rate) model and its data as its single run would, untrained.
-SweepTraining plan_sweep(const std::string& demo, const RunOptions& options, const XyPoints* file);
+SweepTraining plan_sweep(Demo demo, const RunOptions& options, const XyPoints* file);
 
 /// Trains the planned models; snapshots at `frame_at` (none when empty), curves at `curve_x`.
 /// Stops early at a signal.

@@ -139,7 +139,8 @@ VideoNumbers video_numbers(const Demo& demo, const Settings& settings) {
   // The app's own setup of the demo, so the frames are the ones `fitreel` draws.
   app::RunOptions run_options;
   run_options.epochs = demo.epochs;
-  const app::DemoSetup setup = app::make_setup(demo.name, run_options, nullptr);
+  const app::DemoSetup setup =
+      app::make_setup(demo.name == "line" ? app::Demo::line : app::Demo::net, run_options, nullptr);
   const Schedule schedule = setup.schedule;
   torch::nn::Sequential model = demo.fresh_model();
   const torch::Tensor curve_x = curve_inputs(demo.data);

@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace fitreel {
@@ -51,6 +52,25 @@ struct WideInput : torch::nn::Module {
 Dataset column_data(int64_t n) {
   const torch::Tensor x = torch::linspace(0, 1, n).view({-1, 1});
   return Dataset{x, 2 * x};
+}
+
+// One header declares every kind (the CLI's UsageError too), so one catch of fitreel::Error, or
+// of InputError for what fixing the call fixes, covers each component's.
+TEST(Errors, EveryKindComesFromOneHeaderAndIsAFitreelError) {
+  static_assert(std::is_base_of_v<InputError, ShapeError>);
+  static_assert(std::is_base_of_v<InputError, DeviceError>);
+  static_assert(std::is_base_of_v<InputError, UsageError>);
+  static_assert(std::is_base_of_v<InputError, files::NotOwnedError>);
+  static_assert(std::is_base_of_v<Error, CheckpointError>);
+  static_assert(std::is_base_of_v<Error, CsvError>);
+  static_assert(std::is_base_of_v<Error, files::FileError>);
+  static_assert(std::is_base_of_v<Error, files::WriteError>);
+  static_assert(std::is_base_of_v<Error, render::VideoError>);
+  try {
+    throw UsageError("--lr takes a number");
+  } catch (const Error& error) {
+    EXPECT_STREQ(error.what(), "--lr takes a number");
+  }
 }
 
 TEST(Errors, ACudaDeviceThisMachineLacksNamesTheDeviceAndTheFix) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <fitreel/error.hpp>
 #include <fitreel/files/atomic_file.hpp>
 #include <fitreel/files/folder.hpp>
 
@@ -7,17 +8,9 @@
 #include <fitreel/training.hpp>
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 
 namespace fitreel {
-
-/// A checkpoint could not be read: missing, not a regular file, damaged, too large, or made for
-/// another architecture. The message is one line naming the file.
-class CheckpointError : public Error {
- public:
-  using Error::Error;
-};
 
 /// Caps on what verify_checkpoint accepts. Generous for fitreel's models (a few KiB), they bound
 /// the memory and time a damaged or hostile file can cost before LibTorch sees it.

@@ -5,6 +5,7 @@
 
 #include <fitreel/batched.hpp>
 #include <fitreel/checkpoint.hpp>
+#include <fitreel/choices.hpp>
 #include <fitreel/csv.hpp>
 #include <fitreel/data.hpp>
 #include <fitreel/demos.hpp>

@@ -12,12 +12,6 @@
 
 namespace fitreel {
 
-/// A CSV file could not be used; the message names the file, the line and the problem.
-class CsvError : public Error {
- public:
-  using Error::Error;
-};
-
 /// Points read from a file: x and y as float32 tensors of shape (N, 1), in file order.
 struct XyPoints {
   torch::Tensor x{}, y{};

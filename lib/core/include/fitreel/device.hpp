@@ -10,12 +10,6 @@
 
 namespace fitreel {
 
-/// A device was asked for that this machine or this LibTorch cannot give.
-class DeviceError : public InputError {
- public:
-  using InputError::InputError;
-};
-
 /// Resolves "auto" (CUDA when available, else CPU), "cpu", "cuda" (= cuda:0) or "cuda:N".
 /// Throws DeviceError for anything else, for CUDA without CUDA, and for N past the device count.
 torch::Device resolve_device(std::string_view spec);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <fitreel/choices.hpp>
+
 #include <torch/nn/modules/container/sequential.h>
 
 #include <cstdint>
@@ -9,14 +11,6 @@
 #include <vector>
 
 namespace fitreel {
-
-/// Element-wise activation between the hidden layers of a net.
-enum class Activation { sigmoid, tanh, relu };
-
-/// "sigmoid", "tanh" or "relu".
-std::string_view activation_name(Activation activation);
-/// The activation called `name`, or nothing when no activation has that name.
-std::optional<Activation> activation_from_name(std::string_view name);
 
 /// Shape of a fully connected net with one input and one output.
 struct NetSpec {

@@ -4,16 +4,9 @@
 
 #include <torch/types.h>
 
-#include <stdexcept>
 #include <string_view>
 
 namespace fitreel {
-
-/// A tensor had the wrong shape; the message names the expected shape and the fix.
-class ShapeError : public InputError {
- public:
-  using InputError::InputError;
-};
 
 /// Throws ShapeError unless `tensor` is a column of samples, shape (N, 1). A 1-D tensor of N
 /// values is the seed's "tensors are tricky" mistake: nn.Linear(1, 1) would read it as one

@@ -17,25 +17,6 @@
 
 namespace fitreel {
 
-/// How the gradients of each step are computed. Both give the same numbers.
-enum class Gradients {
-  automatic,  ///< hand-derived when the model is a Linear/activation stack, else autograd
-  autograd,   ///< loss.backward(): the textbook loop
-  analytic,   ///< the chain rule written out (throws if the model has other layers)
-};
-
-/// Whose arithmetic trains a model that the fused CPU kernels cover.
-enum class TrainPath {
-  /// The fused CPU kernels (as train_batched() runs them) where they cover the set-up: on the
-  /// CPU, a Sequential of Linear and sigmoid/tanh/relu layers, the MSE loss, full batch or
-  /// mini-batches, any schedule, and Adagrad, SGD or Adam with torch::optim's default settings
-  /// (any Adagrad initial accumulator). A sweep's model equals its run through them bit for bit;
-  /// against the exact path they meet the batch contract (README, Performance). Else: exact.
-  fastest,
-  /// LibTorch's own kernels, as PyTorch runs the loop: number for number with Python.
-  exact,
-};
-
 /// What to train and how. The defaults are the seed's full-batch MSE loop with Adagrad.
 struct TrainOptions {
   int64_t epochs = 1;  ///< epochs to run (>= 1)

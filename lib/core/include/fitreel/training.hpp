@@ -4,6 +4,8 @@
 // its settings (or one of your own), a learning-rate schedule, and the state that lets a run go
 // on where it stopped (optimizer state, epochs done, the shuffle generator).
 
+#include <fitreel/choices.hpp>
+
 #include <torch/optim/optimizer.h>
 #include <torch/types.h>
 
@@ -17,14 +19,6 @@
 #include <vector>
 
 namespace fitreel {
-
-/// The optimizer that updates the parameters (the seed uses Adagrad, though its comment says SGD).
-enum class OptimizerKind { adagrad, sgd, adam };
-
-/// "adagrad", "sgd" or "adam".
-std::string_view optimizer_name(OptimizerKind kind);
-/// The optimizer called `name`, or nothing.
-std::optional<OptimizerKind> optimizer_from_name(std::string_view name);
 
 /// The named optimizers' settings, as torch.optim names them; every default is PyTorch's, so
 /// `{}` is `Adagrad(params, lr)`, `SGD(params, lr)`, `Adam(params, lr)`.
@@ -48,7 +42,7 @@ using OptimizerFactory = std::function<std::unique_ptr<torch::optim::Optimizer>(
 
 /// The loss a step minimizes, averaged over the samples as PyTorch's default reduction does.
 struct Loss {
-  enum class Kind { mse, l1, huber };
+  using Kind = LossKind;
   Kind kind = Kind::mse;     ///< mse (the seed's), l1, huber
   double huber_delta = 1.0;  ///< huber: where the loss turns from squared to linear
   /// Any loss of (prediction, target) -> a scalar, trained through autograd; wins over `kind`.
@@ -63,7 +57,7 @@ std::string_view loss_name(const Loss& loss);
 /// every epoch, each rate computed by the scheduler's own recurrence (in double), so a run
 /// follows `torch.optim.lr_scheduler` number for number.
 struct LrSchedule {
-  enum class Kind { constant, step, exponential, cosine };
+  using Kind = LrScheduleKind;
   Kind kind = Kind::constant;
   int64_t step_size = 1;  ///< step: the rate is multiplied by gamma every step_size epochs
   double gamma = 0.1;     ///< step, exponential: the factor

@@ -16,13 +16,6 @@
 
 namespace fitreel::files {
 
-/// A file could not be written. The message is one line naming the file and the OS's reason,
-/// e.g. "cannot write out/line/loss.csv: No space left on device".
-class WriteError : public Error {
- public:
-  using Error::Error;
-};
-
 /// One file being written. The constructor makes an empty temporary file beside the final name
 /// (a hidden name unique to this writer); write into it with append() or by name through
 /// temporary_path() (for writers with their own file API), then commit(). Destroyed without

@@ -21,13 +21,6 @@
 
 namespace fitreel::files {
 
-/// A file or folder could not be read, made, renamed or removed. One line naming the path and
-/// the OS's reason.
-class FileError : public Error {
- public:
-  using Error::Error;
-};
-
 /// What an entry is, as lstat says: links are reported, never followed.
 enum class EntryType { none, file, folder, link, other };
 

@@ -21,13 +21,6 @@ namespace fitreel::files {
 /// The manifest's name inside every folder fitreel publishes.
 inline constexpr const char* kManifestName = ".fitreel-manifest";
 
-/// A folder (or name) that is not fitreel's to replace: a user's file there, a link, no
-/// permission. One line naming the entry and the way out.
-class NotOwnedError : public InputError {
- public:
-  using InputError::InputError;
-};
-
 /// The paths below `folder`, relative to it and sorted; folders end in '/'. A symbolic link is
 /// listed as itself, never followed.
 std::vector<std::string> entries_below(const Folder& folder);

@@ -59,12 +59,6 @@ VideoLimits video_limits(VideoFormat format);
 /// video_limits(format).
 void check_video_settings(VideoFormat format, const VideoSettings& settings);
 
-/// Encoding failed (no encoder left, a write error).
-class VideoError : public Error {
- public:
-  using Error::Error;
-};
-
 /// An open video and what was actually chosen.
 struct OpenedVideo {
   std::unique_ptr<FrameSink> sink{};
