@@ -12,6 +12,7 @@
 #include <fitreel/model.hpp>
 #include <fitreel/trainer.hpp>
 
+#include "batched/cpu/epoch.hpp"
 #include "model_copy.hpp"
 #include "same_run.hpp"
 
@@ -20,7 +21,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -126,17 +126,18 @@ const char* name_of(Kernels kernels) {
   return kernels == Kernels::fused ? "fused" : kernels == Kernels::aten ? "aten" : "baseline";
 }
 
-// Sets FITREEL_CPU_KERNELS=baseline while alive, when asked.
+// Runs the portable kernels while alive, when asked (as FITREEL_CPU_KERNELS=baseline does for
+// a whole process).
 class KernelsScope {
  public:
   explicit KernelsScope(Kernels kernels) : set_(kernels == Kernels::fused_baseline) {
     if (set_) {
-      setenv("FITREEL_CPU_KERNELS", "baseline", 1);
+      detail::force_cpu_kernels(detail::CpuKernels::baseline);
     }
   }
   ~KernelsScope() {
     if (set_) {
-      unsetenv("FITREEL_CPU_KERNELS");
+      detail::force_cpu_kernels(std::nullopt);
     }
   }
   KernelsScope(const KernelsScope&) = delete;
@@ -610,6 +611,28 @@ TEST(Batched, SnapshotsComeForModelsTrainedAloneWithTheirIndex) {
   for (const Snapshot& s : seen[0]) {
     EXPECT_EQ(s.loss, *batch.runs[0].losses.at(s.epoch));
   }
+}
+
+// FITREEL_CPU_KERNELS picks the variant; any value it cannot honour is named in a warning (given
+// once per process by cpu_kernels()) and the best variant runs.
+TEST(CpuKernels, TheVariableChoosesAndAnUnknownValueIsWarnedOf) {
+  using detail::choose_cpu_kernels;
+  using detail::CpuKernels;
+  EXPECT_EQ(choose_cpu_kernels(nullptr, true).kernels, CpuKernels::avx2);
+  EXPECT_EQ(choose_cpu_kernels(nullptr, false).kernels, CpuKernels::baseline);
+  EXPECT_EQ(choose_cpu_kernels("", true).warning, "");
+  EXPECT_EQ(choose_cpu_kernels("baseline", true).kernels, CpuKernels::baseline);
+  EXPECT_EQ(choose_cpu_kernels("baseline", true).warning, "");
+  EXPECT_EQ(choose_cpu_kernels("avx2", true).kernels, CpuKernels::avx2);
+
+  const detail::CpuKernelsChoice lacking = choose_cpu_kernels("avx2", false);
+  EXPECT_EQ(lacking.kernels, CpuKernels::baseline);
+  EXPECT_NE(lacking.warning.find("no AVX2"), std::string::npos) << lacking.warning;
+
+  const detail::CpuKernelsChoice typo = choose_cpu_kernels("basline", true);
+  EXPECT_EQ(typo.kernels, CpuKernels::avx2);
+  EXPECT_NE(typo.warning.find("'basline' is not baseline or avx2"), std::string::npos)
+      << typo.warning;
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 // asleep, and the pool stops cleanly in any state. CI also runs these under ThreadSanitizer
 // (preset tsan), which reports any write a share makes that run() does not order before the
 // caller's next read.
-#include "epoch_workers.hpp"
+#include "batched/epoch_workers.hpp"
 
 #include <gtest/gtest.h>
 

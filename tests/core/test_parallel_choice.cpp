@@ -1,7 +1,7 @@
 // ParallelChoice against simulated machines: epochs that cost what a quiet or a busy machine
 // makes them cost (a busy one collapses the parallel epoch to a scheduler slice), on a
 // simulated clock, so the figures are exact and the test cannot be flaky.
-#include "parallel_choice.hpp"
+#include "batched/parallel_choice.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+#include "sequential_plan.hpp"
 #include "train_step.hpp"
 
 #include <fitreel/error.hpp>
@@ -11,30 +12,22 @@ namespace fitreel::detail {
 
 namespace {
 
-enum class LayerKind { linear, sigmoid, tanh, relu };
-
 struct Layer {
   LayerKind kind;
   torch::Tensor weight, bias;            // linear layers only
   torch::Tensor weight_grad, bias_grad;  // where this layer's gradients are written
 };
 
-std::vector<Layer> layers_of(const torch::nn::SequentialImpl& model) {
+// The plan's layers with the module's own parameters (parameters() order is the plan's).
+std::vector<Layer> layers_of(const SequentialPlan& plan, const ModelRef& model) {
+  const std::vector<torch::Tensor> params = model.module().parameters();
   std::vector<Layer> layers;
-  for (const auto& child : model.children()) {
-    if (const auto* linear = child->as<torch::nn::Linear>()) {
-      if (!linear->bias.defined()) {
-        return {};
-      }
-      layers.push_back({LayerKind::linear, linear->weight, linear->bias, {}, {}});
-    } else if (child->as<torch::nn::Sigmoid>() != nullptr) {
-      layers.push_back({LayerKind::sigmoid, {}, {}, {}, {}});
-    } else if (child->as<torch::nn::Tanh>() != nullptr) {
-      layers.push_back({LayerKind::tanh, {}, {}, {}, {}});
-    } else if (child->as<torch::nn::ReLU>() != nullptr) {
-      layers.push_back({LayerKind::relu, {}, {}, {}, {}});
+  for (const PlanLayer& layer : plan.layers) {
+    if (layer.kind == LayerKind::linear) {
+      layers.push_back(
+          {layer.kind, params[layer.weight_param], params[layer.weight_param + 1], {}, {}});
     } else {
-      return {};
+      layers.push_back({layer.kind, {}, {}, {}, {}});
     }
   }
   return layers;
@@ -134,9 +127,7 @@ class AnalyticStep final : public TrainStep {
 }  // namespace
 
 bool supports_analytic_gradients(const ModelRef& model) {
-  const auto& sequential = model.sequential();
-  return sequential != nullptr && !layers_of(*sequential).empty() &&
-         !sequential->parameters().empty();
+  return sequential_plan_of(model).plan.has_value();
 }
 
 bool supports_analytic_step(const StepInputs& inputs) {
@@ -152,7 +143,8 @@ std::unique_ptr<TrainStep> make_analytic_step(const StepInputs& inputs) {
         "analytic gradients need a Sequential of Linear layers (with bias) and "
         "sigmoid/tanh/relu activations, the MSE loss and a named optimizer");
   }
-  return std::make_unique<AnalyticStep>(layers_of(*inputs.model.sequential()), inputs);
+  return std::make_unique<AnalyticStep>(
+      layers_of(*sequential_plan_of(inputs.model).plan, inputs.model), inputs);
 }
 
 }  // namespace fitreel::detail

@@ -1,8 +1,9 @@
 #pragma once
 
 // Internal: torch::optim's default settings, in one place for every path that steps them: the
-// exact optimizer (step_optimizer.cpp), ATen's batched update (batched_step.cpp) and the fused
-// kernels (batched_cpu_kernels.inc, which round them to float). No LibTorch here. Not installed.
+// exact optimizer (step_optimizer.cpp), ATen's batched update (batched/batched_epoch.cpp) and the
+// fused kernels (batched/cpu/kernels.inc, which round them to float). No LibTorch here. Not
+// installed.
 
 namespace fitreel::detail::optimizer_defaults {
 

@@ -124,7 +124,7 @@ bool supports_analytic_step(const StepInputs& inputs);
 /// they get storage of their own back when it is destroyed.
 std::unique_ptr<TrainStep> make_analytic_step(const StepInputs& inputs);
 
-/// Whether the fused CPU kernels (batched_cpu_kernels.inc, as a batch of one) cover this set-up:
+/// Whether the fused CPU kernels (batched/cpu/kernels.inc, as a batch of one) cover this set-up:
 /// on the CPU, a model train_batched() covers, the MSE loss, and a named optimizer with the
 /// settings the kernels know (torch::optim's defaults, any Adagrad initial accumulator).
 bool supports_fused_step(const StepInputs& inputs);

@@ -1,4 +1,4 @@
 // The fused CPU kernels with AVX2 and FMA (this file is compiled with -mavx2 -mfma; it runs
 // only where the CPU reports both).
 #define FITREEL_CPU_VARIANT cpu_avx2
-#include "batched_cpu_kernels.inc"
+#include "batched/cpu/kernels.inc"

@@ -2,27 +2,30 @@
 
 // Internal: one epoch of K stacked models on the CPU as one fused loop per model: forward, MSE,
 // backward and the optimizer update run while that model's few hundred values sit in L1, in
-// vectorized loops over the samples (batched_cpu_kernels.inc). No LibTorch here (plain
-// floats), so these files compile fast, with their own vectorization flags. Not installed.
+// vectorized loops over the samples (batched/cpu/kernels.inc). No LibTorch here (plain
+// floats; only c10's warning for the kernel choice), so these files compile fast, with their own
+// vectorization flags. Not installed.
 
-#include "parallel_choice.hpp"
+#include "batched/parallel_choice.hpp"
+#include "layer_kind.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace fitreel::detail {
 
 class EpochWorkers;
 
-enum class CpuLayerKind { linear, sigmoid, tanh, relu };
 enum class CpuOptimizer { adagrad, sgd, adam };
 
 /// One layer. A Linear's weight [K, out, in] and bias [K, out] are blocks of the flat
 /// parameter array starting at these offsets (model k's own at offset + k * size).
 struct CpuLayer {
-  CpuLayerKind kind = CpuLayerKind::linear;
+  LayerKind kind = LayerKind::linear;
   int64_t in = 0, out = 0;                     // linear only
   int64_t weight_offset = 0, bias_offset = 0;  // linear only
 };
@@ -91,6 +94,24 @@ float model_epoch(const CpuEpochView&, int64_t, float*, float*, float*, const Cp
 namespace cpu_avx2 {  // built on x86-64 with GCC or Clang (FITREEL_CPU_AVX2)
 float model_epoch(const CpuEpochView&, int64_t, float*, float*, float*, const CpuEpochData&);
 }
+
+/// Which compiled variant of the kernels runs: the portable build, or AVX2 with FMA.
+enum class CpuKernels { baseline, avx2 };
+
+/// The variant FITREEL_CPU_KERNELS asks for (unset: the best this CPU runs; "baseline", to test
+/// and compare the portable build; "avx2") given whether this build and CPU run AVX2+FMA, and
+/// a warning when the value is not one of those or asks for what the CPU lacks.
+struct CpuKernelsChoice {
+  CpuKernels kernels = CpuKernels::baseline;
+  std::string warning{};
+};
+CpuKernelsChoice choose_cpu_kernels(const char* requested, bool avx2_runs);
+
+/// The variant this process runs: chosen once, on first use, as ATen's DispatchStub does (a
+/// cached static), its warning given once through LibTorch's warning handler.
+CpuKernels cpu_kernels();
+/// Tests: run `kernels` from now on instead (nullopt: the choice above again).
+void force_cpu_kernels(std::optional<CpuKernels> kernels);
 
 /// K models' epochs, split over up to `threads` threads (fewer when each would get too little
 /// work to pay for the hand-over), or run on the calling thread alone while that is faster (a

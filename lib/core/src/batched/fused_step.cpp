@@ -2,7 +2,7 @@
 // views of one flat tensor (the layout of a sweep's stacked parameters with K = 1), and the
 // kernels update it and the optimizer's own state in place. A sweep's model and its single run
 // then compute the same numbers: the same kernels, the same plan, the same update scalars.
-#include "batched_step.hpp"
+#include "batched/batched_epoch.hpp"
 #include "optimizer_defaults.hpp"
 #include "train_step.hpp"
 
@@ -16,7 +16,7 @@ namespace {
 
 class FusedStep final : public TrainStep {
  public:
-  FusedStep(BatchedPlan plan, const StepInputs& inputs)
+  FusedStep(SequentialPlan plan, const StepInputs& inputs)
       : plan_(std::move(plan)),
         flat_(inputs.model.module().parameters()),
         optimizer_(inputs.optimizer, {flat_.values()}, flat_.slots()),
@@ -64,7 +64,7 @@ class FusedStep final : public TrainStep {
     return *epoch;
   }
 
-  BatchedPlan plan_;
+  SequentialPlan plan_;
   FlatParameters flat_;
   StepOptimizer optimizer_;
   CpuOptimizer kind_;
@@ -88,14 +88,14 @@ bool default_settings(const OptimizerConfig& config) {
 bool supports_fused_step(const StepInputs& inputs) {
   return inputs.x.device().is_cpu() && !inputs.loss.custom && inputs.loss.kind == Loss::Kind::mse &&
          !inputs.optimizer.factory && default_settings(inputs.optimizer) &&
-         batched_plan_of(inputs.model).plan.has_value();
+         sequential_plan_of(inputs.model).plan.has_value();
 }
 
 std::unique_ptr<TrainStep> make_fused_step(const StepInputs& inputs) {
   if (!supports_fused_step(inputs)) {
     throw InputError("the fused CPU kernels do not cover this model or set-up");
   }
-  return std::make_unique<FusedStep>(*batched_plan_of(inputs.model).plan, inputs);
+  return std::make_unique<FusedStep>(*sequential_plan_of(inputs.model).plan, inputs);
 }
 
 }  // namespace fitreel::detail

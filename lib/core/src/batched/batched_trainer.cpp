@@ -10,7 +10,7 @@
 #include <fitreel/runtime.hpp>
 #include <fitreel/shape.hpp>
 
-#include "batched_step.hpp"
+#include "batched/batched_epoch.hpp"
 #include "checks.hpp"
 #include "train_step.hpp"
 
@@ -114,7 +114,7 @@ void check_models(const std::vector<ModelRef>& models, const std::vector<Dataset
 // training rows (plan set), or one model the kernels do not cover, for train() (no plan).
 struct Group {
   std::vector<size_t> members;  // indices in the caller's order
-  std::optional<detail::BatchedPlan> plan;
+  std::optional<detail::SequentialPlan> plan;
 };
 
 // Groups in the order of their first model, so runs start in roughly the order given.
@@ -122,7 +122,7 @@ std::vector<Group> group_models(const std::vector<ModelRef>& models,
                                 const std::vector<Dataset>& data) {
   std::vector<Group> groups;
   for (size_t k = 0; k < models.size(); ++k) {
-    detail::PlanOrReason planned = detail::batched_plan_of(models[k]);
+    detail::PlanOrReason planned = detail::sequential_plan_of(models[k]);
     if (!planned.plan) {
       groups.push_back({{k}, std::nullopt});
       continue;
@@ -155,8 +155,8 @@ torch::Tensor stacked_rows(const std::vector<torch::Tensor>& columns, int64_t mo
 // The batched epoch as a TrainStep, so train()'s CUDA graph wrapper can capture and replay it.
 class EagerBatchedEpoch final : public detail::TrainStep {
  public:
-  explicit EagerBatchedEpoch(detail::BatchedStep& step) : step_(step) {}
-  torch::Tensor run() override { return step_.run(); }
+  explicit EagerBatchedEpoch(detail::BatchedEpoch& epoch) : epoch_(epoch) {}
+  torch::Tensor run() override { return epoch_.run(); }
   // The wrapper only replays full-batch epochs; the batch keeps its optimizers to itself.
   torch::Tensor run(const torch::Tensor&, const torch::Tensor&) override {
     throw std::logic_error("a batched epoch takes no mini-batches");
@@ -166,63 +166,64 @@ class EagerBatchedEpoch final : public detail::TrainStep {
   }
 
  private:
-  detail::BatchedStep& step_;
+  detail::BatchedEpoch& epoch_;
 };
 
-BatchedResult train_checked(const std::vector<ModelRef>& models, const std::vector<Dataset>& data,
-                            const BatchedOptions& options, const BatchedCallbacks& callbacks,
-                            detail::BatchedPlan plan) {
+// Stack: each model's parameters where its own run would start, parameter j of every model in
+// one block; each module moved to `device` in train mode, as train() leaves it.
+detail::StackedParameters stack_models(const std::vector<ModelRef>& models,
+                                       const detail::SequentialPlan& plan,
+                                       const torch::Device& device, BatchedResult& result) {
   const auto count = static_cast<int64_t>(models.size());
-  const torch::Device device = options.device;
-  BatchedResult result;
-  result.runs.resize(models.size());
-
-  // Stack the models' parameters, each model where its own run would start.
   detail::StackedParameters params(plan.param_shapes, count,
                                    torch::TensorOptions(device).dtype(torch::kFloat32));
-  {
-    torch::NoGradGuard no_grad;
-    for (int64_t k = 0; k < count; ++k) {
-      torch::nn::Module& module = models[k].module();
-      result.runs[k].initial_params = flat_parameters(module);
-      result.runs[k].used_analytic_gradients = true;
-      module.to(device);
-      module.train();
-      const std::vector<torch::Tensor> own = module.parameters();
-      for (size_t j = 0; j < own.size(); ++j) {
-        params.block(j)[k].copy_(own[j]);
+  torch::NoGradGuard no_grad;
+  for (int64_t k = 0; k < count; ++k) {
+    torch::nn::Module& module = models[k].module();
+    result.runs[k].initial_params = flat_parameters(module);
+    result.runs[k].used_analytic_gradients = true;
+    module.to(device);
+    module.train();
+    const std::vector<torch::Tensor> own = module.parameters();
+    for (size_t j = 0; j < own.size(); ++j) {
+      params.block(j)[k].copy_(own[j]);
+    }
+  }
+  return params;
+}
+
+// The models each running model starts `epoch` from (curves of `curve_x` [K, 1, M] when defined);
+// their losses are filled in once the epoch has computed them.
+std::vector<Snapshot> snapshots_at(int64_t epoch, const detail::SequentialPlan& plan,
+                                   const detail::StackedParameters& params,
+                                   const torch::Tensor& curve_x, const std::vector<bool>& running) {
+  std::vector<Snapshot> snapshots(running.size());
+  const torch::Tensor curve = curve_x.defined()
+                                  ? detail::predict_batched(plan, params, curve_x).to(torch::kCPU)
+                                  : torch::Tensor();
+  for (size_t k = 0; k < running.size(); ++k) {
+    if (running[k]) {
+      snapshots[k] = {epoch, 0.0F, params.model_values(static_cast<int64_t>(k)), {}, false};
+      if (curve_x.defined()) {
+        const torch::Tensor own = curve[static_cast<int64_t>(k)].contiguous();
+        snapshots[k].curve.assign(own.data_ptr<float>(), own.data_ptr<float>() + own.numel());
       }
     }
   }
-  std::vector<torch::Tensor> xs, ys;
-  for (const Dataset& d : data) {
-    xs.push_back(d.x_train);
-    ys.push_back(d.y_train);
-  }
-  std::vector<double> lrs = options.lrs;
-  lrs.resize(models.size(), options.lrs[0]);
-  detail::BatchedStep step(plan, params, stacked_rows(xs, count, device),
-                           stacked_rows(ys, count, device), options.optimizer, lrs,
-                           options.fused_cpu_kernels, cpu_threads(options.threads));
-  const bool curves = options.curve_x.defined() && options.curve_x.numel() > 0;
-  const torch::Tensor curve_x =
-      curves ? stacked_rows({options.curve_x}, count, device) : torch::Tensor();
-  // On CUDA the epoch is captured once and replayed, as train() does, until a model diverges
-  // (freezing it adds a kernel the capture lacks); Adam's bias correction changes on the host
-  // every epoch, so it runs eagerly.
-  const bool graphed = options.cuda_graphs && device.is_cuda() && detail::cuda_graphs_compiled() &&
-                       options.optimizer != OptimizerKind::adam;
-  std::unique_ptr<detail::TrainStep> graph =
-      graphed ? detail::make_cuda_graph_step(std::make_unique<EagerBatchedEpoch>(step)) : nullptr;
-  const detail::SideStreamScope stream_scope(graphed ? device : torch::Device(torch::kCPU));
-  for (TrainResult& run : result.runs) {
-    run.used_cuda_graph = graphed;
-  }
+  return snapshots;
+}
 
-  std::vector<bool> running(models.size(), true);
-  int64_t still_running = count;
-  std::vector<Snapshot> snapshots(models.size());
-  std::vector<int64_t> diverged_now;
+// Loop: epochs until the last, until every model has diverged, or until should_stop(); each
+// running model's loss, divergence and due snapshots go to its run. `graph` (CUDA) replays the
+// epoch until a model diverges.
+void run_epochs(detail::BatchedEpoch& batched, std::unique_ptr<detail::TrainStep> graph,
+                const detail::SequentialPlan& plan, const detail::StackedParameters& params,
+                const torch::Tensor& curve_x, const BatchedOptions& options,
+                const BatchedCallbacks& callbacks, BatchedResult& result) {
+  const size_t count = result.runs.size();
+  std::vector<bool> running(count, true);
+  size_t still_running = count;
+  std::vector<Snapshot> snapshots;
   auto next_snapshot = options.snapshot_epochs.begin();
   const auto start = Clock::now();
   int64_t epoch = 0;
@@ -232,23 +233,15 @@ BatchedResult train_checked(const std::vector<ModelRef>& models, const std::vect
     }
     const bool snapshot_due = next_snapshot != options.snapshot_epochs.end() &&
                               *next_snapshot == epoch && callbacks.on_snapshot;
-    if (snapshot_due) {  // the models this epoch starts from
-      const torch::Tensor curve = curves ? step.predict(curve_x).to(torch::kCPU) : torch::Tensor();
-      for (int64_t k = 0; k < count; ++k) {
-        if (running[k]) {
-          snapshots[k] = {epoch, 0.0F, params.model_values(k), {}, false};
-          if (curves) {
-            const torch::Tensor own = curve[k].contiguous();
-            snapshots[k].curve.assign(own.data_ptr<float>(), own.data_ptr<float>() + own.numel());
-          }
-        }
-      }
+    if (snapshot_due) {
+      snapshots = snapshots_at(epoch, plan, params, curve_x, running);
     }
 
-    const torch::Tensor computed = graph ? graph->run() : step.run();
-    const torch::Tensor losses = device.is_cpu() ? computed : computed.to(torch::kCPU);
+    const torch::Tensor computed = graph ? graph->run() : batched.run();
+    const torch::Tensor losses = options.device.is_cpu() ? computed : computed.to(torch::kCPU);
     const float* loss = losses.data_ptr<float>();
-    for (int64_t k = 0; k < count; ++k) {
+    std::vector<size_t> diverged_now;
+    for (size_t k = 0; k < count; ++k) {
       if (!running[k]) {
         continue;
       }
@@ -267,13 +260,12 @@ BatchedResult train_checked(const std::vector<ModelRef>& models, const std::vect
     }
     ++epoch;
     // As train() does, a diverged model keeps what its diverging epoch's step made of it.
-    for (int64_t k : diverged_now) {
+    for (size_t k : diverged_now) {
       graph.reset();  // from here on eagerly: the capture cannot hold a frozen model
-      step.freeze(k);
+      batched.freeze(static_cast<int64_t>(k));
       running[k] = false;
       --still_running;
     }
-    diverged_now.clear();
     if (still_running == 0) {
       break;
     }
@@ -284,19 +276,26 @@ BatchedResult train_checked(const std::vector<ModelRef>& models, const std::vect
   }
   result.epochs_run = epoch;
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+}
 
+// Unstack: each model's trained parameters back into its module, its share of the time, and
+// (as train() gives every run that ends early) a final snapshot of where it stopped.
+void unstack_models(const std::vector<ModelRef>& models, const std::vector<Dataset>& data,
+                    const detail::StackedParameters& params, const BatchedOptions& options,
+                    const BatchedCallbacks& callbacks, BatchedResult& result) {
+  const torch::Device device = options.device;
+  const bool curves = options.curve_x.defined() && options.curve_x.numel() > 0;
   torch::NoGradGuard no_grad;
-  for (int64_t k = 0; k < count; ++k) {
+  for (size_t k = 0; k < models.size(); ++k) {
     const std::vector<torch::Tensor> own = models[k].module().parameters();
     for (size_t j = 0; j < own.size(); ++j) {
-      own[j].copy_(params.block(j)[k]);
+      own[j].copy_(params.block(j)[static_cast<int64_t>(k)]);
     }
     TrainResult& run = result.runs[k];
     run.final_params = flat_parameters(models[k].module());
-    run.seconds = result.seconds / static_cast<double>(count);
+    run.seconds = result.seconds / static_cast<double>(models.size());
     run.interrupted = result.interrupted && !run.diverged_at_epoch;
     if (callbacks.on_snapshot && run.epochs_run < options.epochs) {
-      // The run stopped between scheduled frames: show where it ended up.
       const Dataset& own_data = data_of(data, k);
       Snapshot last{run.epochs_run, 0.0F, run.final_params, {}, true};
       last.loss = static_cast<float>(
@@ -307,6 +306,46 @@ BatchedResult train_checked(const std::vector<ModelRef>& models, const std::vect
       callbacks.on_snapshot(k, last);
     }
   }
+}
+
+// One batch of checked models sharing `plan`: stack, loop, unstack.
+BatchedResult train_checked(const std::vector<ModelRef>& models, const std::vector<Dataset>& data,
+                            const BatchedOptions& options, const BatchedCallbacks& callbacks,
+                            const detail::SequentialPlan& plan) {
+  const auto count = static_cast<int64_t>(models.size());
+  const torch::Device device = options.device;
+  BatchedResult result;
+  result.runs.resize(models.size());
+  detail::StackedParameters params = stack_models(models, plan, device, result);
+
+  std::vector<torch::Tensor> xs, ys;
+  for (const Dataset& d : data) {
+    xs.push_back(d.x_train);
+    ys.push_back(d.y_train);
+  }
+  std::vector<double> lrs = options.lrs;
+  lrs.resize(models.size(), options.lrs[0]);
+  const std::unique_ptr<detail::BatchedEpoch> batched = detail::make_batched_epoch(
+      plan, params, stacked_rows(xs, count, device), stacked_rows(ys, count, device),
+      options.optimizer, lrs, options.fused_cpu_kernels, cpu_threads(options.threads));
+  const bool curves = options.curve_x.defined() && options.curve_x.numel() > 0;
+  const torch::Tensor curve_x =
+      curves ? stacked_rows({options.curve_x}, count, device) : torch::Tensor();
+  // On CUDA the epoch is captured once and replayed, as train() does, until a model diverges
+  // (freezing it adds a kernel the capture lacks); Adam's bias correction changes on the host
+  // every epoch, so it runs eagerly.
+  const bool graphed = options.cuda_graphs && device.is_cuda() && detail::cuda_graphs_compiled() &&
+                       options.optimizer != OptimizerKind::adam;
+  std::unique_ptr<detail::TrainStep> graph =
+      graphed ? detail::make_cuda_graph_step(std::make_unique<EagerBatchedEpoch>(*batched))
+              : nullptr;
+  const detail::SideStreamScope stream_scope(graphed ? device : torch::Device(torch::kCPU));
+  for (TrainResult& run : result.runs) {
+    run.used_cuda_graph = graphed;
+  }
+
+  run_epochs(*batched, std::move(graph), plan, params, curve_x, options, callbacks, result);
+  unstack_models(models, data, params, options, callbacks, result);
   return result;
 }
 
@@ -411,7 +450,7 @@ BatchedResult train_all(const std::vector<ModelRef>& models, const std::vector<D
 }  // namespace
 
 bool supports_batched_training(const ModelRef& model) {
-  return detail::batched_plan_of(model).plan.has_value();
+  return detail::sequential_plan_of(model).plan.has_value();
 }
 
 BatchedResult train_batched(const std::vector<ModelRef>& models, const std::vector<Dataset>& data,

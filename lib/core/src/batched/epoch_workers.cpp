@@ -1,4 +1,4 @@
-#include "epoch_workers.hpp"
+#include "batched/epoch_workers.hpp"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>

@@ -1,4 +1,4 @@
-#include "parallel_choice.hpp"
+#include "batched/parallel_choice.hpp"
 
 #include <algorithm>
 

@@ -1,11 +1,14 @@
 // The fused CPU epoch's bookkeeping: the plan of one model's epoch, a scratch per worker, the
 // models still training, and which compiled variant of the kernels this CPU runs.
-#include "batched_cpu_epoch.hpp"
+#include "batched/cpu/epoch.hpp"
 
-#include "epoch_workers.hpp"
+#include "batched/epoch_workers.hpp"
 #include "optimizer_defaults.hpp"
 
+#include <c10/util/Exception.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -20,20 +23,56 @@ namespace {
 // 0.34 us per model-epoch, at K = 16 one thread was as fast).
 constexpr int64_t kWorkPerThread = 8192;
 
-// FITREEL_CPU_KERNELS=baseline runs the portable kernels on any CPU (to test and compare them).
-bool use_avx2_and_fma() {
+bool avx2_and_fma_run() {
 #if defined(FITREEL_CPU_AVX2)
-  const char* forced = std::getenv("FITREEL_CPU_KERNELS");
-  if (forced != nullptr && std::string(forced) == "baseline") {
-    return false;
-  }
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else
   return false;
 #endif
 }
 
+// -1: no variant forced (tests force one with force_cpu_kernels).
+std::atomic<int> forced_kernels{-1};
+
 }  // namespace
+
+CpuKernelsChoice choose_cpu_kernels(const char* requested, bool avx2_runs) {
+  const CpuKernels best = avx2_runs ? CpuKernels::avx2 : CpuKernels::baseline;
+  const std::string asked = requested == nullptr ? "" : requested;
+  if (asked.empty()) {
+    return {best};
+  }
+  if (asked == "baseline") {
+    return {CpuKernels::baseline};
+  }
+  if (asked == "avx2") {
+    if (avx2_runs) {
+      return {CpuKernels::avx2};
+    }
+    return {best,
+            "FITREEL_CPU_KERNELS=avx2: this build or CPU has no AVX2 with FMA; the portable "
+            "kernels run"};
+  }
+  return {best, "FITREEL_CPU_KERNELS='" + asked + "' is not baseline or avx2 (or unset); the " +
+                    (best == CpuKernels::avx2 ? "avx2" : "portable") + " kernels run"};
+}
+
+CpuKernels cpu_kernels() {
+  static const CpuKernels chosen = [] {
+    const CpuKernelsChoice choice =
+        choose_cpu_kernels(std::getenv("FITREEL_CPU_KERNELS"), avx2_and_fma_run());
+    if (!choice.warning.empty()) {
+      TORCH_WARN(choice.warning);
+    }
+    return choice.kernels;
+  }();
+  const int forced = forced_kernels.load(std::memory_order_relaxed);
+  return forced < 0 ? chosen : static_cast<CpuKernels>(forced);
+}
+
+void force_cpu_kernels(std::optional<CpuKernels> kernels) {
+  forced_kernels.store(kernels ? static_cast<int>(*kernels) : -1, std::memory_order_relaxed);
+}
 
 CpuStepScalars cpu_step_scalars(CpuOptimizer optimizer, double lr, int64_t adam_step) {
   if (optimizer != CpuOptimizer::adam) {
@@ -54,7 +93,7 @@ CpuBatchedEpoch::CpuBatchedEpoch(std::vector<CpuLayer> layers, int64_t models, i
   plan_.ones.assign(static_cast<size_t>(rows), 1.0F);
   int64_t width = 1;
   for (const CpuLayer& layer : plan_.layers) {
-    if (layer.kind == CpuLayerKind::linear) {
+    if (layer.kind == LayerKind::linear) {
       width = layer.out;
       const int64_t weights = layer.out * layer.in;
       plan_.params.push_back({layer.weight_offset, weights, plan_.param_grads});
@@ -68,7 +107,7 @@ CpuBatchedEpoch::CpuBatchedEpoch(std::vector<CpuLayer> layers, int64_t models, i
     plan_.value_at.push_back(plan_.values);
     plan_.values += width * rows;
   }
-  while (plan_.layers[plan_.first_linear].kind != CpuLayerKind::linear) {
+  while (plan_.layers[plan_.first_linear].kind != LayerKind::linear) {
     ++plan_.first_linear;
   }
   view_ = {plan_.layers.data(), plan_.layers.size(),  plan_.first_linear, plan_.value_at.data(),
@@ -76,14 +115,14 @@ CpuBatchedEpoch::CpuBatchedEpoch(std::vector<CpuLayer> layers, int64_t models, i
            plan_.params.data(), plan_.params.size(),  plan_.ones.data()};
   model_epoch_ = cpu_baseline::model_epoch;
 #if defined(FITREEL_CPU_AVX2)
-  if (use_avx2_and_fma()) {
+  if (cpu_kernels() == CpuKernels::avx2) {
     model_epoch_ = cpu_avx2::model_epoch;
   }
 #endif
   int64_t per_sample = 0;  // multiply-adds of a Linear, calls of an activation
   for (size_t i = 0; i < plan_.layers.size(); ++i) {
     const CpuLayer& layer = plan_.layers[i];
-    per_sample += layer.kind == CpuLayerKind::linear ? layer.out * (layer.in + 1) : plan_.width[i];
+    per_sample += layer.kind == LayerKind::linear ? layer.out * (layer.in + 1) : plan_.width[i];
   }
   const int64_t shares = std::clamp<int64_t>(models * rows * per_sample / kWorkPerThread, 1,
                                              std::min<int64_t>(std::max(threads, 1), models));
