@@ -211,7 +211,7 @@ DemoOutcome run_demo(Demo demo, const RunOptions& options, const XyPoints* file,
     }
   }
   tell_data(setup.demo, describe_data(setup, options), setup.data, options.seed);
-  tell_model(setup.demo, model, options.load_model);
+  tell_model(setup.line, model, options.load_model);
   if (setup.line) {
     tell_shape_lesson(model, setup.data);
   }

@@ -8,8 +8,8 @@ namespace {
 
 constexpr int64_t kUnitsShown = 8;  // more would hide the model behind them
 
-std::vector<std::string> parameter_names(const std::string& demo, torch::nn::Sequential& model) {
-  if (demo == "line") {
+std::vector<std::string> parameter_names(bool line, torch::nn::Sequential& model) {
+  if (line) {
     return {"slope w", "intercept b"};
   }
   std::vector<std::string> names;
@@ -34,7 +34,7 @@ FilmOptions film_options_for(const DemoSetup& setup, const RunOptions& options,
     film.truth = *setup.truth;
   }
   film.truth_label = setup.truth_label;
-  film.param_names = parameter_names(setup.demo, model);
+  film.param_names = parameter_names(setup.line, model);
   film.frames = options.frames;
   film.schedule = setup.schedule;
   film.width = options.width;

@@ -42,10 +42,10 @@ void tell_data(const std::string& demo, const std::string& description, const Da
   }
 }
 
-void tell_model(const std::string& demo, torch::nn::Sequential& model,
+void tell_model(bool line_demo, torch::nn::Sequential& model,
                 const std::optional<std::string>& loaded_from) {
   std::ostringstream printed;
-  if (demo == "line") {
+  if (line_demo) {
     model->ptr(0)->pretty_print(printed);  // the Linear itself, as the seed prints it
   } else {
     printed << *model;

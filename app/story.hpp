@@ -22,8 +22,9 @@ std::string line_equation(double slope, double intercept);
 /// The data (`description`, e.g. "100 points on ...") and how it was split.
 void tell_data(const std::string& demo, const std::string& description, const Dataset& data,
                uint64_t seed);
-/// The model as LibTorch prints it, and its starting parameters (random, or `loaded_from`).
-void tell_model(const std::string& demo, torch::nn::Sequential& model,
+/// The model as LibTorch prints it (the line demo's: its Linear, as the seed prints it), and its
+/// starting parameters (random, or `loaded_from`).
+void tell_model(bool line_demo, torch::nn::Sequential& model,
                 const std::optional<std::string>& loaded_from);
 /// The seed's "tensors are tricky": the real LibTorch error on a 1-D input, then the reshape.
 void tell_shape_lesson(torch::nn::Sequential& model, const Dataset& data);

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <time.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -84,6 +86,35 @@ TEST(EpochWorkers, TheCallerWaitsForASlowShare) {
     ASSERT_EQ(ledger.last_epoch[1], epoch);
   }
   expect_every_share_ran(ledger, 10);
+}
+
+// CPU time this thread has used.
+std::chrono::nanoseconds thread_cpu_time() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
+}
+
+void sleepy_share(void* context, int share) {
+  if (share == 1) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  count_share(context, share);
+}
+
+// Past its millisecond of spinning the caller sleeps until the last share is done, instead of
+// taking a core from it (or from anything else) for the whole wait.
+TEST(EpochWorkers, TheCallerSleepsThroughALongWait) {
+  EpochWorkers workers(2);
+  Ledger ledger{std::vector<long>(2), std::vector<long>(2), 1};
+  const auto wall_start = std::chrono::steady_clock::now();
+  const auto cpu_start = thread_cpu_time();
+  workers.run(sleepy_share, &ledger);
+  const auto cpu_used = thread_cpu_time() - cpu_start;
+  EXPECT_GE(std::chrono::steady_clock::now() - wall_start, std::chrono::milliseconds(100));
+  // Spinning through the wait would use ~100 ms; a sleeper uses its millisecond and a wake-up.
+  EXPECT_LT(cpu_used, std::chrono::milliseconds(30));
+  expect_every_share_ran(ledger, 1);
 }
 
 // Destroyed while the helpers spin (right after an epoch), while they sleep, and never used.

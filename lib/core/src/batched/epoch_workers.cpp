@@ -1,5 +1,7 @@
 #include "batched/epoch_workers.hpp"
 
+#include <chrono>
+
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 #endif
@@ -8,9 +10,12 @@ namespace fitreel::detail {
 
 namespace {
 
-// About a millisecond of spinning before a helper sleeps: far longer than one epoch, far
-// shorter than anything a user would notice as a busy core after training.
-constexpr int kSpinsBeforeSleep = 20000;
+using Clock = std::chrono::steady_clock;
+
+// About a millisecond of spinning before a thread sleeps: far longer than one epoch, far
+// shorter than anything a user would notice as a busy core after training. Counted in time, not
+// in pause instructions, whose cost varies about tenfold between CPUs.
+constexpr auto kSpinTime = std::chrono::milliseconds(1);
 
 void pause_briefly() {
 #if defined(__x86_64__) || defined(_M_X64)
@@ -18,6 +23,21 @@ void pause_briefly() {
 #else
   std::this_thread::yield();
 #endif
+}
+
+// Spins until done() or kSpinTime has passed (the clock read every 64 pauses); true when done.
+template <class Done>
+bool spin_until(Done done) {
+  const Clock::time_point deadline = Clock::now() + kSpinTime;
+  for (unsigned spins = 1;; ++spins) {
+    if (done()) {
+      return true;
+    }
+    if (spins % 64 == 0 && Clock::now() >= deadline) {
+      return false;
+    }
+    pause_briefly();
+  }
 }
 
 }  // namespace
@@ -57,25 +77,21 @@ void EpochWorkers::run(Task task, void* context) {
   }
   wake_.notify_all();
   task(context, 0);
-  for (int spins = 0; unfinished_.load(std::memory_order_acquire) != 0; ++spins) {
-    if (spins < kSpinsBeforeSleep) {
-      pause_briefly();
-    } else {
-      std::this_thread::yield();  // a helper is not running: give it the core
-    }
+  const auto all_finished = [&] { return unfinished_.load(std::memory_order_acquire) == 0; };
+  if (!spin_until(all_finished)) {  // a helper is not running: give it the core until it is done
+    std::unique_lock<std::mutex> lock(mutex_);
+    finished_.wait(lock, all_finished);
   }
 }
 
 void EpochWorkers::help(int share) {
   uint64_t done = 0;
   for (;;) {
-    for (int spins = 0;
-         spins < kSpinsBeforeSleep && epoch_.load(std::memory_order_acquire) == done &&
-         !stopping_.load(std::memory_order_relaxed);
-         ++spins) {
-      pause_briefly();
-    }
-    if (epoch_.load(std::memory_order_acquire) == done) {
+    const bool handed = spin_until([&] {
+      return epoch_.load(std::memory_order_acquire) != done ||
+             stopping_.load(std::memory_order_relaxed);
+    });
+    if (!handed) {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stopping_.load() || epoch_.load() != done; });
     }
@@ -84,7 +100,12 @@ void EpochWorkers::help(int share) {
     }
     done = epoch_.load(std::memory_order_acquire);
     task_(context_, share);
-    unfinished_.fetch_sub(1, std::memory_order_acq_rel);
+    if (unfinished_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      // The last share: under the lock, so a caller that found shares unfinished is asleep
+      // (or sees none left) by now and cannot miss the wake-up.
+      std::lock_guard<std::mutex> lock(mutex_);
+      finished_.notify_one();
+    }
   }
 }
 

@@ -2,8 +2,9 @@
 
 // Internal: a few threads that each run a share of one epoch and are handed the next at once.
 // An epoch of a sweep is tens of microseconds, so the hand-over must cost far less: the helpers
-// spin on an epoch counter while training runs (sleeping only after a pause of milliseconds),
-// where a wake-up through the kernel would cost about as much as the work. No LibTorch here:
+// spin on an epoch counter while training runs (sleeping after a millisecond without one), as
+// the caller spins for the last share to finish (sleeping after a millisecond too), where a
+// wake-up through the kernel would cost about as much as the work. No LibTorch here:
 // its at::parallel_for only runs in parallel in code compiled with OpenMP, and Debian's
 // LibTorch starts with one thread.
 
@@ -38,7 +39,8 @@ class EpochWorkers {
 
   std::vector<std::thread> helpers_;
   std::mutex mutex_;
-  std::condition_variable wake_;
+  std::condition_variable wake_;      // helpers: an epoch (or the stop) is here
+  std::condition_variable finished_;  // the caller: every share has finished
   Task task_ = nullptr;
   void* context_ = nullptr;
   // Apart from each other: helpers spin reading epoch_ while others count down unfinished_.
