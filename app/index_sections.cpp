@@ -4,6 +4,7 @@
 #include "ownership.hpp"
 
 #include <fitreel/files/result_folder.hpp>
+#include <fitreel/reel/loss_csv.hpp>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

@@ -12,7 +12,7 @@
 #include <fitreel/model.hpp>
 #include <fitreel/trainer.hpp>
 
-#include "batched/cpu/epoch.hpp"
+#include "batched/cpu/kernels_choice.hpp"
 #include "model_copy.hpp"
 #include "same_run.hpp"
 

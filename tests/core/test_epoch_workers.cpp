@@ -69,7 +69,7 @@ TEST(EpochWorkers, SleepingHelpersWakeForTheNextEpoch) {
 }
 
 // A share that takes a while (a model of a large batch): the caller waits for it, spinning
-// first, then yielding, and the other shares' results are all there.
+// first, then asleep, and the other shares' results are all there.
 void slow_share(void* context, int share) {
   if (share == 1) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));

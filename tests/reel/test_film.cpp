@@ -104,6 +104,31 @@ TEST_F(FilmTest, ASequentialGoesThroughTheSameCallsWithTheAnalyticGradients) {
   EXPECT_EQ(testing::read_json((dir_ / "seq.json").string())["gradients"], "analytic");
 }
 
+// What a film writes reads back: every epoch's loss as written, or thinned to about the points
+// asked for (always the last), with what a log scale cannot show left out.
+TEST_F(FilmTest, ItsLossCsvReadsBackWholeOrThinned) {
+  Film film(dir_ / "cubic.mp4", FilmOptions{.frames = 10});
+  CubicNet model;
+  train(model, data_, adam(300), film);
+  const files::Folder folder = files::Folder::open(dir_);
+  const std::vector<std::pair<double, double>> all = read_loss_csv(folder, "cubic.loss.csv", 1000);
+  ASSERT_EQ(all.size(), 300U);
+  EXPECT_EQ(all.front().first, 0.0);
+  EXPECT_EQ(all.back().first, 299.0);
+  const std::vector<std::pair<double, double>> thinned =
+      read_loss_csv(folder, "cubic.loss.csv", 40);
+  EXPECT_LE(thinned.size(), 41U);
+  EXPECT_GE(thinned.size(), 20U);
+  EXPECT_EQ(thinned.back(), all.back());
+
+  files::write_file_atomically(
+      folder, "odd.csv",
+      "epoch,loss\n0,1.5\n1,nan\n2,0\n3," + std::string(300, '9') + "\n4,inf\n5,0.25");
+  EXPECT_EQ(read_loss_csv(folder, "odd.csv"),
+            (std::vector<std::pair<double, double>>{{0, 1.5}, {5, 0.25}}));
+  EXPECT_TRUE(read_loss_csv(folder, "missing.csv").empty());
+}
+
 TEST_F(FilmTest, WritesOnlyTheFilesAskedFor) {
   FilmFiles files;
   files.loss_csv = dir_ / "only" / "losses.csv";

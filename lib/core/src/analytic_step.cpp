@@ -138,13 +138,14 @@ bool supports_analytic_step(const StepInputs& inputs) {
 }
 
 std::unique_ptr<TrainStep> make_analytic_step(const StepInputs& inputs) {
-  if (!supports_analytic_step(inputs)) {
+  const PlanOrReason planned = sequential_plan_of(inputs.model);
+  if (!planned.plan || !supports_analytic_step(inputs)) {
     throw InputError(
         "analytic gradients need a Sequential of Linear layers (with bias) and "
-        "sigmoid/tanh/relu activations, the MSE loss and a named optimizer");
+        "sigmoid/tanh/relu activations, the MSE loss and a named optimizer" +
+        (planned.plan ? std::string() : " (this model: " + planned.reason + ")"));
   }
-  return std::make_unique<AnalyticStep>(
-      layers_of(*sequential_plan_of(inputs.model).plan, inputs.model), inputs);
+  return std::make_unique<AnalyticStep>(layers_of(*planned.plan, inputs.model), inputs);
 }
 
 }  // namespace fitreel::detail

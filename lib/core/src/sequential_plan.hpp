@@ -30,7 +30,7 @@ struct PlanLayer {
 struct SequentialPlan {
   std::vector<PlanLayer> layers;
   std::vector<std::vector<int64_t>> param_shapes;  // parameters() order
-  /// "1-2-1 sigmoid"-like text for messages: widths, then the activations in order.
+  /// The layers for messages, e.g. "Linear(1, 2) Sigmoid Linear(2, 1)".
   std::string describe() const;
 };
 

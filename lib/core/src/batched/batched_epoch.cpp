@@ -63,6 +63,17 @@ std::vector<CpuLayer> cpu_layers_of(const SequentialPlan& plan,
   return layers;
 }
 
+CpuEpochData cpu_epoch_data(const torch::Tensor& params, const torch::Tensor& state1,
+                            const torch::Tensor& state2, const torch::Tensor& x,
+                            const torch::Tensor& y, const float* steps, float adam_sqrt_correction2,
+                            const torch::Tensor& losses) {
+  const auto values = [](const torch::Tensor& tensor) {
+    return tensor.defined() ? tensor.data_ptr<float>() : nullptr;
+  };
+  return {values(params), values(state1),        values(state2), values(x), values(y),
+          steps,          adam_sqrt_correction2, values(losses), kAdamLerp};
+}
+
 CpuOptimizer cpu_optimizer_of(OptimizerKind optimizer) {
   switch (optimizer) {
     case OptimizerKind::adagrad:
@@ -373,16 +384,8 @@ const torch::Tensor& FusedCpuBatchedEpoch::run() {
       adam_sqrt_correction2 = scalars.adam_sqrt_correction2;
     }
   }
-  const CpuEpochData data{params_.flat().data_ptr<float>(),
-                          state1_.defined() ? state1_.data_ptr<float>() : nullptr,
-                          state2_.defined() ? state2_.data_ptr<float>() : nullptr,
-                          x_.data_ptr<float>(),
-                          y_.data_ptr<float>(),
-                          steps_.data(),
-                          adam_sqrt_correction2,
-                          losses_.data_ptr<float>(),
-                          kAdamLerp};
-  epoch_->run(data);
+  epoch_->run(cpu_epoch_data(params_.flat(), state1_, state2_, x_, y_, steps_.data(),
+                             adam_sqrt_correction2, losses_));
   return losses_;
 }
 

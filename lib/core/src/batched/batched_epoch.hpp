@@ -27,6 +27,14 @@ std::vector<CpuLayer> cpu_layers_of(const SequentialPlan& plan,
                                     const std::function<int64_t(size_t param)>& offset_of);
 CpuOptimizer cpu_optimizer_of(OptimizerKind optimizer);
 
+/// What the fused kernels read and write in one epoch: the flat `params` and optimizer states
+/// (undefined: the optimizer has none) in their layout, x and y as rows, the per-model steps,
+/// and where the losses go. Every tensor float32, contiguous, on the CPU.
+CpuEpochData cpu_epoch_data(const torch::Tensor& params, const torch::Tensor& state1,
+                            const torch::Tensor& state2, const torch::Tensor& x,
+                            const torch::Tensor& y, const float* steps, float adam_sqrt_correction2,
+                            const torch::Tensor& losses);
+
 /// Adam's exp_avg as the exact path moves it: by lerp from LibTorch 2.0 on (step_optimizer.cpp's
 /// PythonAdam, as torch.optim.Adam 2.x), by mul, then add before.
 inline constexpr bool kAdamLerp = TORCH_VERSION_MAJOR >= 2;
@@ -62,7 +70,7 @@ class StackedParameters {
 
 /// One full-batch epoch of K stacked models: forward, MSE loss per model, the chain rule written
 /// out, and the optimizer update, every buffer allocated once. Two implementations behind
-/// make_batched_epoch(): the fused CPU loop (CpuBatchedEpoch) and ATen's batched kernels.
+/// make_batched_epoch(): the fused CPU loop (a CpuBatchedEpoch) and ATen's batched kernels.
 class BatchedEpoch {
  public:
   virtual ~BatchedEpoch() = default;

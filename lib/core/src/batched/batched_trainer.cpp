@@ -143,7 +143,7 @@ std::vector<Group> group_models(const std::vector<ModelRef>& models,
 }
 
 // A column (N, 1) for each model (or one for all), as rows [K, 1, N] on `device`: the
-// batched step keeps samples innermost.
+// batched epoch keeps samples innermost.
 torch::Tensor stacked_rows(const std::vector<torch::Tensor>& columns, int64_t models,
                            const torch::Device& device) {
   if (columns.size() == 1) {
@@ -216,7 +216,7 @@ std::vector<Snapshot> snapshots_at(int64_t epoch, const detail::SequentialPlan& 
 // Loop: epochs until the last, until every model has diverged, or until should_stop(); each
 // running model's loss, divergence and due snapshots go to its run. `graph` (CUDA) replays the
 // epoch until a model diverges.
-void run_epochs(detail::BatchedEpoch& batched, std::unique_ptr<detail::TrainStep> graph,
+void run_epochs(detail::BatchedEpoch& batched, std::unique_ptr<detail::TrainStep>& graph,
                 const detail::SequentialPlan& plan, const detail::StackedParameters& params,
                 const torch::Tensor& curve_x, const BatchedOptions& options,
                 const BatchedCallbacks& callbacks, BatchedResult& result) {
@@ -278,13 +278,23 @@ void run_epochs(detail::BatchedEpoch& batched, std::unique_ptr<detail::TrainStep
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// Where a run that ended early (diverged, stopped, never started) ended up: its last snapshot.
+Snapshot final_snapshot(const ModelRef& model, const Dataset& data, const TrainResult& run,
+                        const BatchedOptions& options) {
+  Snapshot last{run.epochs_run, 0.0F, run.final_params, {}, true};
+  last.loss = static_cast<float>(
+      mse(model, data.x_train.to(options.device), data.y_train.to(options.device)));
+  if (options.curve_x.defined() && options.curve_x.numel() > 0) {
+    last.curve = predict(model, options.curve_x.to(options.device));
+  }
+  return last;
+}
+
 // Unstack: each model's trained parameters back into its module, its share of the time, and
 // (as train() gives every run that ends early) a final snapshot of where it stopped.
 void unstack_models(const std::vector<ModelRef>& models, const std::vector<Dataset>& data,
                     const detail::StackedParameters& params, const BatchedOptions& options,
                     const BatchedCallbacks& callbacks, BatchedResult& result) {
-  const torch::Device device = options.device;
-  const bool curves = options.curve_x.defined() && options.curve_x.numel() > 0;
   torch::NoGradGuard no_grad;
   for (size_t k = 0; k < models.size(); ++k) {
     const std::vector<torch::Tensor> own = models[k].module().parameters();
@@ -296,14 +306,7 @@ void unstack_models(const std::vector<ModelRef>& models, const std::vector<Datas
     run.seconds = result.seconds / static_cast<double>(models.size());
     run.interrupted = result.interrupted && !run.diverged_at_epoch;
     if (callbacks.on_snapshot && run.epochs_run < options.epochs) {
-      const Dataset& own_data = data_of(data, k);
-      Snapshot last{run.epochs_run, 0.0F, run.final_params, {}, true};
-      last.loss = static_cast<float>(
-          mse(models[k], own_data.x_train.to(device), own_data.y_train.to(device)));
-      if (curves) {
-        last.curve = predict(models[k], options.curve_x.to(device));
-      }
-      callbacks.on_snapshot(k, last);
+      callbacks.on_snapshot(k, final_snapshot(models[k], data_of(data, k), run, options));
     }
   }
 }
@@ -344,7 +347,7 @@ BatchedResult train_checked(const std::vector<ModelRef>& models, const std::vect
     run.used_cuda_graph = graphed;
   }
 
-  run_epochs(*batched, std::move(graph), plan, params, curve_x, options, callbacks, result);
+  run_epochs(*batched, graph, plan, params, curve_x, options, callbacks, result);
   unstack_models(models, data, params, options, callbacks, result);
   return result;
 }
@@ -360,13 +363,7 @@ TrainResult not_started(const ModelRef& model, const Dataset& data, const Batche
   run.final_params = run.initial_params;
   run.interrupted = true;
   if (on_snapshot) {
-    Snapshot last{0, 0.0F, run.final_params, {}, true};
-    last.loss = static_cast<float>(
-        mse(model, data.x_train.to(options.device), data.y_train.to(options.device)));
-    if (options.curve_x.defined() && options.curve_x.numel() > 0) {
-      last.curve = predict(model, options.curve_x.to(options.device));
-    }
-    on_snapshot(last);
+    on_snapshot(final_snapshot(model, data, run, options));
   }
   return run;
 }

@@ -17,24 +17,30 @@ using Clock = std::chrono::steady_clock;
 // in pause instructions, whose cost varies about tenfold between CPUs.
 constexpr auto kSpinTime = std::chrono::milliseconds(1);
 
-void pause_briefly() {
 #if defined(__x86_64__) || defined(_M_X64)
-  _mm_pause();
+void pause_briefly() { _mm_pause(); }
+constexpr unsigned kPausesPerClockRead = 64;  // a pause is tens of cycles, a clock read more
 #else
-  std::this_thread::yield();
+void pause_briefly() { std::this_thread::yield(); }
+constexpr unsigned kPausesPerClockRead = 1;  // a yield may take a whole time slice
 #endif
-}
 
-// Spins until done() or kSpinTime has passed (the clock read every 64 pauses); true when done.
+// Spins until done() or kSpinTime has passed; true when done. The clock is first read once the
+// first pauses are spent: most hand-overs finish before that, at no clock read at all.
 template <class Done>
 bool spin_until(Done done) {
-  const Clock::time_point deadline = Clock::now() + kSpinTime;
+  Clock::time_point deadline{};
   for (unsigned spins = 1;; ++spins) {
     if (done()) {
       return true;
     }
-    if (spins % 64 == 0 && Clock::now() >= deadline) {
-      return false;
+    if (spins % kPausesPerClockRead == 0) {
+      const Clock::time_point now = Clock::now();
+      if (deadline == Clock::time_point{}) {
+        deadline = now + kSpinTime;
+      } else if (now >= deadline) {
+        return false;
+      }
     }
     pause_briefly();
   }

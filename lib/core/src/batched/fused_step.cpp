@@ -38,16 +38,9 @@ class FusedStep final : public TrainStep {
     const torch::Tensor y_rows = y.contiguous();
     const StepOptimizer::InPlaceStep in_place = optimizer_.begin_in_place_step();
     const CpuStepScalars scalars = cpu_step_scalars(kind_, optimizer_.lr(), in_place.step);
-    const CpuEpochData data{flat_.values().data_ptr<float>(),
-                            in_place.first.defined() ? in_place.first.data_ptr<float>() : nullptr,
-                            in_place.second.defined() ? in_place.second.data_ptr<float>() : nullptr,
-                            x_rows.data_ptr<float>(),
-                            y_rows.data_ptr<float>(),
-                            &scalars.step,
-                            scalars.adam_sqrt_correction2,
-                            loss_.data_ptr<float>(),
-                            kAdamLerp};
-    epoch_for(x_rows.size(0)).run(data);
+    epoch_for(x_rows.size(0))
+        .run(cpu_epoch_data(flat_.values(), in_place.first, in_place.second, x_rows, y_rows,
+                            &scalars.step, scalars.adam_sqrt_correction2, loss_));
     return loss_;
   }
 

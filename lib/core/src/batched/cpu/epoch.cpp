@@ -2,6 +2,8 @@
 // models still training, and which compiled variant of the kernels this CPU runs.
 #include "batched/cpu/epoch.hpp"
 
+#include "batched/cpu/kernels_choice.hpp"
+
 #include "batched/epoch_workers.hpp"
 #include "optimizer_defaults.hpp"
 

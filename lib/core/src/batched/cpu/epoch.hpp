@@ -12,8 +12,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <optional>
-#include <string>
 #include <vector>
 
 namespace fitreel::detail {
@@ -94,24 +92,6 @@ float model_epoch(const CpuEpochView&, int64_t, float*, float*, float*, const Cp
 namespace cpu_avx2 {  // built on x86-64 with GCC or Clang (FITREEL_CPU_AVX2)
 float model_epoch(const CpuEpochView&, int64_t, float*, float*, float*, const CpuEpochData&);
 }
-
-/// Which compiled variant of the kernels runs: the portable build, or AVX2 with FMA.
-enum class CpuKernels { baseline, avx2 };
-
-/// The variant FITREEL_CPU_KERNELS asks for (unset: the best this CPU runs; "baseline", to test
-/// and compare the portable build; "avx2") given whether this build and CPU run AVX2+FMA, and
-/// a warning when the value is not one of those or asks for what the CPU lacks.
-struct CpuKernelsChoice {
-  CpuKernels kernels = CpuKernels::baseline;
-  std::string warning{};
-};
-CpuKernelsChoice choose_cpu_kernels(const char* requested, bool avx2_runs);
-
-/// The variant this process runs: chosen once, on first use, as ATen's DispatchStub does (a
-/// cached static), its warning given once through LibTorch's warning handler.
-CpuKernels cpu_kernels();
-/// Tests: run `kernels` from now on instead (nullopt: the choice above again).
-void force_cpu_kernels(std::optional<CpuKernels> kernels);
 
 /// K models' epochs, split over up to `threads` threads (fewer when each would get too little
 /// work to pay for the hand-over), or run on the calling thread alone while that is faster (a
