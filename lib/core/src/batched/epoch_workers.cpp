@@ -83,10 +83,12 @@ void EpochWorkers::run(Task task, void* context) {
   }
   wake_.notify_all();
   task(context, 0);
-  const auto all_finished = [&] { return unfinished_.load(std::memory_order_acquire) == 0; };
+  const auto all_finished = [&] { return unfinished_.load() == 0; };  // seq_cst: see help()
   if (!spin_until(all_finished)) {  // a helper is not running: give it the core until it is done
     std::unique_lock<std::mutex> lock(mutex_);
+    caller_waiting_.store(true);  // seq_cst, as the last helper's count-down and its look at it
     finished_.wait(lock, all_finished);
+    caller_waiting_.store(false);
   }
 }
 
@@ -106,9 +108,11 @@ void EpochWorkers::help(int share) {
     }
     done = epoch_.load(std::memory_order_acquire);
     task_(context_, share);
-    if (unfinished_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      // The last share: under the lock, so a caller that found shares unfinished is asleep
-      // (or sees none left) by now and cannot miss the wake-up.
+    // The last share wakes a sleeping caller. Both sides are seq_cst: either this sees
+    // caller_waiting_, or the caller's look at unfinished_ (after setting it) sees 0. Under the
+    // lock, a caller that is about to sleep is asleep by then and cannot miss the wake-up; a
+    // spinning caller (the usual case) costs no lock.
+    if (unfinished_.fetch_sub(1) == 1 && caller_waiting_.load()) {
       std::lock_guard<std::mutex> lock(mutex_);
       finished_.notify_one();
     }

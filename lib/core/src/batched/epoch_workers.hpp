@@ -47,6 +47,7 @@ class EpochWorkers {
   alignas(64) std::atomic<uint64_t> epoch_{0};
   alignas(64) std::atomic<int> unfinished_{0};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> caller_waiting_{false};  // the caller sleeps on finished_
 };
 
 }  // namespace fitreel::detail
