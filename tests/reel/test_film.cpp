@@ -107,7 +107,9 @@ TEST_F(FilmTest, ASequentialGoesThroughTheSameCallsWithTheAnalyticGradients) {
 // What a film writes reads back: every epoch's loss as written, or thinned to about the points
 // asked for (always the last), with what a log scale cannot show left out.
 TEST_F(FilmTest, ItsLossCsvReadsBackWholeOrThinned) {
-  Film film(dir_ / "cubic.mp4", FilmOptions{.frames = 10});
+  FilmOptions look;
+  look.frames = 10;
+  Film film(dir_ / "cubic.mp4", look);
   CubicNet model;
   train(model, data_, adam(300), film);
   const files::Folder folder = files::Folder::open(dir_);
