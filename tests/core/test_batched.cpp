@@ -13,6 +13,7 @@
 #include <fitreel/trainer.hpp>
 
 #include "batched/cpu/kernels_choice.hpp"
+#include "checks.hpp"
 #include "model_copy.hpp"
 #include "same_run.hpp"
 
@@ -22,6 +23,7 @@
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -611,6 +613,89 @@ TEST(Batched, SnapshotsComeForModelsTrainedAloneWithTheirIndex) {
   for (const Snapshot& s : seen[0]) {
     EXPECT_EQ(s.loss, *batch.runs[0].losses.at(s.epoch));
   }
+}
+
+// Six nets of one architecture, each with its own seed's data and rate 0.1.
+struct SixNets {
+  std::vector<Twin> twins;
+  std::vector<ModelRef> models;
+  std::vector<Dataset> data;
+};
+SixNets six_nets() {
+  SixNets six;
+  for (uint64_t seed = 0; seed < 6; ++seed) {
+    six.twins.push_back(make_twin(false, {}, seed));
+  }
+  for (const Twin& twin : six.twins) {
+    six.models.emplace_back(twin.batched);
+    six.data.push_back(twin.data);
+  }
+  return six;
+}
+
+// A budget too small for two models together trains them one batch each, number for number
+// as one batch of six (the fused kernels keep each model's loop to itself).
+TEST(BatchedMemory, ABudgetSplitsTheBatchWithoutChangingTheNumbers) {
+  SixNets together = six_nets();
+  SixNets apart = six_nets();
+  BatchedOptions options;
+  options.epochs = 200;
+  options.lrs = {0.1};
+  const BatchedResult one = train_batched(together.models, together.data, options);
+  options.batch_memory_bytes = 1.0;
+  const BatchedResult split = train_batched(apart.models, apart.data, options);
+  EXPECT_EQ(one.batch_size, 6);
+  EXPECT_EQ(split.batch_size, 1);
+  EXPECT_EQ(split.models_batched, 6);
+  EXPECT_FALSE(split.out_of_memory);
+  for (size_t k = 0; k < 6; ++k) {
+    EXPECT_EQ(split.runs[k].final_params, one.runs[k].final_params) << "model " << k;
+    EXPECT_EQ(split.runs[k].losses.last(), one.runs[k].losses.last()) << "model " << k;
+  }
+}
+
+// Memory that runs out in a batch (here a std::bad_alloc from the snapshot of model 2, in the
+// third one-model batch) costs that batch and the later ones; what trained before is kept and
+// the result says why the rest did not train.
+TEST(BatchedMemory, RunningOutKeepsTheRunsTrainedBefore) {
+  SixNets six = six_nets();
+  BatchedOptions options;
+  options.epochs = 50;
+  options.lrs = {0.1};
+  options.snapshot_epochs = {0, 49};
+  options.batch_memory_bytes = 1.0;
+  const BatchedResult result =
+      train_batched(six.models, six.data, options, {[](int64_t k, const Snapshot&) {
+                      if (k == 2) throw std::bad_alloc();
+                    }});
+  EXPECT_TRUE(result.out_of_memory);
+  for (size_t k = 0; k < 6; ++k) {
+    const TrainResult& run = result.runs[k];
+    EXPECT_EQ(run.epochs_run, k < 2 ? 50 : 0) << "model " << k;
+    EXPECT_EQ(run.final_params.empty(), k >= 2) << "model " << k;
+  }
+  EXPECT_EQ(result.models_batched, 2);
+}
+
+// LibTorch's allocator running out reaches the caller as std::bad_alloc, like any C++
+// allocation; other LibTorch errors stay fitreel::Errors with their first line.
+TEST(BatchedMemory, AnAllocatorOutOfMemoryIsABadAlloc) {
+  EXPECT_THROW(
+      detail::translating_torch_errors(
+          "call",
+          [] { TORCH_CHECK(false, "DefaultCPUAllocator: can't allocate memory: 9 bytes"); }),
+      std::bad_alloc);
+  EXPECT_THROW(detail::translating_torch_errors(
+                   "call", [] { TORCH_CHECK(false, "CUDA out of memory. Tried to allocate"); }),
+               std::bad_alloc);
+  EXPECT_THROW(
+      detail::translating_torch_errors("call", [] { TORCH_CHECK(false, "shapes do not fit"); }),
+      Error);
+  SixNets six = six_nets();
+  BatchedOptions options;
+  options.lrs = {0.1};
+  options.batch_memory_bytes = -1.0;
+  EXPECT_THROW(train_batched(six.models, six.data, options), InputError);
 }
 
 // FITREEL_CPU_KERNELS picks the variant; any value it cannot honour is named in a warning (given

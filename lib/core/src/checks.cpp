@@ -147,4 +147,10 @@ std::string first_line(const c10::Error& error) {
   return text.substr(0, text.find('\n'));
 }
 
+bool is_out_of_memory(const c10::Error& error) {
+  const std::string text = first_line(error);
+  return text.find("can't allocate memory") != std::string::npos ||
+         text.find("out of memory") != std::string::npos;
+}
+
 }  // namespace fitreel::detail

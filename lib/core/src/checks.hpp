@@ -11,6 +11,7 @@
 #include <c10/util/Exception.h>
 #include <torch/types.h>
 
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -41,13 +42,21 @@ void check_training_setup(const TrainOptions& options);
 /// The first line of a LibTorch error, without its backtrace.
 std::string first_line(const c10::Error& error);
 
+/// Whether LibTorch's error says its allocator ran out (the CPU's "can't allocate memory",
+/// CUDA's "out of memory").
+bool is_out_of_memory(const c10::Error& error);
+
 /// Runs `body`, turning a c10::Error into a fitreel::Error "CALL: <LibTorch's first line>" (for
-/// what only LibTorch can tell, such as a module whose own layers do not fit together).
+/// what only LibTorch can tell, such as a module whose own layers do not fit together), and an
+/// allocator that ran out into std::bad_alloc, as the rest of C++ reports it.
 template <class Body>
 auto translating_torch_errors(std::string_view call, Body&& body) -> decltype(body()) {
   try {
     return std::forward<Body>(body)();
   } catch (const c10::Error& error) {
+    if (is_out_of_memory(error)) {
+      throw std::bad_alloc();
+    }
     throw Error(std::string(call) + ": " + first_line(error));
   } catch (const Error&) {
     throw;

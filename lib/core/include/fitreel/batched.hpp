@@ -34,9 +34,18 @@ struct BatchedOptions {
   bool fused_cpu_kernels = true;
   /// On CUDA, replay one captured epoch (Adagrad/SGD) until a model diverges, as train() does.
   bool cuda_graphs = true;
+  /// TrainPath::exact or Gradients::autograd: no batch; every model trains alone through
+  /// train() with these settings, number for number with its Python run.
+  TrainPath path = TrainPath::fastest;
+  Gradients gradients = Gradients::automatic;
   /// Threads for the fused CPU kernels (>= 0): 0 = one per CPU this process may run on. A
   /// batch too small to share runs on fewer; the numbers do not depend on how many run.
   int threads = 0;
+  /// The most memory one batch's models may take while they train, in bytes: models of one
+  /// architecture that do not fit it together train in several batches, one after another (the
+  /// numbers do not change). 0: half of what this process may still take (ulimit -v, the
+  /// machine's available memory), at most 1 GB.
+  double batch_memory_bytes = 0.0;
 };
 
 /// What the caller hears while the models train. Every member may be left empty.
@@ -59,7 +68,12 @@ struct BatchedResult {
   int64_t models_batched = 0;  ///< how many went through the batched kernels (the rest: train())
   int64_t epochs_run = 0;      ///< the longest run's epochs
   bool interrupted = false;    ///< should_stop() ended a run early or kept one from starting
-  double seconds = 0.0;        ///< wall time of all the training
+  /// The memory ran out in a run (std::bad_alloc, or LibTorch's allocator): that run's batch and
+  /// every run after it did not train (each a TrainResult{}: no epochs, losses or parameters);
+  /// the runs before keep what they trained.
+  bool out_of_memory = false;
+  int64_t batch_size = 0;  ///< the most models trained in one batch (0: none batched)
+  double seconds = 0.0;    ///< wall time of all the training
 };
 
 /// Whether train_batched() can train `model`: a Sequential of Linear layers (with bias) and
@@ -70,15 +84,17 @@ bool supports_batched_training(const ModelRef& model);
 /// full-batch MSE and options.lrs[k] (or lrs[0] for all), each starting from its own parameters
 /// and ending with the trained ones (moved to options.device, as train() does). Models with one
 /// architecture supports_batched_training() accepts and datasets of one training size train
-/// together as one batch (runs[k].used_analytic_gradients true), even a batch of one; every
-/// other model trains alone through train() with TrainOptions of these options (its defaults
-/// otherwise), exactly as a train() call would. Runs start in the order of each batch's first
-/// model. A model whose loss turns non-finite is marked (diverged_at_epoch), keeps the
-/// parameters of that epoch's step and trains no further; the others go on. Throws InputError
-/// (one line), before anything trains, for no models, the same module twice, counts of `data`
-/// or options.lrs that fit neither rule, a bad rate or epochs < 1, and what
-/// check_training_inputs() refuses for a model ("model k: ..."); fitreel::Error for a LibTorch
-/// failure.
+/// together (runs[k].used_analytic_gradients true), in batches as large as
+/// options.batch_memory_bytes allows, even a batch of one; every other model (every model,
+/// with path exact or gradients autograd) trains alone through train() with TrainOptions of
+/// these options (its defaults otherwise), exactly as a train() call would. Runs start in the order
+/// of each batch's first model. A model whose loss turns non-finite is marked (diverged_at_epoch),
+/// keeps the parameters of that epoch's step and trains no further; the others go on. When the
+/// memory runs out, the runs trained before are kept and the result says so
+/// (BatchedResult::out_of_memory) instead of a throw. Throws InputError (one line), before anything
+/// trains, for no models, the same module twice, counts of `data` or options.lrs that fit neither
+/// rule, a bad rate, epochs < 1 or a negative memory budget, and what check_training_inputs()
+/// refuses for a model ("model k: ..."); fitreel::Error for a LibTorch failure.
 BatchedResult train_batched(const std::vector<ModelRef>& models, const std::vector<Dataset>& data,
                             const BatchedOptions& options, const BatchedCallbacks& callbacks = {});
 

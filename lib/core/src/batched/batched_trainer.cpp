@@ -11,6 +11,7 @@
 #include <fitreel/shape.hpp>
 
 #include "batched/batched_epoch.hpp"
+#include "batched/memory_budget.hpp"
 #include "checks.hpp"
 #include "train_step.hpp"
 
@@ -72,6 +73,11 @@ void check_counts(const std::vector<ModelRef>& models, const std::vector<Dataset
     throw InputError("BatchedOptions::epochs is " + std::to_string(options.epochs) +
                      ": train at least 1 epoch");
   }
+  if (!(options.batch_memory_bytes >= 0.0) || std::isinf(options.batch_memory_bytes)) {
+    throw InputError("BatchedOptions::batch_memory_bytes is " +
+                     std::to_string(options.batch_memory_bytes) +
+                     ": give a budget in bytes, or 0 for half of the free memory");
+  }
   if (options.threads < 0) {
     throw InputError("BatchedOptions::threads is " + std::to_string(options.threads) +
                      ": give a count, or 0 for one per core");
@@ -90,6 +96,9 @@ TrainOptions single_options(const BatchedOptions& options, size_t k) {
   single.device = options.device;
   single.snapshot_epochs = options.snapshot_epochs;
   single.curve_x = options.curve_x;
+  single.cuda_graphs = options.cuda_graphs;
+  single.path = options.path;
+  single.gradients = options.gradients;
   return single;
 }
 
@@ -117,13 +126,45 @@ struct Group {
   std::optional<detail::SequentialPlan> plan;
 };
 
+// Splits each batch into batches whose models fit the memory budget together.
+std::vector<Group> within_budget(std::vector<Group> groups, const std::vector<Dataset>& data,
+                                 const BatchedOptions& options) {
+  const double budget = options.batch_memory_bytes > 0.0 ? options.batch_memory_bytes
+                                                         : detail::default_batch_budget_bytes();
+  const int64_t curve_points = options.curve_x.defined() ? options.curve_x.numel() : 0;
+  std::vector<Group> split;
+  for (Group& group : groups) {
+    if (!group.plan) {
+      split.push_back(std::move(group));
+      continue;
+    }
+    const Dataset& first = data_of(data, group.members[0]);
+    const int64_t points =
+        first.x_train.size(0) + (first.holds_out() ? first.x_test.size(0) : int64_t{0});
+    const auto size = static_cast<size_t>(detail::models_per_batch(
+        budget,
+        detail::bytes_per_batched_model(*group.plan, points,
+                                        static_cast<int64_t>(options.snapshot_epochs.size()),
+                                        curve_points),
+        static_cast<int64_t>(group.members.size())));
+    for (size_t begin = 0; begin < group.members.size(); begin += size) {
+      const auto end = group.members.begin() +
+                       static_cast<std::ptrdiff_t>(std::min(group.members.size(), begin + size));
+      split.push_back(
+          {{group.members.begin() + static_cast<std::ptrdiff_t>(begin), end}, group.plan});
+    }
+  }
+  return split;
+}
+
 // Groups in the order of their first model, so runs start in roughly the order given.
 std::vector<Group> group_models(const std::vector<ModelRef>& models,
-                                const std::vector<Dataset>& data) {
+                                const std::vector<Dataset>& data, const BatchedOptions& options) {
+  const bool alone = options.path == TrainPath::exact || options.gradients == Gradients::autograd;
   std::vector<Group> groups;
   for (size_t k = 0; k < models.size(); ++k) {
     detail::PlanOrReason planned = detail::sequential_plan_of(models[k]);
-    if (!planned.plan) {
+    if (alone || !planned.plan) {
       groups.push_back({{k}, std::nullopt});
       continue;
     }
@@ -390,8 +431,8 @@ BatchedResult train_all(const std::vector<ModelRef>& models, const std::vector<D
     return [&callbacks, model](const Snapshot& s) { callbacks.on_snapshot(model, s); };
   };
 
-  const auto start = Clock::now();
-  for (Group& group : group_models(models, data)) {
+  // One group: not started (after a stop), alone through train(), or one batch.
+  const auto train_group = [&](const Group& group) {
     if (stopped) {
       for (size_t k : group.members) {
         result.runs[k] = for_model(k, [&] {
@@ -434,6 +475,25 @@ BatchedResult train_all(const std::vector<ModelRef>& models, const std::vector<D
         result.runs[group.members[j]] = std::move(done.runs[j]);
       }
       result.models_batched += static_cast<int64_t>(group.members.size());
+      result.batch_size = std::max(result.batch_size, static_cast<int64_t>(group.members.size()));
+    }
+  };
+
+  const auto start = Clock::now();
+  const std::vector<Group> groups =
+      within_budget(group_models(models, data, options), data, options);
+  for (auto group = groups.begin(); group != groups.end(); ++group) {
+    try {
+      train_group(*group);
+    } catch (const std::bad_alloc&) {
+      // What trained before is kept; this batch and the ones after it report no training.
+      result.out_of_memory = true;
+      for (; group != groups.end(); ++group) {
+        for (size_t k : group->members) {
+          result.runs[k] = TrainResult{};
+        }
+      }
+      break;
     }
   }
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
