@@ -45,11 +45,7 @@ struct Watched {
 // too).
 FilmFiles film_files_for(const std::string& demo, const RunOptions& options) {
   FilmFiles files;
-  if (const std::optional<render::VideoFormat> format = video_format(options.video)) {
-    files.video = demo + "." + std::string(render::video_format_name(*format));
-  } else if (options.video == VideoChoice::png) {
-    files.video = "frames";
-  }
+  files.video = video_name_for(demo, options);
   files.still = "after.png";
   files.loss_csv = "loss.csv";
   files.test_loss_csv = "test_loss.csv";  // when points are held out

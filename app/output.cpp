@@ -133,29 +133,11 @@ std::optional<render::VideoFormat> video_format(VideoChoice choice) {
   return std::nullopt;
 }
 
-std::unique_ptr<render::FrameSink> open_frame_sink(const RunOptions& options,
-                                                   const DemoOutput& output,
-                                                   const std::string& stem,
-                                                   std::optional<std::string>& written) {
-  if (options.video == VideoChoice::none) {
-    return nullptr;
+std::filesystem::path video_name_for(const std::string& stem, const RunOptions& options) {
+  if (const std::optional<render::VideoFormat> format = video_format(options.video)) {
+    return stem + "." + std::string(render::video_format_name(*format));
   }
-  if (options.video == VideoChoice::png) {
-    written = "frames";
-    return render::make_png_sequence(output.staging().make_folder("frames"));
-  }
-  render::VideoSettings settings;
-  settings.size = {options.width, options.height};
-  settings.fps = options.fps;
-  settings.preset = options.preset;
-  render::OpenedVideo video =
-      render::open_video(output.staging(), stem, *video_format(options.video), settings);
-  if (!video.warning.empty()) {
-    spdlog::warn("{}", video.warning);
-  }
-  spdlog::debug("video: {} with {}", video.sink->path(), video.codec);
-  written = fs::path(video.sink->path()).filename().string();
-  return std::move(video.sink);
+  return options.video == VideoChoice::png ? "frames" : "";
 }
 
 }  // namespace fitreel::app

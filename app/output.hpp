@@ -8,7 +8,6 @@
 
 #include <fitreel/files/folder.hpp>
 #include <fitreel/files/result_folder.hpp>
-#include <fitreel/render/frame_sink.hpp>
 #include <fitreel/render/video.hpp>
 
 #include <filesystem>
@@ -65,13 +64,8 @@ void check_model_paths(const RunOptions& options, const std::vector<std::string>
 /// The container --video names (mp4, webm, avi or gif); none for png frames and no video.
 std::optional<render::VideoFormat> video_format(VideoChoice choice);
 
-/// Opens what a sweep's grid frames go to as --video asks (a demo films through fitreel::Film):
-/// `<stem>.<ext>` or frames/ in the staging folder, or nothing for --video none. Sets
-/// `written` to the name of what is written there (which a fallback to another format may
-/// change, with a warning).
-std::unique_ptr<render::FrameSink> open_frame_sink(const RunOptions& options,
-                                                   const DemoOutput& output,
-                                                   const std::string& stem,
-                                                   std::optional<std::string>& written);
+/// What a film's video is called in its result folder as --video asks: STEM.mp4 (.webm, .avi,
+/// .gif), "frames" (a folder of PNG frames), or empty for --video none.
+std::filesystem::path video_name_for(const std::string& stem, const RunOptions& options);
 
 }  // namespace fitreel::app

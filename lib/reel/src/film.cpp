@@ -1,5 +1,6 @@
 #include <fitreel/reel/film.hpp>
 
+#include "film_place.hpp"
 #include "film_summary.hpp"
 #include "loss_csv.hpp"
 
@@ -24,102 +25,9 @@ namespace fitreel {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-// "out/frames/" names the folder "out/frames".
-fs::path without_trailing_slash(const fs::path& path) {
-  return path.has_filename() || !path.has_parent_path() ? path : path.parent_path();
-}
-
-std::string size_text(int width, int height) {
-  return std::to_string(width) + "x" + std::to_string(height);
-}
-
-render::VideoSettings video_settings(const FilmOptions& options) {
-  render::VideoSettings settings;
-  settings.size = {options.width, options.height};
-  settings.fps = options.fps;
-  settings.preset = options.preset;
-  settings.encoder = options.encoder;
-  return settings;
-}
-
-// `format`: the video's, when the film encodes one (not PNG frames).
-void check_options(const FilmOptions& options, std::optional<render::VideoFormat> format) {
-  const bool encodes_video = format.has_value();
-  if (options.frames < 2) {
-    throw InputError("FilmOptions::frames is " + std::to_string(options.frames) +
-                     ": a film needs at least 2 frames");
-  }
-  if (options.curve_points < 2) {
-    throw InputError("FilmOptions::curve_points is " + std::to_string(options.curve_points) +
-                     ": a curve needs at least 2 points");
-  }
-  if (encodes_video) {
-    // The limits open_video applies, checked before any folder or file is made.
-    render::check_video_settings(*format, video_settings(options));
-  } else if (options.width < 2 || options.height < 2) {
-    throw InputError("FilmOptions::width x height is " + size_text(options.width, options.height) +
-                     ": frames need at least 2x2 pixels (e.g. 1280x720)");
-  } else if (options.fps < 1) {
-    throw InputError("FilmOptions::fps is " + std::to_string(options.fps) +
-                     ": a video needs at least 1 frame per second");
-  }
-  if (encodes_video && !render::is_x264_preset(options.preset)) {
-    throw InputError("FilmOptions::preset '" + options.preset +
-                     "' is not an x264 preset: use ultrafast, superfast, veryfast, faster, fast, "
-                     "medium, slow, slower or veryslow");
-  }
-  if (options.show) {
-    if (const std::optional<std::string> why = render::live_window_unavailable()) {
-      throw InputError("FilmOptions::show: " + *why);
-    }
-  }
-}
-
-// Makes the folder a file will go into; a file where a folder should be, or a folder where the
-// file should be, is named now rather than after training.
-void prepare_folder_for(const fs::path& file, bool is_folder) {
-  const fs::path folder = is_folder ? file : file.parent_path();
-  std::error_code error;
-  if (!folder.empty()) {
-    fs::create_directories(folder, error);
-    if (error) {
-      throw files::WriteError("cannot create the folder " + folder.string() + ": " +
-                              error.message());
-    }
-  }
-  if (!is_folder && fs::is_directory(file)) {
-    throw InputError(file.string() + " is a folder: name a file to write there");
-  }
-}
-
-// Film(into, ...): each file is a plain relative name beneath the held folder, in a folder that
-// is there (checked now, not after training).
-void check_name_inside(const files::Folder& base, const fs::path& path) {
-  const fs::path folder = path.parent_path();
-  try {
-    if (path.is_absolute()) {
-      throw files::FileError(path.string() + " is absolute");
-    }
-    if (!folder.empty()) {
-      base.open_folder(folder.string());
-    }
-    if (base.type_of(path.string()) == files::EntryType::folder) {
-      throw InputError(base.path_of(path.string()).string() +
-                       " is a folder: name a file to write there");
-    }
-  } catch (const files::FileError& error) {
-    throw InputError(std::string("the film cannot write ") + path.string() + " in " +
-                     base.path().string() + ": " + error.what());
-  }
-}
-
-}  // namespace
-
 FilmFiles FilmFiles::beside(const fs::path& video) {
   FilmFiles files;
-  files.video = without_trailing_slash(video);
+  files.video = detail::without_trailing_slash(video);
   const fs::path stem = files.video.parent_path() / files.video.stem();
   files.still = fs::path(stem).concat(".png");
   files.loss_csv = fs::path(stem).concat(".loss.csv");
@@ -129,7 +37,7 @@ FilmFiles FilmFiles::beside(const fs::path& video) {
 }
 
 struct Film::State {
-  std::optional<files::Folder> base;  // Film(into, ...): the files are names beneath it
+  detail::FilmPlace place;
   FilmFiles files;
   FilmOptions options;
   std::unique_ptr<render::FrameSink> sink;  // the open video, until a run's pipeline takes it
@@ -143,21 +51,6 @@ struct Film::State {
     cv::Mat shown;
     if (window && mailbox.take(shown)) {
       window->show(shown);
-    }
-  }
-  // Writes `bytes` as the film's file `path` (beneath `base`, or at the path as given).
-  void write(const fs::path& path, std::string_view bytes) const {
-    if (base) {
-      files::write_file_atomically(*base, path.string(), bytes);
-    } else {
-      files::write_file_atomically(path, bytes);
-    }
-  }
-  void write_png(const fs::path& path, const cv::Mat& image) const {
-    if (base) {
-      render::write_png(*base, path.string(), image);
-    } else {
-      render::write_png(path, image);
     }
   }
   // Ends the video: it plays from here on.
@@ -178,67 +71,17 @@ Film::Film(FilmFiles files, FilmOptions options) : state_(std::make_unique<State
 
 Film::Film(const files::Folder& into, FilmFiles files, FilmOptions options)
     : state_(std::make_unique<State>()) {
-  state_->base.emplace(into.duplicate());
+  state_->place = detail::FilmPlace(into);
   open(std::move(files), std::move(options));
 }
 
 void Film::open(FilmFiles files, FilmOptions options) {
-  const std::optional<files::Folder>& base = state_->base;
-  files.video = without_trailing_slash(files.video);
+  detail::FilmVideo video = state_->place.open(
+      files.video, {&files.still, &files.loss_csv, &files.test_loss_csv, &files.summary}, options);
+  state_->sink = std::move(video.sink);
+  state_->codec = std::move(video.codec);
+  state_->warning = std::move(video.warning);
   const bool has_video = !files.video.empty();
-  const bool frames_folder = has_video && !files.video.has_extension();
-  std::optional<render::VideoFormat> format;
-  if (has_video && !frames_folder) {
-    format = render::video_format_of(files.video);
-    if (!format) {
-      throw InputError("cannot tell the video format of " + files.video.string() +
-                       ": end the name with .mp4, .webm, .avi or .gif, or leave the extension "
-                       "out for a folder of PNG frames");
-    }
-  }
-  check_options(options, format);
-  std::set<fs::path> seen;
-  for (const fs::path* path :
-       {&files.video, &files.still, &files.loss_csv, &files.test_loss_csv, &files.summary}) {
-    if (path->empty()) {
-      continue;
-    }
-    if (!seen.insert(path->lexically_normal()).second) {
-      throw InputError("the film would write " + path->string() +
-                       " twice: give the video, still, loss CSV and summary different names");
-    }
-    if (base) {
-      check_name_inside(*base, *path);
-    } else {
-      prepare_folder_for(*path, frames_folder && path == &files.video);
-    }
-    // Every file written after training is proven writable now, by making and removing the
-    // very temporary file its write will use: a read-only folder fails before any epoch.
-    if (path != &files.video) {
-      if (base) {
-        files::check_writable(*base, path->string());
-      } else {
-        files::check_writable(*path);
-      }
-    }
-  }
-  if (frames_folder) {
-    state_->sink = base ? render::make_png_sequence(base->make_folder(files.video.string()))
-                        : render::make_png_sequence(files.video.string());
-  } else if (format) {
-    const render::VideoSettings settings = video_settings(options);
-    const fs::path folder = files.video.parent_path();
-    render::OpenedVideo opened =
-        !base ? render::open_video(folder.string(), files.video.stem().string(), *format, settings)
-        : folder.empty() ? render::open_video(*base, files.video.stem().string(), *format, settings)
-                         : render::open_video(base->open_folder(folder.string()),
-                                              files.video.stem().string(), *format, settings);
-    // Another extension when it fell back to AVI.
-    files.video = folder / fs::path(opened.sink->path()).filename();
-    state_->sink = std::move(opened.sink);
-    state_->codec = opened.codec;
-    state_->warning = opened.warning;
-  }
   if (options.title.empty() && has_video) {
     options.title = files.video.stem().string();
   }
@@ -294,8 +137,8 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
   }
   std::optional<detail::LossCsvWriter> loss_csv;
   if (!state.files.loss_csv.empty()) {
-    if (state.base) {
-      loss_csv.emplace(*state.base, state.files.loss_csv.string());
+    if (const files::Folder* base = state.place.base()) {
+      loss_csv.emplace(*base, state.files.loss_csv.string());
     } else {
       loss_csv.emplace(state.files.loss_csv);
     }
@@ -360,8 +203,9 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
     attempt([&] { loss_csv->commit(); });
   }
   if (!state.files.test_loss_csv.empty() && !result.test_losses.empty()) {
-    attempt(
-        [&] { state.write(state.files.test_loss_csv, detail::test_loss_csv(result.test_losses)); });
+    attempt([&] {
+      state.place.write(state.files.test_loss_csv, detail::test_loss_csv(result.test_losses));
+    });
   }
   if (!state.files.still.empty()) {
     attempt([&] {
@@ -375,7 +219,7 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
         after.test_loss_curve.push_back({point.epoch, point.loss});
       }
       after.least_squares = look.least_squares;
-      state.write_png(state.files.still, plot.draw(after));
+      state.place.write_png(state.files.still, plot.draw(after));
     });
   }
   if (!state.files.summary.empty()) {
@@ -388,15 +232,15 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
       }
       if (parameters > kMostInlineParameters) {
         params_file = fs::path(state.files.summary).replace_extension(".pt");
-        if (state.base) {
-          save_checkpoint(model, "", *state.base, params_file.string());
+        if (const files::Folder* base = state.place.base()) {
+          save_checkpoint(model, "", *base, params_file.string());
         } else {
           save_checkpoint(model, params_file.string());
         }
       }
-      state.write(state.files.summary,
-                  detail::film_summary_json(model, data, options, result, film,
-                                            plot.scene().param_names, params_file));
+      state.place.write(state.files.summary,
+                        detail::film_summary_json(model, data, options, result, film,
+                                                  plot.scene().param_names, params_file));
     });
   }
   if (first_failure) {

@@ -69,6 +69,21 @@ void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_
               legend, text_scale);
 }
 
+cv::Mat draw_loss_figure(cv::Size size, const std::string& title, int64_t epochs, Scale epoch_scale,
+                         const std::vector<LossSeries>& series) {
+  cv::Mat image(size, CV_8UC3, colors::kBackground);
+  const double text_scale = size.height / 720.0;
+  const int margin = scaled(24, text_scale);
+  const TextStyle title_style{1.5 * text_scale, colors::kInk, true};
+  const int title_height = text_size(title, title_style).height;
+  draw_text(image, title, {margin, margin + title_height}, title_style);
+  const int below_title = margin + title_height + margin;
+  const cv::Rect box(margin, below_title, size.width - 2 * margin,
+                     size.height - below_title - margin);
+  draw_loss_chart(image, axes_area(box, text_scale), epochs, epoch_scale, series, text_scale);
+  return image;
+}
+
 GridLayout grid_layout(size_t count, cv::Size size) {
   GridLayout layout;
   layout.columns = std::max(1, static_cast<int>(std::ceil(std::sqrt(static_cast<double>(count)))));

@@ -206,6 +206,22 @@ void draw_axes(cv::Mat& image, const Axes& axes, const std::string& x_label,
   draw_text(image, y_label, {area.x, area.y - gap}, label_style);
 }
 
+cv::Rect axes_area(cv::Rect box, double text_scale) {
+  // The same measures draw_axes() places its text by.
+  const TextStyle tick_style{0.8 * text_scale, colors::kInk, false};
+  const TextStyle label_style{text_scale, colors::kInk, false};
+  const int tick_length = scaled(5, text_scale);
+  const int gap = scaled(6, text_scale);
+  const cv::Size tick = text_size("1e-05", tick_style);
+  const int label_height = text_size("epoch (log scale)", label_style).height;
+  const int left = tick_length + gap + tick.width + gap;
+  const int top = label_height + 2 * gap;
+  const int bottom = tick_length + 3 * gap + 2 * label_height + gap;
+  const int right = tick.width / 2 + gap;
+  return {box.x + left, box.y + top, std::max(1, box.width - left - right),
+          std::max(1, box.height - top - bottom)};
+}
+
 void draw_polyline(cv::Mat& image, const Axes& axes, const std::vector<double>& x,
                    const std::vector<double>& y, const cv::Scalar& color, int thickness,
                    Stroke stroke) {

@@ -26,6 +26,11 @@ void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_
                      std::optional<LossPoint> marker = std::nullopt,
                      const std::string& loss_label = "training loss (MSE, log scale)");
 
+/// A picture of `size` holding `title` above a loss chart of `series` (see draw_loss_chart()),
+/// laid out from the measured text: the chart takes what the title and the axes' labels leave.
+cv::Mat draw_loss_figure(cv::Size size, const std::string& title, int64_t epochs, Scale epoch_scale,
+                         const std::vector<LossSeries>& series);
+
 /// A distinct colour for the i-th of several series (BGR).
 cv::Scalar series_color(size_t index);
 

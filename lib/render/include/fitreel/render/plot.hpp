@@ -79,6 +79,10 @@ std::optional<std::string> text_fallback_reason();
 void draw_axes(cv::Mat& image, const Axes& axes, const std::string& x_label,
                const std::string& y_label, double text_scale);
 
+/// The part of `box` draw_axes() may plot in so that its ticks, tick labels (as wide as
+/// "1e-05") and axis labels stay inside `box`.
+cv::Rect axes_area(cv::Rect box, double text_scale);
+
 /// Line style of a polyline.
 enum class Stroke { solid, dashed };
 
