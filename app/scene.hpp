@@ -11,9 +11,10 @@
 
 namespace fitreel::app {
 
-/// How a demo is filmed as the command line asks: its title, truth, parameter names ("slope w",
-/// "fc1 weight"), frames and schedule, frame size, encoding and window.
+/// How a demo is filmed as the command line asks: the library's look of the demo
+/// (demos::line_look, net_look), with the truth given or none for --data, and the frames,
+/// schedule, frame size, encoding, window and units asked for.
 FilmOptions film_options_for(const DemoSetup& setup, const RunOptions& options,
-                             torch::nn::Sequential& model);
+                             const torch::nn::Sequential& model);
 
 }  // namespace fitreel::app

@@ -92,8 +92,7 @@ DemoSetup make_setup(Demo demo, const RunOptions& options, const XyPoints* file)
     setup.truth_label = "given line " + line_equation(setup.truth->slope, setup.truth->intercept);
   } else if (!file) {
     setup.truth = setup.line ? render::StraightLine{demos::kTrueSlope, demos::kTrueIntercept}
-                             : render::StraightLine{1.0, 0.0};
-    setup.truth_label = setup.line ? "true line y = -0.5x + 2" : "target y = x";
+                             : render::StraightLine{1.0, 0.0};  // labelled by the demo's look
   }
   return setup;
 }

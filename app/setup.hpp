@@ -29,8 +29,8 @@ struct DemoSetup {
   NetSpec net;               ///< the net demo's layers
   std::string architecture;  ///< "Linear(1, 1)" or e.g. "1-2-1 sigmoid"
   Dataset data;
-  std::optional<render::StraightLine> truth;
-  std::string truth_label;
+  std::optional<render::StraightLine> truth;  ///< the demo's, or --truth's
+  std::string truth_label;                    ///< --truth's ("given line y = ..."), else empty
 };
 
 /// Reads --data (once, before any seeding); null when the demo draws its own data.

@@ -14,8 +14,8 @@
 
 #ifdef FITREEL_BENCH_RENDER
 #include "bench_render.hpp"
-#include "scene.hpp"
-#include "setup.hpp"
+
+#include <fitreel/reel.hpp>
 
 #endif
 
@@ -136,18 +136,13 @@ struct VideoNumbers {
 
 // The frames a real run draws: snapshots of training at the app's frame epochs.
 VideoNumbers video_numbers(const Demo& demo, const Settings& settings) {
-  // The app's own setup of the demo, so the frames are the ones `fitreel` draws.
-  app::RunOptions run_options;
-  run_options.epochs = demo.epochs;
-  const app::DemoSetup setup =
-      app::make_setup(demo.name == "line" ? app::Demo::line : app::Demo::net, run_options, nullptr);
-  const Schedule schedule = setup.schedule;
+  // The library's look of the demo, which `fitreel` films it with.
   torch::nn::Sequential model = demo.fresh_model();
+  const FilmOptions look = demo.name == "line" ? demos::line_look() : demos::net_look(model);
+  const Schedule schedule = look.schedule;
   const torch::Tensor curve_x = curve_inputs(demo.data);
   const cv::Size frame_size(1280, 720);  // the app's default --size
-  const render::FitPlot plot(film_scene(model, demo.data, curve_x, setup.epochs,
-                                        app::film_options_for(setup, run_options, model)),
-                             frame_size);
+  const render::FitPlot plot(film_scene(model, demo.data, curve_x, demo.epochs, look), frame_size);
   TrainOptions options;
   options.epochs = demo.epochs;
   options.lr = demo.lr;
