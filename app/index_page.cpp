@@ -122,6 +122,7 @@ figure.still img { width: 420px; border: 1px solid #ddd; }
 figcaption { font-size: 0.85em; color: #555; }
 table { border-collapse: collapse; font-size: 0.9em; }
 th, td { border: 1px solid #ddd; padding: 0.2em 0.5em; text-align: left; vertical-align: top; }
+tr.best td { font-weight: bold; }
 pre.log { background: #f6f6f6; padding: 0.5em; overflow-x: auto; font-size: 0.85em; }
 </style>
 )";

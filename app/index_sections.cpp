@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <sstream>
 #include <tuple>
@@ -122,19 +123,47 @@ std::string summary_html(const Json& summary) {
   return html + "</table>\n";
 }
 
-// A sweep's runs: one row per learning rate.
+// A run's final loss, or infinity when it diverged or never trained (such runs sort last).
+double final_loss_of(const Json& run) {
+  const auto loss = run.find("final_loss");
+  return loss != run.end() && loss->is_number() ? loss->get<double>() : INFINITY;
+}
+
+// A sweep's runs, grouped by learning rate (ascending), best first within a rate; the best of
+// all is marked, as the loss chart marks it.
 std::string sweep_html(const Json& sweep) {
   std::string html = summary_html(sweep);
   if (!sweep.contains("runs") || !sweep["runs"].is_array()) {
     return html;
   }
-  html +=
-      "<h3>Runs</h3>\n<table class=\"runs\"><tr><th>seed</th><th>lr</th><th>outcome</th>"
-      "<th>epochs run</th><th>parameters after</th></tr>\n";
+  std::vector<const Json*> runs;
   for (const Json& run : sweep["runs"]) {
-    html += "<tr>";
-    for (const char* key : {"seed", "lr", "outcome", "epochs_run", "final_params"}) {
-      html += "<td>" + escape_html(run.contains(key) ? value_text(run[key]) : "") + "</td>";
+    if (run.is_object()) runs.push_back(&run);
+  }
+  const auto lr_of = [](const Json* run) {
+    const auto lr = run->find("lr");
+    return lr != run->end() && lr->is_number() ? lr->get<double>() : INFINITY;
+  };
+  std::stable_sort(runs.begin(), runs.end(), [&](const Json* a, const Json* b) {
+    return std::make_tuple(lr_of(a), final_loss_of(*a)) <
+           std::make_tuple(lr_of(b), final_loss_of(*b));
+  });
+  const Json* best = nullptr;
+  for (const Json* run : runs) {
+    if (std::isfinite(final_loss_of(*run)) &&
+        (!best || final_loss_of(*run) < final_loss_of(*best))) {
+      best = run;
+    }
+  }
+  html +=
+      "<h3>Runs</h3>\n<table class=\"runs\"><tr><th>lr</th><th>seed</th><th>outcome</th>"
+      "<th>epochs run</th><th>parameters after</th></tr>\n";
+  for (const Json* run : runs) {
+    html += run == best ? "<tr class=\"best\">" : "<tr>";
+    for (const char* key : {"lr", "seed", "outcome", "epochs_run", "final_params"}) {
+      std::string cell = run->contains(key) ? value_text((*run)[key]) : "";
+      if (run == best && std::string(key) == "outcome") cell += " (best)";
+      html += "<td>" + escape_html(cell) + "</td>";
     }
     html += "</tr>\n";
   }

@@ -4,7 +4,6 @@
 
 #include "json_text.hpp"
 #include "output.hpp"
-#include "progress.hpp"
 #include "scene.hpp"
 #include "setup.hpp"
 #include "signals.hpp"
@@ -12,7 +11,6 @@
 #include <fitreel/checkpoint.hpp>
 #include <fitreel/device.hpp>
 #include <fitreel/error.hpp>
-#include <fitreel/evaluate.hpp>
 #include <fitreel/files/atomic_file.hpp>
 #include <fitreel/reel/sweep_film.hpp>
 #include <fitreel/version.hpp>

@@ -160,6 +160,10 @@ TEST(IndexPage, ShowsASweepAndEscapesOddBytes) {
   EXPECT_NE(page.find("<img src=\"sweep-line/sweep-line.gif\""), std::string::npos);
   EXPECT_NE(page.find("sweep-line/sweep.png"), std::string::npos);
   EXPECT_NE(page.find("<td>1e+30</td>"), std::string::npos) << "a row per rate";
+  const size_t best = page.find("<tr class=\"best\"><td>0.01</td>");
+  ASSERT_NE(best, std::string::npos) << "the best run is marked";
+  EXPECT_NE(page.find("(best)</td>", best), std::string::npos);
+  EXPECT_LT(best, page.find("<td>1e+30</td>")) << "rates ascend";
   EXPECT_EQ(page.find("caf\xE9"), std::string::npos) << "raw bytes that are not UTF-8";
   EXPECT_NE(page.find("caf\xEF\xBF\xBD"), std::string::npos) << "shown as U+FFFD";
 }

@@ -19,6 +19,7 @@
 #include "expect_params.hpp"
 #include "modes.hpp"
 #include "python_adam.hpp"
+#include "scratch_folder.hpp"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -133,27 +134,7 @@ LossFn mse_fn() {
   return [](const torch::Tensor& p, const torch::Tensor& t) { return torch::mse_loss(p, t); };
 }
 
-// A folder of its own under the system's temporary folder, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    static int count = 0;
-    path_ = fs::temp_directory_path() /
-            ("fitreel-setup-" + std::to_string(::getpid()) + "-" + std::to_string(count++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using testing_support::ScratchFolder;
 
 #ifdef FITREEL_PYTHON
 using testing_support::output_of;
@@ -844,13 +825,13 @@ std::vector<double> python_rates(const std::string& scheduler, double lr, int64_
 }
 
 TEST(Schedules, RatesAreExactlyPythonSchedulers) {
-  struct Case {
+  struct RateCase {
     LrSchedule schedule;
     std::string python;
     double lr;
     int64_t epochs;
   };
-  const std::vector<Case> cases{
+  const std::vector<RateCase> cases{
       {LrSchedule::step(3, 0.5), "StepLR(o, step_size=3, gamma=0.5)", 0.1, 20},
       {LrSchedule::step(7, 0.3), "StepLR(o, step_size=7, gamma=0.3)", 0.05, 40},
       {LrSchedule::exponential(0.9), "ExponentialLR(o, gamma=0.9)", 0.1, 60},
@@ -859,7 +840,7 @@ TEST(Schedules, RatesAreExactlyPythonSchedulers) {
       {LrSchedule::cosine(0), "CosineAnnealingLR(o, T_max=25)", 0.01, 25},  // 0: the run's
       {LrSchedule::cosine(1000), "CosineAnnealingLR(o, T_max=1000)", 0.01, 1000},
   };
-  for (const Case& c : cases) {
+  for (const RateCase& c : cases) {
     const std::vector<double> expected = python_rates(c.python, c.lr, c.epochs);
     const std::vector<double> rates = scheduled_rates(c.schedule, c.lr, c.epochs);
     ASSERT_EQ(rates.size(), expected.size()) << c.python;
@@ -1105,8 +1086,8 @@ TEST_P(HalfAndHalf, EqualsStraightBitForBit) {
   const TrainedRun first = run_training(model, data, half);
   EXPECT_EQ(first.result.state.epochs_done, 500);
   EXPECT_EQ(first.result.state.optimizer.name, optimizer_name(p.kind));
-  TempDir dir;
-  const std::string path = dir.file("half.pt");
+  ScratchFolder dir("fitreel-setup");
+  const std::string path = (dir / "half.pt").string();
   save_checkpoint(model, first.result.state, path);
 
   torch::manual_seed(1234);  // another start, another generator state: the checkpoint restores
@@ -1189,8 +1170,8 @@ std::string lr_text(double lr) {
 // saved its checkpoint half-way).
 TEST_P(BothWays, FitreelContinuesPythonsCheckpoint) {
   const InteropParam& p = GetParam();
-  TempDir dir;
-  const std::string path = dir.file("python.pt");
+  ScratchFolder dir("fitreel-setup");
+  const std::string path = (dir / "python.pt").string();
   const nlohmann::json python = run_reference(
       "net --seed 0 --points 100 --epochs " + std::to_string(2 * kHalf) + " --lr " + lr_text(p.lr) +
       " --optimizer " + p.optimizer + " --save " + path + " --save-at " + std::to_string(kHalf));
@@ -1223,8 +1204,8 @@ TEST_P(BothWays, PythonContinuesFitreelsCheckpoint) {
   options.lr = p.lr;
   options.optimizer = *optimizer_from_name(p.optimizer);
   options.path = TrainPath::exact;  // Python's numbers, which only the exact path promises
-  TempDir dir;
-  const std::string path = dir.file("fitreel.pt");
+  ScratchFolder dir("fitreel-setup");
+  const std::string path = (dir / "fitreel.pt").string();
   Params half_params;
   {
     torch::manual_seed(0);

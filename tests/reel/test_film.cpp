@@ -1,6 +1,7 @@
 // fitreel::Film: a run filmed through the library's one call, for a module of the user's own
 // as for a Sequential; the files it writes, only those, atomically; its errors.
 
+#include <fitreel/files/result_folder.hpp>
 #include <fitreel/fitreel.hpp>
 
 #include <opencv2/imgcodecs.hpp>
@@ -129,6 +130,34 @@ TEST_F(FilmTest, ItsLossCsvReadsBackWholeOrThinned) {
   EXPECT_EQ(read_loss_csv(folder, "odd.csv"),
             (std::vector<std::pair<double, double>>{{0, 1.5}, {5, 0.25}}));
   EXPECT_TRUE(read_loss_csv(folder, "missing.csv").empty());
+}
+
+// A Film written into a files::ResultFolder's staging folder is published whole: nothing at
+// DIR/NAME until publish(), then exactly the film's files and the manifest, which the next run
+// may replace; a file a user saves there makes the next ResultFolder refuse it.
+TEST_F(FilmTest, AResultFolderPublishesAFilmWholeWithItsManifest) {
+  const files::Folder root = files::Folder::open_or_create(dir_);
+  FilmFiles named;
+  named.video = "frames";
+  named.still = "after.png";
+  named.loss_csv = "loss.csv";
+  for (int run = 0; run < 2; ++run) {
+    files::ResultFolder result(root, "cubic");
+    FilmOptions look;
+    look.frames = 3;
+    look.width = 64;
+    look.height = 36;
+    Film film(result.staging(), named, look);
+    train(CubicNet(), data_, adam(20), film);
+    EXPECT_EQ(fs::exists(dir_ / "cubic"), run == 1) << "the first run publishes nothing early";
+    result.publish();
+    EXPECT_EQ(files_in(dir_ / "cubic"),
+              (std::set<std::string>{"frames", "after.png", "loss.csv", files::kManifestName}));
+    EXPECT_TRUE(files::owned_by_fitreel(root, "cubic"));
+  }
+  std::ofstream(dir_ / "cubic" / "notes.txt") << "mine";
+  EXPECT_THROW(files::ResultFolder(root, "cubic"), files::NotOwnedError);
+  EXPECT_TRUE(fs::exists(dir_ / "cubic" / "notes.txt"));
 }
 
 TEST_F(FilmTest, WritesOnlyTheFilesAskedFor) {

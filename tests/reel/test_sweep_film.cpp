@@ -110,6 +110,18 @@ TEST_F(SweepFilmTest, ManyRunsShowTheRangeOfOutcomesBestFirstDivergedLast) {
   EXPECT_FALSE(fs::exists(dir_ / "grid.png")) << "only the files named are written";
 }
 
+// Seeds crossed with rates: one column per rate, ascending left to right, one row per seed; the
+// loss chart (rates with several seeds: their median and range) is written beside the frames.
+TEST_F(SweepFilmTest, RatesReadLeftToRightOneColumnEach) {
+  const std::vector<torch::nn::Sequential> models = nets(6);  // seeds 0-2 x rates 0.2, 0.1
+  SweepFilm film(dir_ / "grid", small_film(2));
+  const BatchedResult result =
+      train_batched(refs(models), {data_}, rates({0.2, 0.1, 0.2, 0.1, 0.2, 0.1}, 20), film);
+  EXPECT_EQ(film.shown(), (std::vector<size_t>{1, 0, 3, 2, 5, 4}));
+  EXPECT_EQ(result.runs.size(), 6U);
+  EXPECT_FALSE(cv::imread((dir_ / "grid.png").string()).empty());
+}
+
 // Its mistakes are one-line InputErrors: labels that do not match the models, a second batch,
 // no panels; and a video it cannot open fails when it is made, before any training.
 TEST_F(SweepFilmTest, RefusesWhatItCannotFilm) {

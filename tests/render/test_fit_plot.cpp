@@ -1,6 +1,7 @@
 #include <fitreel/render/fit_plot.hpp>
 
 #include <gtest/gtest.h>
+#include <opencv2/imgproc.hpp>
 
 #include <cmath>
 
@@ -217,6 +218,22 @@ TEST(FitPlot, LayerFlagsSelectWhatIsDrawn) {
   EXPECT_FALSE((Layer::train | Layer::truth) & Layer::model);
   EXPECT_EQ(Layers::none(), Layers::all() & Layers::none());
   EXPECT_FALSE(Layers::none());
+}
+
+// Without its legend layer a panel leaves the legend to the grid it is in: the frames differ
+// only inside the plot area (where the legend box sits), and have fewer pixels of legend ink.
+TEST(FitPlot, TheLegendIsALayerAGridOfPanelsCanLeaveOut) {
+  const FitPlot plot(line_scene(), {640, 360});
+  const Layers panel = Layers::all().without(Layer::side_panel);
+  const cv::Mat with = plot.draw(a_frame(), panel);
+  const cv::Mat without = plot.draw(a_frame(), panel.without(Layer::legend));
+  cv::Mat differs;
+  cv::compare(with, without, differs, cv::CMP_NE);
+  cv::cvtColor(differs, differs, cv::COLOR_BGR2GRAY);
+  ASSERT_GT(cv::countNonZero(differs), 100);
+  const cv::Rect changed = cv::boundingRect(differs);
+  const cv::Rect area = plot.fit_axes(false).area();
+  EXPECT_EQ(changed & area, changed) << "only the legend box, inside the plot, differs";
 }
 
 TEST(FitPlot, HiddenUnitsAreDrawnFaintWhereTheyAreAndOnlyWithTheirLayer) {

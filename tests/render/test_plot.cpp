@@ -1,6 +1,8 @@
+#include <fitreel/render/loss_chart.hpp>
 #include <fitreel/render/plot.hpp>
 
 #include <gtest/gtest.h>
+#include <opencv2/imgproc.hpp>
 
 #include <cmath>
 
@@ -83,6 +85,34 @@ TEST(Squares, SitAtTheProjectedPixels) {
   EXPECT_EQ(image.at<cv::Vec3b>(80, 30), cv::Vec3b(255, 0, 0));  // (20, 30): x 30, y 110-30
   EXPECT_EQ(image.at<cv::Vec3b>(20, 80), cv::Vec3b(255, 0, 0));  // (70, 90)
   EXPECT_EQ(image.at<cv::Vec3b>(80, 36), cv::Vec3b(255, 255, 255)) << "squares are 7 px wide";
+}
+
+// A band shades the range behind its curve faintly (lighter than the curve, darker than the
+// paper), widens the axis to hold it, and an end mark sits on the curve's last point.
+TEST(LossChart, ABandShadesTheRangeAndAnEndMarkSitsOnTheLastPoint) {
+  cv::Mat image(360, 640, CV_8UC3, colors::kBackground);
+  const cv::Rect area(60, 30, 540, 280);
+  LossSeries median{"lr 0.1", cv::Scalar(200, 0, 0), {{0, 10.0}, {99, 10.0}}};
+  median.low = {{0, 2.0}, {99, 2.0}};
+  median.high = {{0, 50.0}, {99, 50.0}};
+  LossSeries best{"best", cv::Scalar(0, 0, 200), {{99, 10.0}}};
+  best.end_mark = LossSeries::EndMark::dot;
+  draw_loss_chart(image, area, 100, Scale::linear, {median, best}, 0.5);
+  // The axis spans the band's decades, 1 to 100: loss 30 (inside the band, off the curve).
+  const Axes axes(area, {0.0, 99.0}, {1.0, 100.0}, Scale::linear, Scale::log);
+  const cv::Point2d in_band = axes.to_pixel(53.0, 30.0);
+  const cv::Vec3b shade =
+      image.at<cv::Vec3b>(static_cast<int>(in_band.y), static_cast<int>(in_band.x));
+  EXPECT_LT(shade[2], 255) << "tinted";
+  EXPECT_GT(shade[2], 150) << "faint";
+  EXPECT_GT(shade[0], shade[2]) << "in the series' colour";
+  const cv::Point2d outside = axes.to_pixel(53.0, 1.5);  // off the grid lines
+  EXPECT_EQ(image.at<cv::Vec3b>(static_cast<int>(outside.y), static_cast<int>(outside.x)),
+            cv::Vec3b(255, 255, 255));
+  const cv::Point2d end = axes.to_pixel(99.0, 10.0);
+  const cv::Vec3b dot = image.at<cv::Vec3b>(static_cast<int>(std::lround(end.y)),
+                                            static_cast<int>(std::lround(end.x)) - 1);
+  EXPECT_EQ(dot, cv::Vec3b(0, 0, 200));
 }
 
 }  // namespace

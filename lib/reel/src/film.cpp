@@ -189,26 +189,17 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
     throw;
   }
 
-  // Each file is written on its own: one that cannot be written (a full disk) costs that file
-  // alone, the others are still made, and the first failure is reported after them.
-  std::exception_ptr first_failure;
-  const auto attempt = [&](const auto& write) {
-    try {
-      write();
-    } catch (const Error&) {
-      if (!first_failure) first_failure = std::current_exception();
-    }
-  };
+  detail::WritesEachOnItsOwn writes;
   if (loss_csv) {
-    attempt([&] { loss_csv->commit(); });
+    writes.attempt([&] { loss_csv->commit(); });
   }
   if (!state.files.test_loss_csv.empty() && !result.test_losses.empty()) {
-    attempt([&] {
+    writes.attempt([&] {
       state.place.write(state.files.test_loss_csv, detail::test_loss_csv(result.test_losses));
     });
   }
   if (!state.files.still.empty()) {
-    attempt([&] {
+    writes.attempt([&] {
       render::FitFrame after = film_frame(model, data, filmed.curve_x, result.epochs_run,
                                           result.diverged_at_epoch ? "diverged"
                                           : result.interrupted     ? "interrupted"
@@ -223,7 +214,7 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
     });
   }
   if (!state.files.summary.empty()) {
-    attempt([&] {
+    writes.attempt([&] {
       // A large model's weights go to NAME.pt beside NAME.json, which names it.
       fs::path params_file;
       int64_t parameters = 0;
@@ -243,9 +234,7 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
                                                   plot.scene().param_names, params_file));
     });
   }
-  if (first_failure) {
-    std::rethrow_exception(first_failure);
-  }
+  writes.rethrow_first();
   return result;
 }
 

@@ -3,12 +3,14 @@
 // Internal: where a film's files go and how its video is opened, shared by Film and SweepFilm.
 // Not installed.
 
+#include <fitreel/error.hpp>
 #include <fitreel/files/folder.hpp>
 #include <fitreel/reel/film.hpp>
 #include <fitreel/render/frame_sink.hpp>
 
 #include <opencv2/core.hpp>
 
+#include <exception>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -50,6 +52,26 @@ class FilmPlace {
 
  private:
   std::optional<files::Folder> base_;
+};
+
+/// Writes a film's files each on its own: one that fails (a full disk) costs itself alone, the
+/// others are still made, and rethrow_first() then reports the first failure.
+class WritesEachOnItsOwn {
+ public:
+  template <class Write>
+  void attempt(const Write& write) {
+    try {
+      write();
+    } catch (const Error&) {
+      if (!first_failure_) first_failure_ = std::current_exception();
+    }
+  }
+  void rethrow_first() const {
+    if (first_failure_) std::rethrow_exception(first_failure_);
+  }
+
+ private:
+  std::exception_ptr first_failure_;
 };
 
 }  // namespace fitreel::detail

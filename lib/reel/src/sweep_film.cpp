@@ -14,6 +14,8 @@
 #include <cmath>
 #include <cstdio>
 #include <exception>
+#include <iterator>
+#include <optional>
 
 namespace fitreel {
 
@@ -32,26 +34,92 @@ double final_loss(const TrainResult& run) {
   return trained(run) && !run.diverged_at_epoch ? run.losses.last() : NAN;
 }
 
-// All runs up to `most`; else `most` spread evenly over the runs ranked by final loss (best
-// first, diverged last), so the grid shows the whole range of outcomes.
-std::vector<size_t> shown_runs(const std::vector<TrainResult>& runs, size_t most) {
-  std::vector<size_t> order(runs.size());
-  for (size_t i = 0; i < runs.size(); ++i) {
-    order[i] = i;
+// `count` of `members` spread evenly over them ranked by final loss (best first, diverged and
+// untrained last), so the panels show the whole range of outcomes; all of them, in their own
+// order, when they are no more than `count`.
+std::vector<size_t> spread_over_outcomes(std::vector<size_t> members,
+                                         const std::vector<TrainResult>& runs, size_t count) {
+  if (members.size() <= count) {
+    return members;
   }
-  if (runs.size() <= most) {
-    return order;
-  }
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+  std::stable_sort(members.begin(), members.end(), [&](size_t a, size_t b) {
     const double la = final_loss(runs[a]);
     const double lb = final_loss(runs[b]);
     return std::isfinite(la) && (!std::isfinite(lb) || la < lb);
   });
-  std::vector<size_t> shown;
-  for (size_t i = 0; i < most; ++i) {
-    shown.push_back(order[most == 1 ? 0 : i * (order.size() - 1) / (most - 1)]);
+  std::vector<size_t> picked;
+  for (size_t i = 0; i < count; ++i) {
+    picked.push_back(members[count == 1 ? 0 : i * (members.size() - 1) / (count - 1)]);
   }
-  return shown;
+  return picked;
+}
+
+// The distinct rates of a batch, ascending, and which of them each model trains at.
+struct Rates {
+  std::vector<double> values;
+  std::vector<size_t> of_model;
+};
+Rates rates_of(const std::vector<double>& lrs, size_t models) {
+  Rates rates;
+  rates.values = lrs;
+  std::sort(rates.values.begin(), rates.values.end());
+  rates.values.erase(std::unique(rates.values.begin(), rates.values.end()), rates.values.end());
+  for (size_t k = 0; k < models; ++k) {
+    const double lr = lrs[lrs.size() == 1 ? 0 : k];
+    rates.of_model.push_back(static_cast<size_t>(
+        std::lower_bound(rates.values.begin(), rates.values.end(), lr) - rates.values.begin()));
+  }
+  return rates;
+}
+
+constexpr size_t kMostRateColumns = 8;
+constexpr size_t kNoPanel = static_cast<size_t>(-1);  // an empty cell of the grid
+
+// The grid's cells, row by row. With 2 to 8 rates, each rate's models spread over their
+// outcomes (best first), laid out in blocks of one column per rate, ascending, so rates read
+// left to right in every row; as many blocks side by side as keep the panels nearest 16:9 in a
+// frame of `size`. Otherwise the models spread over all outcomes. Empty cells hold kNoPanel.
+struct Grid {
+  size_t columns = 0;
+  std::vector<size_t> cells;
+};
+Grid grid_of(const std::vector<TrainResult>& runs, const Rates& rates, size_t most, cv::Size size) {
+  std::vector<size_t> all(runs.size());
+  for (size_t k = 0; k < runs.size(); ++k) all[k] = k;
+  const size_t count = rates.values.size();
+  if (count < 2 || count > kMostRateColumns || count > most) {
+    Grid grid;
+    grid.cells = spread_over_outcomes(all, runs, most);
+    grid.columns = static_cast<size_t>(render::grid_layout(grid.cells.size(), size).columns);
+    return grid;
+  }
+  std::vector<std::vector<size_t>> by_rate(count);
+  for (size_t k : all) by_rate[rates.of_model[k]].push_back(k);
+  size_t per_rate = 0;
+  for (auto& members : by_rate) {
+    members = spread_over_outcomes(members, runs, most / count);
+    per_rate = std::max(per_rate, members.size());
+  }
+  // Blocks side by side: the count whose panels' shape is nearest 16:9.
+  size_t blocks = 1;
+  double best_misfit = INFINITY;
+  for (size_t b = 1; b <= per_rate; ++b) {
+    const double rows = std::ceil(static_cast<double>(per_rate) / static_cast<double>(b));
+    const double shape = (size.width / static_cast<double>(b * count)) / (size.height / rows);
+    const double misfit = std::abs(std::log(shape / (16.0 / 9.0)));
+    if (misfit < best_misfit) {
+      best_misfit = misfit;
+      blocks = b;
+    }
+  }
+  const size_t rows = (per_rate + blocks - 1) / blocks;
+  Grid grid{blocks * count, std::vector<size_t>(rows * blocks * count, kNoPanel)};
+  for (size_t r = 0; r < count; ++r) {
+    for (size_t j = 0; j < by_rate[r].size(); ++j) {
+      grid.cells[(j / blocks) * grid.columns + (j % blocks) * count + r] = by_rate[r][j];
+    }
+  }
+  return grid;
 }
 
 // The snapshot a run shows at `epoch`: the last one at or before it (a run that diverged or
@@ -89,6 +157,52 @@ std::string chart_title(const std::string& first_words, const BatchedResult& res
     title += ", trained in batches of up to " + std::to_string(result.batch_size);
   }
   return first_words.empty() ? title : first_words + ": " + title;
+}
+
+// The loss of `run` at `epoch`: its latest kept loss at or before it; NaN past its last epoch.
+double loss_at(const TrainResult& run, int64_t epoch, const std::vector<EpochLoss>& kept) {
+  if (epoch >= run.epochs_run || kept.empty()) {
+    return NAN;
+  }
+  const auto after =
+      std::upper_bound(kept.begin(), kept.end(), epoch,
+                       [](int64_t e, const EpochLoss& point) { return e < point.epoch; });
+  return after == kept.begin() ? kept.front().loss : std::prev(after)->loss;
+}
+
+// The median of `members`' losses at each epoch of `at`, with the lowest and highest as a band
+// (finite losses only; an epoch none of them has is left out).
+render::LossSeries group_median(const std::vector<TrainResult>& runs,
+                                const std::vector<size_t>& members,
+                                const std::vector<int64_t>& at) {
+  std::vector<std::vector<EpochLoss>> kept;
+  for (size_t k : members) kept.push_back(runs[k].losses.points());
+  render::LossSeries median;
+  std::vector<double> values;
+  for (int64_t epoch : at) {
+    values.clear();
+    for (size_t m = 0; m < members.size(); ++m) {
+      const double loss = loss_at(runs[members[m]], epoch, kept[m]);
+      if (std::isfinite(loss)) values.push_back(loss);
+    }
+    if (values.empty()) continue;
+    std::sort(values.begin(), values.end());
+    const size_t n = values.size();
+    const double middle = n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2.0;
+    median.points.push_back({epoch, middle});
+    median.low.push_back({epoch, values.front()});
+    median.high.push_back({epoch, values.back()});
+  }
+  return median;
+}
+
+// Where a run's curve ends: its last finite loss.
+std::optional<render::LossPoint> last_finite_loss(const TrainResult& run) {
+  const std::vector<EpochLoss> kept = run.losses.points();
+  for (auto point = kept.rbegin(); point != kept.rend(); ++point) {
+    if (std::isfinite(point->loss)) return render::LossPoint{point->epoch, point->loss};
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -130,30 +244,54 @@ struct SweepFilm::State {
   void write_video(const std::vector<ModelRef>& models, const std::vector<Dataset>& data,
                    const torch::Tensor& curve_x, int64_t epochs, const BatchedResult& result,
                    const std::vector<std::vector<Snapshot>>& snapshots,
-                   const std::vector<int64_t>& frame_at);
-  void write_loss_chart(const BatchedResult& result, int64_t epochs) const;
+                   const std::vector<int64_t>& frame_at, const Grid& grid);
+  void write_loss_chart(const BatchedResult& result, const Rates& rates, int64_t epochs) const;
 };
+
+// What every panel shows, in one row above the grid instead of a legend in each panel.
+std::vector<render::LegendEntry> shared_legend(const render::FitScene& scene) {
+  using Mark = render::LegendEntry::Mark;
+  std::vector<render::LegendEntry> legend{{"data", render::colors::kData, Mark::square}};
+  if (!scene.test.x.empty()) {
+    legend.push_back({"held-out test data", render::colors::kTest, Mark::hollow_square});
+  }
+  if (scene.truth) {
+    legend.push_back({scene.truth_label, render::colors::kTruth, Mark::line});
+  }
+  legend.push_back({"model", render::colors::kModel, Mark::line});
+  return legend;
+}
 
 void SweepFilm::State::write_video(const std::vector<ModelRef>& models,
                                    const std::vector<Dataset>& data, const torch::Tensor& curve_x,
                                    int64_t epochs, const BatchedResult& result,
                                    const std::vector<std::vector<Snapshot>>& snapshots,
-                                   const std::vector<int64_t>& frame_at) {
+                                   const std::vector<int64_t>& frame_at, const Grid& grid) {
   const FilmOptions& look = options.look;
   const cv::Size size(look.width, look.height);
-  const render::GridLayout layout = render::grid_layout(shown.size(), size);
-  const render::Layers panel_layers = render::Layers::all().without(render::Layer::side_panel);
-  std::vector<render::FitPlot> panels;
-  for (size_t k : shown) {
+  const double text_scale = size.height / 720.0;
+  const int legend_height = std::max(2, static_cast<int>(std::lround(44 * text_scale))) / 2 * 2;
+  const cv::Rect grid_area(0, legend_height, size.width, size.height - legend_height);
+  const render::GridLayout layout =
+      render::grid_layout(grid.cells.size(), grid_area.size(), static_cast<int>(grid.columns));
+  const render::Layers panel_layers =
+      render::Layers::all().without(render::Layer::side_panel).without(render::Layer::legend);
+  std::vector<std::optional<render::FitPlot>> panels(grid.cells.size());
+  std::vector<render::LegendEntry> legend;
+  for (size_t p = 0; p < grid.cells.size(); ++p) {
+    const size_t k = grid.cells[p];
+    if (k == kNoPanel) continue;
     render::FitScene scene = film_scene(models[k], data_of(data, k), curve_x, epochs, look);
     scene.title = label(k);
-    panels.emplace_back(std::move(scene), layout.cell, panel_layers);
+    if (legend.empty()) legend = shared_legend(scene);
+    panels[p].emplace(std::move(scene), layout.cell, panel_layers);
   }
-  std::vector<cv::Mat> images(shown.size());
-  cv::Mat frame;
+  std::vector<cv::Mat> images(grid.cells.size());
+  cv::Mat frame(size, CV_8UC3);
   for (int64_t epoch : frame_at) {
-    for (size_t p = 0; p < shown.size(); ++p) {
-      const size_t k = shown[p];
+    for (size_t p = 0; p < grid.cells.size(); ++p) {
+      const size_t k = grid.cells[p];
+      if (k == kNoPanel) continue;
       const TrainResult& run = result.runs[k];
       render::FitFrame drawn;
       const Snapshot* s = trained(run) ? snapshot_at(snapshots[k], epoch) : nullptr;
@@ -165,26 +303,72 @@ void SweepFilm::State::write_video(const std::vector<ModelRef>& models,
       } else if (!trained(run)) {
         drawn.note = run_outcome(result, k);
       }
-      panels[p].draw(drawn, images[p], panel_layers);
+      panels[p]->draw(drawn, images[p], panel_layers);
     }
-    render::tile(images, layout, size, frame);
+    frame.setTo(render::colors::kBackground);
+    render::draw_legend_row(frame, {0, 0, size.width, legend_height}, legend, text_scale);
+    cv::Mat below = frame(grid_area);
+    render::tile(images, layout, grid_area.size(), below);
     sink->write(frame);
   }
   sink->finish();
 }
 
-void SweepFilm::State::write_loss_chart(const BatchedResult& result, int64_t epochs) const {
+// Every model's loss coloured by its rate. Where several models share a rate, the rate's median
+// with a band from the lowest to the highest loss, labelled by the rate; a dot marks the best
+// model's last loss and a cross each diverged model's last finite one.
+void SweepFilm::State::write_loss_chart(const BatchedResult& result, const Rates& rates,
+                                        int64_t epochs) const {
   const FilmOptions& look = options.look;
   const size_t count = result.runs.size();
-  const bool labelled = count <= options.most_panels;
-  const int64_t points_per_curve = labelled ? 1000 : 200;  // bounded drawing for 256 curves
+  const int64_t points_per_curve = count <= options.most_panels ? 1000 : 200;
+  std::vector<std::vector<size_t>> by_rate(rates.values.size());
+  for (size_t k = 0; k < count; ++k) by_rate[rates.of_model[k]].push_back(k);
+  const bool medians = std::any_of(by_rate.begin(), by_rate.end(),
+                                   [](const auto& members) { return members.size() > 1; });
   std::vector<render::LossSeries> series;
+  const auto color_of = [&](size_t k) { return render::series_color(rates.of_model[k]); };
+  if (medians) {
+    const std::vector<int64_t> at = frame_epochs(epochs, points_per_curve, look.schedule);
+    for (size_t r = 0; r < by_rate.size(); ++r) {
+      render::LossSeries median = group_median(result.runs, by_rate[r], at);
+      char rate[64];
+      std::snprintf(rate, sizeof rate, "lr %g", rates.values[r]);
+      median.label = by_rate[r].size() == 1 ? std::string(rate)
+                                            : std::string(rate) + ": median and range of " +
+                                                  std::to_string(by_rate[r].size());
+      median.color = render::series_color(r);
+      median.thickness = 3;
+      series.push_back(std::move(median));
+    }
+  } else {
+    for (size_t k = 0; k < count; ++k) {
+      series.push_back({count <= options.most_panels ? label(k) : std::string(), color_of(k),
+                        loss_points(result.runs[k].losses, look.schedule, points_per_curve)});
+    }
+  }
+  // The best model, and the diverged ones, marked where their curves end.
+  size_t best = count;
+  size_t diverged = 0;
   for (size_t k = 0; k < count; ++k) {
-    const TrainResult& run = result.runs[k];
-    render::LossSeries curve{
-        labelled ? label(k) + (run.diverged_at_epoch ? " (diverged)" : "") : std::string(),
-        render::series_color(k), loss_points(run.losses, look.schedule, points_per_curve)};
-    series.push_back(std::move(curve));
+    const double loss = final_loss(result.runs[k]);
+    if (std::isfinite(loss) && (best == count || loss < final_loss(result.runs[best]))) best = k;
+    diverged += result.runs[k].diverged_at_epoch ? 1 : 0;
+  }
+  if (best < count) {
+    const TrainResult& run = result.runs[best];
+    render::LossSeries mark{
+        "best: " + label(best), color_of(best), {{run.epochs_run - 1, run.losses.last()}}};
+    mark.end_mark = render::LossSeries::EndMark::dot;
+    series.push_back(std::move(mark));
+  }
+  for (size_t k = 0, marked = 0; k < count; ++k) {
+    const std::optional<render::LossPoint> last = last_finite_loss(result.runs[k]);
+    if (!result.runs[k].diverged_at_epoch || !last) continue;
+    render::LossSeries mark{
+        marked++ == 0 ? "diverged (" + std::to_string(diverged) + ")" : "", color_of(k), {*last}};
+    mark.end_mark = render::LossSeries::EndMark::cross;
+    series.push_back(std::move(mark));
   }
   place.write_png(
       files.loss_chart,
@@ -258,30 +442,24 @@ BatchedResult train_batched(const std::vector<ModelRef>& models, const std::vect
     }
   };
   BatchedResult result = train_batched(models, data, filmed, watched);
-  state.shown = shown_runs(result.runs, state.options.most_panels);
+  const Rates rates = rates_of(options.lrs, models.size());
+  const Grid grid =
+      grid_of(result.runs, rates, state.options.most_panels, {look.width, look.height});
+  state.shown.clear();
+  std::copy_if(grid.cells.begin(), grid.cells.end(), std::back_inserter(state.shown),
+               [](size_t k) { return k != kNoPanel; });
 
-  // Each file is written on its own: one that cannot be written costs that file alone, and the
-  // first failure is reported after both.
-  std::exception_ptr first_failure;
-  const auto attempt = [&](const auto& write) {
-    try {
-      write();
-    } catch (const Error&) {
-      if (!first_failure) first_failure = std::current_exception();
-    }
-  };
+  detail::WritesEachOnItsOwn writes;
   if (state.sink) {
-    attempt([&] {
+    writes.attempt([&] {
       state.write_video(models, data, filmed.curve_x, options.epochs, result, snapshots,
-                        filmed.snapshot_epochs);
+                        filmed.snapshot_epochs, grid);
     });
   }
   if (!state.files.loss_chart.empty()) {
-    attempt([&] { state.write_loss_chart(result, options.epochs); });
+    writes.attempt([&] { state.write_loss_chart(result, rates, options.epochs); });
   }
-  if (first_failure) {
-    std::rethrow_exception(first_failure);
-  }
+  writes.rethrow_first();
   return result;
 }
 

@@ -395,7 +395,9 @@ void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& 
       legend_left_[layers.has(Layer::side_panel) ? 1 : 0]
           ? cv::Point(area.x + px(12, s), area.y + px(12, s))
           : cv::Point(area.x + area.width - legend_width - px(12, s), area.y + px(12, s));
-  draw_legend(image, corner, legend, s);
+  if (layers.has(Layer::legend)) {
+    draw_legend(image, corner, legend, s);
+  }
 
   std::string title = scene_.title + "    epoch " + std::to_string(frame.epoch) + " of " +
                       std::to_string(scene_.epochs);

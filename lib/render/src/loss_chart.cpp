@@ -17,6 +17,30 @@ using detail::kShift;
 using detail::px;
 using detail::scaled;
 
+// The band of `series` as a filled polygon, blended at a quarter of its colour's strength.
+void draw_band(cv::Mat& image, const Axes& axes, const LossSeries& series) {
+  if (series.low.size() < 2 || series.low.size() != series.high.size()) {
+    return;
+  }
+  std::vector<cv::Point> outline;
+  const auto add = [&](const LossPoint& point) {
+    if (std::isfinite(point.loss) && point.loss > 0.0) {
+      const cv::Point2d at = axes.to_pixel(static_cast<double>(point.epoch), point.loss);
+      outline.emplace_back(static_cast<int>(std::lround(at.x)),
+                           static_cast<int>(std::lround(at.y)));
+    }
+  };
+  std::for_each(series.low.begin(), series.low.end(), add);
+  std::for_each(series.high.rbegin(), series.high.rend(), add);
+  if (outline.size() < 3) {
+    return;
+  }
+  cv::Mat layer = image.clone();
+  cv::fillPoly(layer, std::vector<std::vector<cv::Point>>{outline}, series.color, cv::LINE_AA);
+  cv::Mat inside = image(axes.area());
+  cv::addWeighted(layer(axes.area()), 0.25, inside, 0.75, 0.0, inside);
+}
+
 }  // namespace
 
 cv::Scalar series_color(size_t index) {
@@ -33,15 +57,23 @@ void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_
   double lo = std::numeric_limits<double>::infinity();
   double hi = 0.0;
   std::vector<std::vector<double>> xs(series.size()), ys(series.size());
+  const auto widen = [&](const LossPoint& point) {
+    const bool drawn = std::isfinite(point.loss) && point.loss > 0.0;
+    if (drawn) {
+      lo = std::min(lo, point.loss);
+      hi = std::max(hi, point.loss);
+    }
+    return drawn;
+  };
   for (size_t s = 0; s < series.size(); ++s) {
     for (const LossPoint& point : series[s].points) {
-      if (std::isfinite(point.loss) && point.loss > 0.0) {
-        lo = std::min(lo, point.loss);
-        hi = std::max(hi, point.loss);
+      if (widen(point)) {
         xs[s].push_back(static_cast<double>(point.epoch));
         ys[s].push_back(point.loss);
       }
     }
+    std::for_each(series[s].low.begin(), series[s].low.end(), widen);
+    std::for_each(series[s].high.begin(), series[s].high.end(), widen);
   }
   // Whole decades, so the axis changes only when a loss crosses one.
   const Range y = hi > 0.0 ? Range{std::pow(10.0, std::floor(std::log10(lo))),
@@ -51,11 +83,25 @@ void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_
   const Axes axes(area, x, y, epoch_scale, Scale::log);
   draw_axes(image, axes, epoch_scale == Scale::log1p ? "epoch (log scale)" : "epoch", loss_label,
             text_scale);
+  for (const LossSeries& one : series) {
+    draw_band(image, axes, one);
+  }
   std::vector<LegendEntry> legend;
   for (size_t s = 0; s < series.size(); ++s) {
-    draw_polyline(image, axes, xs[s], ys[s], series[s].color, scaled(2, text_scale));
-    if (!series[s].label.empty()) {
-      legend.push_back({series[s].label, series[s].color, LegendEntry::Mark::line});
+    const LossSeries& one = series[s];
+    draw_polyline(image, axes, xs[s], ys[s], one.color, scaled(one.thickness, text_scale));
+    LegendEntry::Mark mark = LegendEntry::Mark::line;
+    if (one.end_mark != LossSeries::EndMark::none && !xs[s].empty()) {
+      mark = one.end_mark == LossSeries::EndMark::dot ? LegendEntry::Mark::dot
+                                                      : LegendEntry::Mark::cross;
+      const cv::Point2d at = axes.to_pixel(xs[s].back(), ys[s].back());
+      draw_legend_mark(image, {one.label, one.color, mark},
+                       {static_cast<int>(std::lround(at.x)), static_cast<int>(std::lround(at.y))},
+                       0, text_scale);
+      mark = xs[s].size() == 1 ? mark : LegendEntry::Mark::line;
+    }
+    if (!one.label.empty()) {
+      legend.push_back({one.label, one.color, mark});
     }
   }
   if (marker && std::isfinite(marker->loss) && marker->loss > 0.0) {
@@ -65,8 +111,12 @@ void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_
                  cv::LINE_AA, kShift);
     }
   }
-  draw_legend(image, {area.x + area.width - px(260, text_scale), area.y + px(10, text_scale)},
-              legend, text_scale);
+  const int inset = px(10, text_scale);
+  draw_legend(
+      image,
+      {std::max(area.x, area.x + area.width - legend_size(legend, text_scale).width - inset),
+       area.y + inset},
+      legend, text_scale);
 }
 
 cv::Mat draw_loss_figure(cv::Size size, const std::string& title, int64_t epochs, Scale epoch_scale,
@@ -85,8 +135,13 @@ cv::Mat draw_loss_figure(cv::Size size, const std::string& title, int64_t epochs
 }
 
 GridLayout grid_layout(size_t count, cv::Size size) {
+  return grid_layout(count, size,
+                     static_cast<int>(std::ceil(std::sqrt(static_cast<double>(count)))));
+}
+
+GridLayout grid_layout(size_t count, cv::Size size, int columns) {
   GridLayout layout;
-  layout.columns = std::max(1, static_cast<int>(std::ceil(std::sqrt(static_cast<double>(count)))));
+  layout.columns = std::max(1, columns);
   layout.rows = std::max(1, static_cast<int>((count + layout.columns - 1) / layout.columns));
   layout.cell = {size.width / layout.columns / 2 * 2, size.height / layout.rows / 2 * 2};
   return layout;
@@ -97,6 +152,9 @@ void tile(const std::vector<cv::Mat>& panels, const GridLayout& layout, cv::Size
   frame.create(size, CV_8UC3);
   frame.setTo(colors::kBackground);
   for (size_t i = 0; i < panels.size(); ++i) {
+    if (panels[i].empty()) {
+      continue;
+    }
     const int column = static_cast<int>(i) % layout.columns;
     const int row = static_cast<int>(i) / layout.columns;
     const cv::Rect cell(column * layout.cell.width, row * layout.cell.height, layout.cell.width,

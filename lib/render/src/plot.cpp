@@ -309,6 +309,53 @@ void draw_squares(cv::Mat& image, const Axes& axes, const std::vector<double>& x
   }
 }
 
+void draw_legend_mark(cv::Mat& image, const LegendEntry& entry, cv::Point centre, int length,
+                      double text_scale) {
+  const cv::Point2d left(centre.x - length / 2.0, centre.y),
+      right(centre.x + length / 2.0, centre.y);
+  const int half = scaled(4, text_scale);
+  const int width = scaled(2, text_scale);
+  switch (entry.mark) {
+    case LegendEntry::Mark::line:
+      cv::line(image, left, right, entry.color, width, cv::LINE_AA);
+      break;
+    case LegendEntry::Mark::dashed_line:
+      cv::line(image, left, left + cv::Point2d(length * 0.4, 0), entry.color, width, cv::LINE_AA);
+      cv::line(image, right - cv::Point2d(length * 0.4, 0), right, entry.color, width, cv::LINE_AA);
+      break;
+    case LegendEntry::Mark::square:
+    case LegendEntry::Mark::hollow_square:
+      cv::rectangle(image, centre - cv::Point(half, half), centre + cv::Point(half, half),
+                    entry.color,
+                    entry.mark == LegendEntry::Mark::square ? cv::FILLED : std::max(1, half / 3));
+      break;
+    case LegendEntry::Mark::dot:
+      cv::circle(image, centre, scaled(6, text_scale), entry.color, cv::FILLED, cv::LINE_AA);
+      break;
+    case LegendEntry::Mark::cross: {
+      const int arm = scaled(6, text_scale);
+      cv::line(image, centre - cv::Point(arm, arm), centre + cv::Point(arm, arm), entry.color,
+               width, cv::LINE_AA);
+      cv::line(image, centre + cv::Point(-arm, arm), centre + cv::Point(arm, -arm), entry.color,
+               width, cv::LINE_AA);
+      break;
+    }
+  }
+}
+
+cv::Size legend_size(const std::vector<LegendEntry>& entries, double text_scale) {
+  const TextStyle style{0.85 * text_scale, colors::kInk, false};
+  const int pad = scaled(8, text_scale);
+  const int sample = scaled(28, text_scale);
+  const int row = text_size("Ag", style).height + scaled(10, text_scale);
+  int width = 0;
+  for (const auto& entry : entries) {
+    width = std::max(width, text_size(entry.label, style).width);
+  }
+  return {pad * 3 + sample + width,
+          pad * 2 + row * static_cast<int>(entries.size()) - scaled(6, text_scale)};
+}
+
 void draw_legend(cv::Mat& image, cv::Point corner, const std::vector<LegendEntry>& entries,
                  double text_scale) {
   if (entries.empty()) {
@@ -318,39 +365,35 @@ void draw_legend(cv::Mat& image, cv::Point corner, const std::vector<LegendEntry
   const int pad = scaled(8, text_scale);
   const int sample = scaled(28, text_scale);
   const int row = text_size("Ag", style).height + scaled(10, text_scale);
-  int width = 0;
-  for (const auto& entry : entries) {
-    width = std::max(width, text_size(entry.label, style).width);
-  }
-  const cv::Rect box(corner.x, corner.y, pad * 3 + sample + width,
-                     pad * 2 + row * static_cast<int>(entries.size()) - scaled(6, text_scale));
+  const cv::Rect box(corner, legend_size(entries, text_scale));
   cv::rectangle(image, box, colors::kBackground, cv::FILLED);
   cv::rectangle(image, box, colors::kGrid, 1);
   int y = corner.y + pad + row / 2;
   for (const auto& entry : entries) {
-    const cv::Point2d left(corner.x + pad, y), right(corner.x + pad + sample, y);
-    const int half = scaled(4, text_scale);
-    const cv::Point centre(corner.x + pad + sample / 2, y);
-    switch (entry.mark) {
-      case LegendEntry::Mark::line:
-        cv::line(image, left, right, entry.color, scaled(2, text_scale), cv::LINE_AA);
-        break;
-      case LegendEntry::Mark::dashed_line:
-        cv::line(image, left, left + cv::Point2d(sample * 0.4, 0), entry.color,
-                 scaled(2, text_scale), cv::LINE_AA);
-        cv::line(image, right - cv::Point2d(sample * 0.4, 0), right, entry.color,
-                 scaled(2, text_scale), cv::LINE_AA);
-        break;
-      case LegendEntry::Mark::square:
-      case LegendEntry::Mark::hollow_square:
-        cv::rectangle(image, centre - cv::Point(half, half), centre + cv::Point(half, half),
-                      entry.color,
-                      entry.mark == LegendEntry::Mark::square ? cv::FILLED : std::max(1, half / 3));
-        break;
-    }
+    draw_legend_mark(image, entry, {corner.x + pad + sample / 2, y}, sample, text_scale);
     draw_text(image, entry.label,
               {corner.x + 2 * pad + sample, y + text_size("A", style).height / 2}, style);
     y += row;
+  }
+}
+
+void draw_legend_row(cv::Mat& image, cv::Rect area, const std::vector<LegendEntry>& entries,
+                     double text_scale) {
+  const TextStyle style{0.85 * text_scale, colors::kInk, false};
+  const int pad = scaled(8, text_scale);
+  const int sample = scaled(28, text_scale);
+  const int gap = scaled(28, text_scale);
+  int width = 0;
+  for (const auto& entry : entries) {
+    width += sample + pad + text_size(entry.label, style).width + gap;
+  }
+  int x = area.x + std::max(0, (area.width - width + gap) / 2);
+  const int y = area.y + area.height / 2;
+  for (const auto& entry : entries) {
+    draw_legend_mark(image, entry, {x + sample / 2, y}, sample, text_scale);
+    x += sample + pad;
+    draw_text(image, entry.label, {x, y + text_size("A", style).height / 2}, style);
+    x += text_size(entry.label, style).width + gap;
   }
 }
 

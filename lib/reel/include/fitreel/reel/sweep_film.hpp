@@ -40,15 +40,21 @@ struct SweepFilmOptions {
   /// One per model, in the order trained: its panel's title and its legend text on the loss
   /// chart. Default: "model 0", "model 1", ...
   std::vector<std::string> labels{};
-  /// The most panels the grid shows (>= 1): all models up to it, else that many spread evenly
-  /// over the models ranked by final loss (best first, diverged and untrained last).
+  /// The most panels the grid shows (>= 1). With 2 to 8 learning rates, one column per rate
+  /// (ascending left to right), each holding up to most_panels / rates of that rate's models;
+  /// otherwise up to most_panels models. Where a column or the grid has more models than
+  /// panels, the panels are spread evenly over them ranked by final loss (best first, diverged
+  /// and untrained last).
   size_t most_panels = 16;
 };
 
 /// A film of a batch of runs. Made before training: it checks its options, creates missing
 /// folders and opens the video (a bad path or size fails before any epoch). train_batched()
 /// with it keeps each model's curve at the frame epochs, then, when the models are trained,
-/// draws the grid video and the loss chart (each written whole or not at all). One batch per
+/// draws the grid video (one legend above all the panels) and the loss chart (each written
+/// whole or not at all). The chart colours each model by its learning rate; where several
+/// models share a rate it draws their median with a band from the lowest to the highest loss,
+/// and it marks the best model (a dot) and the diverged ones (crosses). One batch per
 /// SweepFilm.
 class SweepFilm {
  public:

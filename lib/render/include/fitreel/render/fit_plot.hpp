@@ -79,6 +79,7 @@ enum class Layer : unsigned {
   model = 8,        ///< the model's curve, its edge markers and the least-squares line
   side_panel = 16,  ///< the loss panel and the parameter box
   units = 32,       ///< the hidden units' curves and the output bias, behind the model
+  legend = 64,      ///< the legend box (a grid of panels shares one instead)
 };
 
 /// Which parts a picture shows, as named flags: `Layer::train | Layer::truth` (data.png is
@@ -110,7 +111,7 @@ class Layers {
   friend constexpr bool operator!=(Layers a, Layers b) { return a.bits_ != b.bits_; }
 
  private:
-  static constexpr unsigned kAll = 63;
+  static constexpr unsigned kAll = 127;
   constexpr explicit Layers(unsigned bits) : bits_(bits & kAll) {}
   unsigned bits_ = 0;
 };

@@ -17,6 +17,13 @@ struct LossSeries {
   std::string label{};  ///< legend text; empty = no legend entry
   cv::Scalar color{};
   std::vector<LossPoint> points{};  ///< ascending epochs; non-positive or non-finite are skipped
+  /// A faint band behind the curve from `low` to `high` (the range of several runs, say), at the
+  /// same epochs; empty: none.
+  std::vector<LossPoint> low{}, high{};
+  int thickness = 2;  ///< in pixels at 720 px
+  /// A mark on the curve's last drawn point: a dot (the best run) or a cross (a run that
+  /// diverged there). The legend shows it instead of a line when the series has one point.
+  enum class EndMark { none, dot, cross } end_mark = EndMark::none;
 };
 
 /// Losses against epochs in `area`: log-scale loss over whole decades, epochs in [0, epochs)
@@ -42,8 +49,11 @@ struct GridLayout {
 };
 /// The most square grid for `count` panels in a frame of `size`.
 GridLayout grid_layout(size_t count, cv::Size size);
+/// `count` panels in `columns` columns (>= 1) in a frame of `size`.
+GridLayout grid_layout(size_t count, cv::Size size, int columns);
 
-/// Copies panel i into cell i of `frame` (row by row); the rest of the frame stays white.
+/// Copies panel i into cell i of `frame` (row by row); the rest of the frame, and the cells of
+/// empty panels, stay white.
 void tile(const std::vector<cv::Mat>& panels, const GridLayout& layout, cv::Size size,
           cv::Mat& frame);
 

@@ -97,15 +97,23 @@ void draw_squares(cv::Mat& image, const Axes& axes, const std::vector<double>& x
 
 /// One row of a legend: a label and a sample of the mark it explains.
 struct LegendEntry {
-  enum class Mark { line, dashed_line, square, hollow_square };
+  enum class Mark { line, dashed_line, square, hollow_square, dot, cross };
   std::string label{};
   cv::Scalar color{};
   Mark mark = Mark::line;
 };
 
+/// The size of the box draw_legend() draws for `entries`.
+cv::Size legend_size(const std::vector<LegendEntry>& entries, double text_scale);
 /// A boxed legend with its top-left corner at `corner`.
 void draw_legend(cv::Mat& image, cv::Point corner, const std::vector<LegendEntry>& entries,
                  double text_scale);
+/// The entries side by side in one row, centred in `area` (a legend several plots share).
+void draw_legend_row(cv::Mat& image, cv::Rect area, const std::vector<LegendEntry>& entries,
+                     double text_scale);
+/// The mark a legend entry shows, centred at `centre`, `length` wide (lines) at this scale.
+void draw_legend_mark(cv::Mat& image, const LegendEntry& entry, cv::Point centre, int length,
+                      double text_scale);
 
 /// Colours of the plot (BGR), matplotlib's single-letter ones where the seed uses them.
 namespace colors {
