@@ -575,7 +575,7 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
   CLI::App* all = cli.add_subcommand("all", "Run line, then net, with the same options (default)");
   CLI::App* sweep = cli.add_subcommand(
       "sweep",
-      "Train line or net once per learning rate (--lrs) and seed (--seeds), all in one batch, "
+      "Train line or net once per learning rate (--lrs) and seed (--seeds), together in batches, "
       "and draw them side by side");
   for (CLI::App* command : {line, net, all}) {
     add_common_options(*command, raw);
@@ -602,7 +602,7 @@ ParseOutcome parse_command_line(int argc, const char* const* argv) {
       ->add_option("--seeds", raw.seeds,
                    "Seeds, A..B or comma-separated: one model per seed (for line each seed has "
                    "its own data and split, as its single run), crossed with --lrs; at most 256 "
-                   "models in all, trained together in one batch")
+                   "models in all, trained together in batches as memory allows")
       ->type_name("A..B|S[,T...]");
 
   std::vector<const char*> cli_argv{"fitreel"};

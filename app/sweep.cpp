@@ -32,11 +32,12 @@ nlohmann::ordered_json params_or_file(const SweepPlan& plan, const BatchedResult
   for (const auto& tensor : run.final_params) {
     count += static_cast<int64_t>(tensor.size());
   }
+  if (run.epochs_run == 0) {  // never trained: no parameters to report
+    return count <= kMostInlineParameters ? nlohmann::ordered_json::array()
+                                          : nlohmann::ordered_json(nullptr);
+  }
   if (count <= kMostInlineParameters) {
     return run.final_params;
-  }
-  if (run.epochs_run == 0) {
-    return nullptr;
   }
   if (output.staging().type_of("models") == files::EntryType::none) {
     output.staging().make_folder("models");
@@ -86,8 +87,14 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutpu
   callbacks.should_stop = [] { return stop_signal() != 0; };
   const BatchedResult result =
       train_batched(plan.model_refs(), plan.datasets(), batched, film, callbacks);
+  const auto trained = std::count_if(result.runs.begin(), result.runs.end(),
+                                     [](const TrainResult& run) { return run.epochs_run > 0; });
+  if (together) {
+    spdlog::info("sweep: trained in batches of up to {} models", result.batch_size);
+  }
   if (result.out_of_memory) {
-    spdlog::error("sweep: out of memory; the models trained before are kept");
+    spdlog::error("sweep: out of memory after {} of {} models; the {} trained are kept", trained,
+                  runs.size(), trained);
   }
   const std::vector<size_t>& shown = film.shown();
   const bool labelled = runs.size() <= look.most_panels;
@@ -128,8 +135,8 @@ DemoOutcome run_sweep(const RunOptions& options, const XyPoints* file, DemoOutpu
       {"optimizer", std::string(optimizer_name(setup.optimizer))},
       {"model", setup.architecture},
       {"device", device_name(setup.device)},
-      {"batched", result.models_batched > 0},
-      {"batch_size", result.models_batched > 0 ? result.batch_size : int64_t{1}},
+      {"batched", together},
+      {"batch_size", together ? result.batch_size : int64_t{1}},
       {"runs", json_runs},
       {"train_seconds", result.seconds},
       {"interrupted", interrupted},

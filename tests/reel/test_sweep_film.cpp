@@ -135,6 +135,10 @@ TEST_F(SweepFilmTest, RefusesWhatItCannotFilm) {
   train_batched(refs(models), {data_}, rates({0.1}), once);
   EXPECT_THROW(train_batched(refs(nets(2)), {data_}, rates({0.1}), once), InputError);
 
+  SweepFilm refused_first(dir_ / "f", small_film(3));  // a refused batch leaves it unused
+  EXPECT_THROW(train_batched(refs(nets(2)), {data_}, rates({-1.0}), refused_first), InputError);
+  EXPECT_NO_THROW(train_batched(refs(nets(2)), {data_}, rates({0.1}), refused_first));
+
   SweepFilmOptions no_panels = small_film(3);
   no_panels.most_panels = 0;
   EXPECT_THROW(SweepFilm(dir_ / "c", no_panels), InputError);

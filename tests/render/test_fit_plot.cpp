@@ -220,13 +220,15 @@ TEST(FitPlot, LayerFlagsSelectWhatIsDrawn) {
   EXPECT_FALSE(Layers::none());
 }
 
-// Without its legend layer a panel leaves the legend to the grid it is in: the frames differ
-// only inside the plot area (where the legend box sits), and have fewer pixels of legend ink.
-TEST(FitPlot, TheLegendIsALayerAGridOfPanelsCanLeaveOut) {
-  const FitPlot plot(line_scene(), {640, 360});
+// A scene without a legend leaves it to the grid its panel is in: the frames differ only inside
+// the plot area, where the legend box sits.
+TEST(FitPlot, AGridOfPanelsCanLeaveTheLegendOut) {
+  FitScene shared = line_scene();
+  shared.legend = false;
   const Layers panel = Layers::all().without(Layer::side_panel);
+  const FitPlot plot(line_scene(), {640, 360});
   const cv::Mat with = plot.draw(a_frame(), panel);
-  const cv::Mat without = plot.draw(a_frame(), panel.without(Layer::legend));
+  const cv::Mat without = FitPlot(shared, {640, 360}).draw(a_frame(), panel);
   cv::Mat differs;
   cv::compare(with, without, differs, cv::CMP_NE);
   cv::cvtColor(differs, differs, cv::COLOR_BGR2GRAY);
@@ -234,6 +236,30 @@ TEST(FitPlot, TheLegendIsALayerAGridOfPanelsCanLeaveOut) {
   const cv::Rect changed = cv::boundingRect(differs);
   const cv::Rect area = plot.fit_axes(false).area();
   EXPECT_EQ(changed & area, changed) << "only the legend box, inside the plot, differs";
+}
+
+// A title too long for a small panel is shortened, never cut at the frame's edge: the columns
+// at the right edge above the plot hold no ink, at every size from a sweep panel up.
+TEST(FitPlot, ATitleShortensInsteadOfLeavingTheFrame) {
+  FitScene scene = line_scene();
+  scene.title = "seed 14, lr 0.3";
+  FitFrame frame = a_frame();
+  frame.epoch = 2979;
+  frame.loss = 3.2173;
+  frame.note = "diverged at epoch 2979";
+  for (const cv::Size size : {cv::Size(320, 180), cv::Size(426, 240), cv::Size(640, 360)}) {
+    const FitPlot plot(scene, size);
+    const cv::Mat image = plot.draw(frame, Layers::all().without(Layer::side_panel));
+    const int above_plot = plot.fit_axes(false).area().y;
+    const cv::Mat edge = image(cv::Rect(size.width - 3, 0, 3, above_plot));
+    cv::Mat ink;
+    cv::inRange(edge, cv::Scalar(0, 0, 0), cv::Scalar(200, 200, 200), ink);
+    EXPECT_EQ(cv::countNonZero(ink), 0) << size;
+    cv::Mat title;
+    cv::inRange(image(cv::Rect(0, 0, size.width, above_plot)), cv::Scalar(0, 0, 0),
+                cv::Scalar(120, 120, 120), title);
+    EXPECT_GT(cv::countNonZero(title), 20) << size << ": a shorter title is still drawn";
+  }
 }
 
 TEST(FitPlot, HiddenUnitsAreDrawnFaintWhereTheyAreAndOnlyWithTheirLayer) {

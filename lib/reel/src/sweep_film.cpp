@@ -205,6 +205,22 @@ std::optional<render::LossPoint> last_finite_loss(const TrainResult& run) {
   return std::nullopt;
 }
 
+// What every panel shows, in one row above the grid instead of a legend in each panel.
+std::vector<render::LegendEntry> shared_legend(const render::FitScene& scene) {
+  using Mark = render::LegendEntry::Mark;
+  const bool held_out = !scene.test.x.empty();
+  std::vector<render::LegendEntry> legend{
+      {held_out ? "training data" : "data", render::colors::kData, Mark::square}};
+  if (held_out) {
+    legend.push_back({"held-out test data", render::colors::kTest, Mark::hollow_square});
+  }
+  if (scene.truth) {
+    legend.push_back({scene.truth_label, render::colors::kTruth, Mark::line});
+  }
+  legend.push_back({"model", render::colors::kModel, Mark::line});
+  return legend;
+}
+
 }  // namespace
 
 SweepFilmFiles SweepFilmFiles::beside(const fs::path& video) {
@@ -227,6 +243,7 @@ struct SweepFilm::State {
     if (chosen_options.most_panels < 1) {
       throw InputError("SweepFilmOptions::most_panels is 0: show at least 1 panel");
     }
+    chosen_options.look.show = false;  // a grid is drawn after training, not shown live
     detail::FilmVideo video = place.open(chosen.video, {&chosen.loss_chart}, chosen_options.look);
     sink = std::move(video.sink);
     warning = std::move(video.warning);
@@ -248,20 +265,6 @@ struct SweepFilm::State {
   void write_loss_chart(const BatchedResult& result, const Rates& rates, int64_t epochs) const;
 };
 
-// What every panel shows, in one row above the grid instead of a legend in each panel.
-std::vector<render::LegendEntry> shared_legend(const render::FitScene& scene) {
-  using Mark = render::LegendEntry::Mark;
-  std::vector<render::LegendEntry> legend{{"data", render::colors::kData, Mark::square}};
-  if (!scene.test.x.empty()) {
-    legend.push_back({"held-out test data", render::colors::kTest, Mark::hollow_square});
-  }
-  if (scene.truth) {
-    legend.push_back({scene.truth_label, render::colors::kTruth, Mark::line});
-  }
-  legend.push_back({"model", render::colors::kModel, Mark::line});
-  return legend;
-}
-
 void SweepFilm::State::write_video(const std::vector<ModelRef>& models,
                                    const std::vector<Dataset>& data, const torch::Tensor& curve_x,
                                    int64_t epochs, const BatchedResult& result,
@@ -274,8 +277,7 @@ void SweepFilm::State::write_video(const std::vector<ModelRef>& models,
   const cv::Rect grid_area(0, legend_height, size.width, size.height - legend_height);
   const render::GridLayout layout =
       render::grid_layout(grid.cells.size(), grid_area.size(), static_cast<int>(grid.columns));
-  const render::Layers panel_layers =
-      render::Layers::all().without(render::Layer::side_panel).without(render::Layer::legend);
+  const render::Layers panel_layers = render::Layers::all().without(render::Layer::side_panel);
   std::vector<std::optional<render::FitPlot>> panels(grid.cells.size());
   std::vector<render::LegendEntry> legend;
   for (size_t p = 0; p < grid.cells.size(); ++p) {
@@ -283,6 +285,7 @@ void SweepFilm::State::write_video(const std::vector<ModelRef>& models,
     if (k == kNoPanel) continue;
     render::FitScene scene = film_scene(models[k], data_of(data, k), curve_x, epochs, look);
     scene.title = label(k);
+    scene.legend = false;  // one legend above all panels instead
     if (legend.empty()) legend = shared_legend(scene);
     panels[p].emplace(std::move(scene), layout.cell, panel_layers);
   }
@@ -422,8 +425,6 @@ BatchedResult train_batched(const std::vector<ModelRef>& models, const std::vect
   if (data.empty()) {
     throw InputError("train_batched got no datasets: pass one Dataset for all, or one per model");
   }
-  state.used = true;
-
   BatchedOptions filmed = options;
   if (!filmed.curve_x.defined() || filmed.curve_x.numel() == 0) {
     filmed.curve_x = curve_inputs(data[0], look.curve_points);
@@ -441,7 +442,14 @@ BatchedResult train_batched(const std::vector<ModelRef>& models, const std::vect
       callbacks.on_snapshot(k, snapshot);
     }
   };
-  BatchedResult result = train_batched(models, data, filmed, watched);
+  state.used = true;
+  BatchedResult result;
+  try {
+    result = train_batched(models, data, filmed, watched);
+  } catch (const InputError&) {
+    state.used = false;  // refused before anything trained: the film is still unused
+    throw;
+  }
   const Rates rates = rates_of(options.lrs, models.size());
   const Grid grid =
       grid_of(result.runs, rates, state.options.most_panels, {look.width, look.height});

@@ -311,6 +311,43 @@ void FitPlot::draw_static(cv::Mat& image, const Layers& layers, const Axes& axes
   }
 }
 
+void FitPlot::draw_title(cv::Mat& image, const FitFrame& frame, const Layers& layers) const {
+  const double s = text_scale_;
+  const std::string epoch = std::to_string(frame.epoch);
+  const std::string epochs = std::to_string(scene_.epochs);
+  const std::string loss = layers.has(Layer::model) ? format_number(frame.loss) : "";
+  const std::string& note = frame.note;
+  const std::string kDot = " \xC2\xB7 ";  // U+00B7, the middle dot
+  const auto joined = [](std::vector<std::string> parts, const std::string& separator) {
+    std::string text;
+    for (const std::string& part : parts) {
+      if (part.empty()) continue;
+      text += (text.empty() ? "" : separator) + part;
+    }
+    return text;
+  };
+  // The longest form that fits the width, shortened before it is cut: the spacing, then the
+  // epoch, then the loss go, in that order; a title too wide even alone is left out.
+  const std::vector<std::string> forms = {
+      joined({scene_.title, "epoch " + epoch + " of " + epochs, loss.empty() ? "" : "loss " + loss,
+              note.empty() ? "" : "(" + note + ")"},
+             "    "),
+      joined(
+          {scene_.title, "epoch " + epoch + "/" + epochs, loss.empty() ? "" : "loss " + loss, note},
+          kDot),
+      joined({scene_.title, loss.empty() ? "" : "loss " + loss, note}, kDot),
+      joined({scene_.title, note}, kDot), scene_.title};
+  const TextStyle style{1.5 * s, colors::kInk, true};
+  const cv::Point origin(px(90, s), px(45, s));
+  const int room = size_.width - origin.x - px(8, s);
+  for (const std::string& form : forms) {
+    if (text_size(form, style).width <= room) {
+      draw_text(image, form, origin, style);
+      return;
+    }
+  }
+}
+
 std::vector<LegendEntry> FitPlot::legend_for(const FitFrame& frame, const Layers& layers) const {
   std::vector<LegendEntry> legend;
   const bool thinned = drawn_points() < scene_.train.x.size() + scene_.test.x.size();
@@ -395,19 +432,11 @@ void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& 
       legend_left_[layers.has(Layer::side_panel) ? 1 : 0]
           ? cv::Point(area.x + px(12, s), area.y + px(12, s))
           : cv::Point(area.x + area.width - legend_width - px(12, s), area.y + px(12, s));
-  if (layers.has(Layer::legend)) {
+  if (scene_.legend) {
     draw_legend(image, corner, legend, s);
   }
 
-  std::string title = scene_.title + "    epoch " + std::to_string(frame.epoch) + " of " +
-                      std::to_string(scene_.epochs);
-  if (layers.has(Layer::model)) {
-    title += "    loss " + format_number(frame.loss);
-  }
-  if (!frame.note.empty()) {
-    title += "    (" + frame.note + ")";
-  }
-  draw_text(image, title, {px(90, s), px(45, s)}, TextStyle{1.5 * s, colors::kInk, true});
+  draw_title(image, frame, layers);
 
   if (layers.has(Layer::side_panel)) {
     const int left = static_cast<int>(size_.width * kPanelSplit) + px(100, s);

@@ -149,12 +149,26 @@ cv::Point2d Axes::to_pixel(double x, double y) const {
   return {area_.x + tx * (area_.width - 1), area_.y + (1.0 - ty) * (area_.height - 1)};
 }
 
+namespace {
+
+// The sizes draw_axes() places its ticks and labels by, which axes_area() leaves room for.
+struct AxisMeasures {
+  TextStyle tick_style, label_style;
+  int tick_length = 0, gap = 0;
+};
+AxisMeasures axis_measures(double text_scale) {
+  return {{0.8 * text_scale, colors::kInk, false},
+          {text_scale, colors::kInk, false},
+          scaled(5, text_scale),
+          scaled(6, text_scale)};
+}
+
+}  // namespace
+
 void draw_axes(cv::Mat& image, const Axes& axes, const std::string& x_label,
                const std::string& y_label, double text_scale) {
   const cv::Rect& area = axes.area();
-  const TextStyle tick_style{0.8 * text_scale, colors::kInk, false};
-  const int tick_length = scaled(5, text_scale);
-  const int gap = scaled(6, text_scale);
+  const auto [tick_style, label_style, tick_length, gap] = axis_measures(text_scale);
 
   const auto ticks_of = [](Range range, Scale scale, int target) {
     return scale == Scale::log     ? log_ticks(range)
@@ -197,7 +211,6 @@ void draw_axes(cv::Mat& image, const Axes& axes, const std::string& x_label,
   }
   cv::rectangle(image, area, colors::kInk, 1);
 
-  const TextStyle label_style{text_scale, colors::kInk, false};
   const cv::Size x_size = text_size(x_label, label_style);
   draw_text(image, x_label,
             {area.x + (area.width - x_size.width) / 2,
@@ -207,11 +220,7 @@ void draw_axes(cv::Mat& image, const Axes& axes, const std::string& x_label,
 }
 
 cv::Rect axes_area(cv::Rect box, double text_scale) {
-  // The same measures draw_axes() places its text by.
-  const TextStyle tick_style{0.8 * text_scale, colors::kInk, false};
-  const TextStyle label_style{text_scale, colors::kInk, false};
-  const int tick_length = scaled(5, text_scale);
-  const int gap = scaled(6, text_scale);
+  const auto [tick_style, label_style, tick_length, gap] = axis_measures(text_scale);
   const cv::Size tick = text_size("1e-05", tick_style);
   const int label_height = text_size("epoch (log scale)", label_style).height;
   const int left = tick_length + gap + tick.width + gap;

@@ -44,7 +44,7 @@ struct BatchedOptions {
   /// The most memory one batch's models may take while they train, in bytes: models of one
   /// architecture that do not fit it together train in several batches, one after another (the
   /// numbers do not change). 0: half of what this process may still take (ulimit -v, the
-  /// machine's available memory), at most 1 GB.
+  /// machine's available memory; host memory, also for CUDA), at most 1 GB.
   double batch_memory_bytes = 0.0;
 };
 
@@ -70,9 +70,11 @@ struct BatchedResult {
   bool interrupted = false;    ///< should_stop() ended a run early or kept one from starting
   /// The memory ran out in a run (std::bad_alloc, or LibTorch's allocator): that run's batch and
   /// every run after it did not train (each a TrainResult{}: no epochs, losses or parameters);
-  /// the runs before keep what they trained.
+  /// the runs before keep what they trained. The modules of the batch that ran out are left as
+  /// they were then (moved to the device, perhaps partly trained; snapshots of it may have been
+  /// delivered); the later ones are untouched.
   bool out_of_memory = false;
-  int64_t batch_size = 0;  ///< the most models trained in one batch (0: none batched)
+  int64_t batch_size = 0;  ///< the most models planned into one batch (0: none batched)
   double seconds = 0.0;    ///< wall time of all the training
 };
 

@@ -475,13 +475,17 @@ BatchedResult train_all(const std::vector<ModelRef>& models, const std::vector<D
         result.runs[group.members[j]] = std::move(done.runs[j]);
       }
       result.models_batched += static_cast<int64_t>(group.members.size());
-      result.batch_size = std::max(result.batch_size, static_cast<int64_t>(group.members.size()));
     }
   };
 
   const auto start = Clock::now();
   const std::vector<Group> groups =
       within_budget(group_models(models, data, options), data, options);
+  for (const Group& group : groups) {
+    if (group.plan) {
+      result.batch_size = std::max(result.batch_size, static_cast<int64_t>(group.members.size()));
+    }
+  }
   for (auto group = groups.begin(); group != groups.end(); ++group) {
     try {
       train_group(*group);

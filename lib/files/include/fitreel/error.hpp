@@ -3,8 +3,9 @@
 // fitreel's exceptions, all of them: one small hierarchy shared by every component (and the
 // CLI). Each what() is one line: what is wrong, the values involved (shapes, counts, dtype,
 // device, sizes, paths) and the fix. No LibTorch (c10::Error) or OpenCV exception leaves a
-// fitreel call. Header-only and dependency-free, so each component throws the kinds it needs
-// and a caller catches any of them by including this one file.
+// fitreel call; memory running out is a std::bad_alloc, as elsewhere in C++. Header-only and
+// dependency-free, so each component throws the kinds it needs and a caller catches any of them
+// by including this one file.
 //
 //   Error                     catch (const fitreel::Error&) catches them all
 //   +- InputError             an argument a call cannot use; fixing the call fixes it

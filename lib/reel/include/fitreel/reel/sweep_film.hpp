@@ -34,8 +34,9 @@ struct SweepFilmFiles {
 
 /// How a SweepFilm looks.
 struct SweepFilmOptions {
-  /// Frames, schedule, size, encoding, the truth and its label, as a Film's (show is not used;
-  /// title: the loss chart's first words, default the video's stem).
+  /// Frames, schedule, size, encoding, the truth and its label, as a Film's (show is ignored:
+  /// the grid is drawn after training; title: the loss chart's first words, default the
+  /// video's stem).
   FilmOptions look{};
   /// One per model, in the order trained: its panel's title and its legend text on the loss
   /// chart. Default: "model 0", "model 1", ...

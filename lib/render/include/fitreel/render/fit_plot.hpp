@@ -49,6 +49,7 @@ struct FitScene {
   int64_t epochs = 1;                      ///< the loss panel spans [0, epochs)
   Scale epoch_scale = Scale::linear;       ///< its x axis (log1p suits a log schedule)
   size_t max_markers = 4000;               ///< more points than this are thinned for drawing
+  bool legend = true;  ///< false: no legend box (a grid of panels shares one above them all)
 };
 
 /// What changes from frame to frame.
@@ -79,7 +80,6 @@ enum class Layer : unsigned {
   model = 8,        ///< the model's curve, its edge markers and the least-squares line
   side_panel = 16,  ///< the loss panel and the parameter box
   units = 32,       ///< the hidden units' curves and the output bias, behind the model
-  legend = 64,      ///< the legend box (a grid of panels shares one instead)
 };
 
 /// Which parts a picture shows, as named flags: `Layer::train | Layer::truth` (data.png is
@@ -111,7 +111,7 @@ class Layers {
   friend constexpr bool operator!=(Layers a, Layers b) { return a.bits_ != b.bits_; }
 
  private:
-  static constexpr unsigned kAll = 127;
+  static constexpr unsigned kAll = 63;
   constexpr explicit Layers(unsigned bits) : bits_(bits & kAll) {}
   unsigned bits_ = 0;
 };
@@ -148,6 +148,7 @@ class FitPlot {
   void draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& layers,
                     const Axes& axes) const;
   std::vector<LegendEntry> legend_for(const FitFrame& frame, const Layers& layers) const;
+  void draw_title(cv::Mat& image, const FitFrame& frame, const Layers& layers) const;
   void draw_loss_panel(cv::Mat& image, const FitFrame& frame, cv::Rect area) const;
   void draw_parameters(cv::Mat& image, const FitFrame& frame, cv::Rect area) const;
 
