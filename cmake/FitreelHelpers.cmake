@@ -12,6 +12,29 @@ function(fitreel_detect_torch_cuda)
   endif()
 endfunction()
 
+# One library component, fitreel::<name>: target fitreel_<name> (exported as <name>) built from
+# SOURCES, its public headers in include/ (installed as they lie, plus any PUBLIC_INCLUDES made
+# at build time), its private ones in src/, and our defaults.
+#   fitreel_add_component(NAME SOURCES source... [PUBLIC_INCLUDES dir...])
+function(fitreel_add_component name)
+  cmake_parse_arguments(arg "" "" "SOURCES;PUBLIC_INCLUDES" ${ARGN})
+  set(target fitreel_${name})
+  add_library(${target} ${arg_SOURCES})
+  add_library(fitreel::${name} ALIAS ${target})
+  set_target_properties(${target} PROPERTIES EXPORT_NAME ${name} OUTPUT_NAME ${target})
+  set(build_includes "")
+  foreach(dir IN LISTS arg_PUBLIC_INCLUDES)
+    list(APPEND build_includes "$<BUILD_INTERFACE:${dir}>")
+  endforeach()
+  target_include_directories(${target}
+    PUBLIC
+      $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
+      ${build_includes}
+      $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
+    PRIVATE src)
+  fitreel_target_defaults(${target})
+endfunction()
+
 # C++17, warnings and (optionally) sanitizers for one of our own targets.
 function(fitreel_target_defaults target)
   target_compile_features(${target} PUBLIC cxx_std_17)
