@@ -103,9 +103,9 @@ void add_common_options(CLI::App& command, RawOptions& raw, bool with_lr = true)
       ->type_name("N");
   command
       .add_option("--schedule", raw.schedule,
-                  "How frames spread over the epochs: log or linear. Defaults: line log (the "
-                  "line moves most in its first epochs, so log spacing shows the motion evenly), "
-                  "net linear (the net bends at a steady pace)")
+                  "Which epochs become frames: adaptive (default: a first, unfilmed pass finds "
+                  "where the fit moves, then the same run is filmed with each frame moving the "
+                  "curve about as much as the next), log (dense early) or linear (even)")
       ->type_name("S");
   command.add_option("--fps", raw.fps, "Video frame rate, 1 to 240, gif 1 to 50 (default 30)")
       ->type_name("N");
@@ -392,7 +392,8 @@ RunOptions validate(const std::string& command, const RawOptions& raw) {
   }
   if (!raw.schedule.empty()) {
     options.schedule = parse_named<Schedule>(
-        raw.schedule, "--schedule", {{"log", Schedule::log}, {"linear", Schedule::linear}});
+        raw.schedule, "--schedule",
+        {{"adaptive", Schedule::adaptive}, {"log", Schedule::log}, {"linear", Schedule::linear}});
   }
   // The library decides the limits (render::video_limits); here they are worded as options.
   // --fps and --size first take what any format takes, then --video's own range.

@@ -15,19 +15,21 @@ namespace {
 constexpr auto kPlainPeriod = std::chrono::seconds(5);
 
 std::string describe(const std::string& demo, const Progress& p) {
-  char text[160];
+  char text[224];
+  // An adaptive film trains twice: first to see where the fit moves, then filming.
+  const char* pass = p.measuring ? " (measuring, to place the frames)" : "";
   if (p.epoch == 0) {
-    std::snprintf(text, sizeof text, "%s: epoch 0/%lld, training started", demo.c_str(),
-                  static_cast<long long>(p.epochs));
+    std::snprintf(text, sizeof text, "%s: epoch 0/%lld, training started%s", demo.c_str(),
+                  static_cast<long long>(p.epochs), pass);
     return text;
   }
   const double rate =
       p.elapsed_seconds > 0.0 ? static_cast<double>(p.epoch) / p.elapsed_seconds : 0.0;
   const std::string eta =
       rate > 0.0 ? format_duration(static_cast<double>(p.epochs - p.epoch) / rate) : "?";
-  std::snprintf(text, sizeof text, "%s: epoch %lld/%lld  loss %.6g  %.0f epochs/s  ETA %s",
+  std::snprintf(text, sizeof text, "%s: epoch %lld/%lld  loss %.6g  %.0f epochs/s  ETA %s%s",
                 demo.c_str(), static_cast<long long>(p.epoch), static_cast<long long>(p.epochs),
-                static_cast<double>(p.loss), rate, eta.c_str());
+                static_cast<double>(p.loss), rate, eta.c_str(), pass);
   return text;
 }
 
@@ -71,7 +73,9 @@ void ProgressLine::update(const Progress& progress) {
   }
   const auto now = std::chrono::steady_clock::now();
   const bool first = last_plain_ == std::chrono::steady_clock::time_point{};
-  if (first || now - last_plain_ >= kPlainPeriod || progress.epoch == progress.epochs) {
+  const bool filming_starts = progress.epoch == 0 && !progress.measuring;
+  if (first || filming_starts || now - last_plain_ >= kPlainPeriod ||
+      progress.epoch == progress.epochs) {
     last_plain_ = now;
     spdlog::info("{}", describe(demo_, progress));
   }

@@ -72,7 +72,7 @@ DemoSetup make_setup(Demo demo, const RunOptions& options, const XyPoints* file)
   const demos::Defaults& seed = setup.line ? demos::kLine : demos::kNet;
   setup.epochs = options.epochs.value_or(seed.epochs);
   setup.lr = options.lr.value_or(seed.lr);
-  setup.schedule = options.schedule.value_or(setup.line ? Schedule::log : Schedule::linear);
+  setup.schedule = options.schedule.value_or(Schedule::adaptive);
   setup.device = resolve_device(options.device);
   setup.optimizer = options.optimizer;
   setup.net = NetSpec{options.hidden, options.activation};

@@ -23,7 +23,7 @@ struct DemoSetup {
   bool line = true;
   int64_t epochs = 0;
   double lr = 0.0;
-  Schedule schedule = Schedule::linear;
+  Schedule schedule = Schedule::adaptive;
   torch::Device device = torch::kCPU;
   OptimizerKind optimizer = OptimizerKind::adagrad;
   NetSpec net;               ///< the net demo's layers

@@ -13,6 +13,7 @@
 #include <fitreel/trainer.hpp>
 
 #ifdef FITREEL_BENCH_RENDER
+#include "bench_motion.hpp"
 #include "bench_render.hpp"
 
 #include <fitreel/reel.hpp>
@@ -45,6 +46,7 @@ struct Settings {
   int64_t batched_epochs = 1000;
   std::vector<int64_t> batch_sizes{16, 64};
   bool batched_only = false;
+  bool motion_only = false;  // the frame schedules' still steps alone (bench_motion.hpp)
   std::string preset = "ultrafast";
   std::vector<std::string> devices;
   std::string json;
@@ -139,7 +141,8 @@ VideoNumbers video_numbers(const Demo& demo, const Settings& settings) {
   // The library's look of the demo, which `fitreel` films it with.
   torch::nn::Sequential model = demo.fresh_model();
   const FilmOptions look = demo.name == "line" ? demos::line_look() : demos::net_look(model);
-  const Schedule schedule = look.schedule;
+  // (an adaptive film picks its frames from a first pass: here they are spread evenly)
+  const Schedule schedule = look.schedule == Schedule::adaptive ? Schedule::linear : look.schedule;
   const torch::Tensor curve_x = curve_inputs(demo.data);
   const cv::Size frame_size(1280, 720);  // the app's default --size
   const render::FitPlot plot(film_scene(model, demo.data, curve_x, demo.epochs, look), frame_size);
@@ -304,12 +307,15 @@ Settings parse(int argc, char** argv) {
       }
     } else if (arg == "--batched-only") {
       settings.batched_only = true;
+    } else if (arg == "--motion") {
+      settings.motion_only = true;
     } else if (arg == "--json") {
       settings.json = value();
     } else if (arg == "--help" || arg == "-h") {
       std::cout << "fitreel-bench [--repeats N] [--line-epochs N] [--net-epochs N] [--frames N]\n"
                    "              [--preset P] [--device cpu|cuda|cuda:N]... [--json FILE]\n"
-                   "              [--batched-epochs N] [--batch-sizes 16,64] [--batched-only]\n";
+                   "              [--batched-epochs N] [--batch-sizes 16,64] [--batched-only]\n"
+                   "              [--motion]  (still frame steps per schedule, alone)\n";
       std::exit(0);
     } else {
       throw std::invalid_argument("unknown option " + arg);
@@ -335,6 +341,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::filesystem::create_directories(settings.scratch);
+#ifdef FITREEL_BENCH_RENDER
+  if (settings.motion_only) {
+    bench::print_motion(settings.scratch);
+    std::filesystem::remove_all(settings.scratch);
+    return 0;
+  }
+#endif
   std::vector<std::string> json_rows;
   std::printf("fitreel-bench: LibTorch %s, %d repeats, median [min, max]\n", TORCH_VERSION,
               settings.repeats);

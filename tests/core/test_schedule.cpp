@@ -55,12 +55,93 @@ TEST(Schedule, MoreFramesThanEpochsGivesEveryEpoch) {
 TEST(Schedule, NamesRoundTrip) {
   EXPECT_EQ(schedule_from_name("log"), Schedule::log);
   EXPECT_EQ(schedule_from_name(schedule_name(Schedule::linear)), Schedule::linear);
+  EXPECT_EQ(schedule_from_name(schedule_name(Schedule::adaptive)), Schedule::adaptive);
   EXPECT_FALSE(schedule_from_name("cubic"));
 }
 
 TEST(Schedule, RejectsFewerThanTwoFrames) {
   EXPECT_THROW(frame_epochs(10, 1, Schedule::linear), InputError);
   EXPECT_THROW(frame_epochs(0, 5, Schedule::linear), InputError);
+}
+
+// Adaptive frames: a first pass's curve, as drawn, at each probe.
+
+TEST(Schedule, AdaptiveHasNoEpochsBeforeARunIsMeasured) {
+  EXPECT_THROW(frame_epochs(3000, 150, Schedule::adaptive), InputError);
+}
+
+TEST(Schedule, ProbesAreEveryEpochOfAShortRunAndDenseEarlyInALongOne) {
+  EXPECT_EQ(motion_probe_epochs(5, 2048), (std::vector<int64_t>{0, 1, 2, 3, 4}));
+  const std::vector<int64_t> probes = motion_probe_epochs(30000, 2048);
+  EXPECT_LE(probes.size(), 2048U);
+  EXPECT_GT(probes.size(), 1500U);  // the even and the early half overlap only a little
+  expect_valid(probes, 30000, static_cast<int64_t>(probes.size()));
+  EXPECT_EQ(std::vector<int64_t>(probes.begin(), probes.begin() + 4),
+            (std::vector<int64_t>{0, 1, 2, 3}));
+  // Evenly spread too: no gap wider than the even half's step.
+  for (size_t k = 1; k < probes.size(); ++k) {
+    EXPECT_LE(probes[k] - probes[k - 1], 30000 / 1023 + 1);
+  }
+}
+
+// One pixel row per point: `points` points that all sit at `row(probe)`.
+std::vector<std::vector<double>> rows_of(const std::vector<int64_t>& probes, double (*row)(int64_t),
+                                         size_t points = 3) {
+  std::vector<std::vector<double>> rows;
+  for (int64_t probe : probes) rows.emplace_back(points, row(probe));
+  return rows;
+}
+
+TEST(Schedule, AdaptiveFramesGoWhereTheCurveMoves) {
+  const std::vector<int64_t> probes = motion_probe_epochs(3000);
+  // 400 px of motion, most of it in the first few hundred epochs: a fit that converges early.
+  const auto converging = [](int64_t epoch) {
+    return 400.0 * -std::expm1(-static_cast<double>(epoch) / 100.0);
+  };
+  const std::vector<int64_t> epochs =
+      frame_epochs_by_motion(probes, rows_of(probes, converging), 150);
+  expect_valid(epochs, 3000, 150);
+  EXPECT_GE(std::count_if(epochs.begin(), epochs.end(), [](int64_t e) { return e <= 300; }), 100)
+      << "most frames where the fit moves";
+  // The rest of the run still gets a few frames, spread over its time.
+  EXPECT_GE(std::count_if(epochs.begin(), epochs.end(), [](int64_t e) { return e > 1500; }), 2);
+  // At most a fifth of the steps move the curve less than a pixel (linear: most of them).
+  const auto still_steps = [&](const std::vector<int64_t>& frames) {
+    size_t still = 0;
+    for (size_t f = 1; f < frames.size(); ++f) {
+      still += std::abs(converging(frames[f]) - converging(frames[f - 1])) < 1.0 ? 1 : 0;
+    }
+    return still;
+  };
+  EXPECT_LE(still_steps(epochs), epochs.size() / 5);
+  EXPECT_GE(still_steps(frame_epochs(3000, 150, Schedule::linear)), epochs.size() / 2);
+}
+
+TEST(Schedule, AdaptiveFramesOfACurveThatNeverMovesSpreadOverTheRun) {
+  const std::vector<int64_t> probes = motion_probe_epochs(1000);
+  const auto standing = [](int64_t) { return 10.0; };
+  const std::vector<int64_t> epochs = frame_epochs_by_motion(probes, rows_of(probes, standing), 11);
+  expect_valid(epochs, 1000, 11);
+  for (size_t f = 1; f < epochs.size(); ++f) {
+    EXPECT_LE(epochs[f] - epochs[f - 1], 120) << "frame " << f;
+  }
+}
+
+TEST(Schedule, AdaptiveFramesCatchACurveThatVanishes) {
+  const std::vector<int64_t> probes = motion_probe_epochs(400);
+  // Still, then gone (NaN: diverged) from epoch 237 on: that step is filmed.
+  const auto vanishing = [](int64_t epoch) { return epoch < 237 ? 50.0 : std::nan(""); };
+  const std::vector<int64_t> epochs = frame_epochs_by_motion(probes, rows_of(probes, vanishing), 5);
+  EXPECT_NE(std::find(epochs.begin(), epochs.end(), 237), epochs.end());
+}
+
+TEST(Schedule, AdaptiveFramesAreAllProbesWhenFramesAreMore) {
+  const std::vector<int64_t> probes{0, 1, 2};
+  EXPECT_EQ(frame_epochs_by_motion(probes, rows_of(probes, [](int64_t) { return 0.0; }), 300),
+            probes);
+  EXPECT_THROW(frame_epochs_by_motion(probes, {}, 300), InputError);
+  EXPECT_THROW(frame_epochs_by_motion(probes, rows_of(probes, [](int64_t) { return 0.0; }), 1),
+               InputError);
 }
 
 }  // namespace

@@ -18,7 +18,6 @@ FilmOptions line_look() {
   look.truth = render::StraightLine{kTrueSlope, kTrueIntercept};
   look.truth_label = "true line y = -0.5x + 2";
   look.param_names = {"slope w", "intercept b"};
-  look.schedule = Schedule::log;
   return look;
 }
 
@@ -35,7 +34,6 @@ FilmOptions net_look(const torch::nn::Sequential& model) {
       look.param_names.push_back("fc" + std::to_string(layer) + " bias");
     }
   }
-  look.schedule = Schedule::linear;
   look.hidden_units = kUnitsShown;
   return look;
 }

@@ -3,6 +3,7 @@
 #include "film_place.hpp"
 #include "film_summary.hpp"
 #include "loss_csv.hpp"
+#include "motion_pass.hpp"
 
 #include <fitreel/checkpoint.hpp>
 #include <fitreel/error.hpp>
@@ -45,6 +46,7 @@ struct Film::State {
   render::FrameMailbox mailbox;
   std::optional<render::LiveWindow> window;
   std::optional<render::RenderPipeline> pipeline;
+  detail::StillSteps still;
   bool used = false;
 
   void refresh_window() {
@@ -103,6 +105,7 @@ const FilmOptions& Film::options() const { return state_->options; }
 const std::string& Film::warning() const { return state_->warning; }
 const std::string& Film::codec() const { return state_->codec; }
 int64_t Film::frames() const { return state_->pipeline ? state_->pipeline->frames() : 0; }
+int64_t Film::still_steps() const { return state_->still.count(); }
 
 TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions& options,
                   Film& film, const TrainCallbacks& callbacks) {
@@ -119,7 +122,34 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
   if (!filmed.curve_x.defined() || filmed.curve_x.numel() == 0) {
     filmed.curve_x = curve_inputs(data, look.curve_points);
   }
-  const render::FitPlot plot(film_scene(model, data, filmed.curve_x, options.epochs, look),
+  // Frames, and the held-out losses, come at the film's schedule (also without a video).
+  const bool filming = state.sink || look.show;
+  TrainCallbacks told = callbacks;
+  if (filmed.snapshot_epochs.empty() && (filming || data.holds_out())) {
+    if (look.schedule == Schedule::adaptive && filming) {
+      detail::pin_start(filmed);  // both passes start alike
+      const render::FitPlot measured(film_scene(model, data, filmed.curve_x, options.epochs, look),
+                                     {look.width, look.height});
+      const detail::MotionPass pass =
+          detail::measure_motion(model, data, filmed, measured, look.frames, callbacks);
+      filmed.snapshot_epochs = pass.frames;
+      if (pass.stopped_after) {  // stopped while measuring: film the epochs it reached
+        told.should_stop = [epochs = int64_t{0}, last = *pass.stopped_after]() mutable {
+          return ++epochs >= last;
+        };
+      }
+    } else {
+      filmed.snapshot_epochs =
+          frame_epochs(options.epochs, look.frames,
+                       look.schedule == Schedule::adaptive ? Schedule::linear : look.schedule);
+    }
+  }
+  // The loss axis and chart spread as the frames do.
+  FilmOptions drawn = look;
+  if (drawn.schedule == Schedule::adaptive) {
+    drawn.schedule = detail::spread_of(filmed.snapshot_epochs, options.epochs);
+  }
+  const render::FitPlot plot(film_scene(model, data, filmed.curve_x, options.epochs, drawn),
                              {look.width, look.height});
   std::vector<std::unique_ptr<render::FrameSink>> sinks;
   if (state.sink) {
@@ -131,10 +161,6 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
   if (!sinks.empty() || state.window) {
     state.pipeline.emplace(plot, std::move(sinks), state.window ? &state.mailbox : nullptr);
   }
-  // Frames, and the held-out losses, come at the film's schedule (also without a video).
-  if (filmed.snapshot_epochs.empty() && (state.pipeline || data.holds_out())) {
-    filmed.snapshot_epochs = frame_epochs(options.epochs, look.frames, look.schedule);
-  }
   std::optional<detail::LossCsvWriter> loss_csv;
   if (!state.files.loss_csv.empty()) {
     if (const files::Folder* base = state.place.base()) {
@@ -144,7 +170,7 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
     }
   }
 
-  TrainCallbacks watched = callbacks;
+  TrainCallbacks watched = told;
   watched.on_snapshot = [&](const Snapshot& snapshot) {
     if (state.pipeline) {
       render::FitFrame frame{snapshot.epoch, snapshot.loss, snapshot.params, snapshot.curve};
@@ -155,6 +181,7 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
       if (snapshot.final) {
         frame.least_squares = look.least_squares;
       }
+      state.still.add(plot.curve_rows(snapshot.curve));
       state.pipeline->push(std::move(frame));
       state.refresh_window();
     }
@@ -205,7 +232,7 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
                                           : result.interrupted     ? "interrupted"
                                                                    : "after training",
                                           look.hidden_units);
-      after.loss_curve = loss_points(result.losses, look.schedule);
+      after.loss_curve = loss_points(result.losses, drawn.schedule);
       for (const EpochLoss& point : result.test_losses) {
         after.test_loss_curve.push_back({point.epoch, point.loss});
       }

@@ -1,6 +1,7 @@
 #include <fitreel/reel/sweep_film.hpp>
 
 #include "film_place.hpp"
+#include "motion_pass.hpp"
 
 #include <fitreel/error.hpp>
 #include <fitreel/render/fit_plot.hpp>
@@ -238,6 +239,11 @@ struct SweepFilm::State {
   std::string warning;
   std::vector<size_t> shown;
   bool used = false;
+  // How the loss chart spreads its epochs: the schedule's, or for an adaptive one, as the
+  // frames the video took spread (write_video() finds them).
+  Schedule loss_spread = Schedule::linear;
+  std::vector<int64_t> filmed_epochs;  // the epochs the video shows
+  detail::StillSteps still;
 
   void open(SweepFilmFiles chosen, SweepFilmOptions chosen_options) {
     if (chosen_options.most_panels < 1) {
@@ -289,24 +295,49 @@ void SweepFilm::State::write_video(const std::vector<ModelRef>& models,
     if (legend.empty()) legend = shared_legend(scene);
     panels[p].emplace(std::move(scene), layout.cell, panel_layers);
   }
+  // What panel p shows at `epoch`.
+  const auto panel_frame = [&](size_t p, int64_t epoch) {
+    const size_t k = grid.cells[p];
+    const TrainResult& run = result.runs[k];
+    render::FitFrame drawn;
+    const Snapshot* s = trained(run) ? snapshot_at(snapshots[k], epoch) : nullptr;
+    if (s) {  // (an untrained run's snapshots, from a batch that ran out of memory, are not)
+      drawn = {s->epoch, s->loss, {}, s->curve};
+    }
+    if (run.diverged_at_epoch && epoch >= *run.diverged_at_epoch) {
+      drawn.note = "diverged at epoch " + std::to_string(*run.diverged_at_epoch);
+    } else if (!trained(run)) {
+      drawn.note = run_outcome(result, k);
+    }
+    return drawn;
+  };
+  // Where every panel's curve is drawn at `epoch`, one panel after another.
+  const auto grid_rows = [&](int64_t epoch) {
+    std::vector<double> rows;
+    for (size_t p = 0; p < grid.cells.size(); ++p) {
+      if (grid.cells[p] == kNoPanel) continue;
+      const render::FitFrame drawn = panel_frame(p, epoch);
+      const std::vector<double> panel =
+          drawn.curve.empty() ? std::vector<double>(static_cast<size_t>(curve_x.size(0)), NAN)
+                              : panels[p]->curve_rows(drawn.curve, /*side_panel=*/false);
+      rows.insert(rows.end(), panel.begin(), panel.end());
+    }
+    return rows;
+  };
+  filmed_epochs = frame_at;
+  if (look.schedule == Schedule::adaptive) {  // frame_at are probes: film where panels move
+    std::vector<std::vector<double>> rows;
+    for (int64_t epoch : frame_at) rows.push_back(grid_rows(epoch));
+    filmed_epochs = frame_epochs_by_motion(frame_at, rows, look.frames);
+    loss_spread = detail::spread_of(filmed_epochs, epochs);
+  }
   std::vector<cv::Mat> images(grid.cells.size());
   cv::Mat frame(size, CV_8UC3);
-  for (int64_t epoch : frame_at) {
+  for (int64_t epoch : filmed_epochs) {
+    still.add(grid_rows(epoch));
     for (size_t p = 0; p < grid.cells.size(); ++p) {
-      const size_t k = grid.cells[p];
-      if (k == kNoPanel) continue;
-      const TrainResult& run = result.runs[k];
-      render::FitFrame drawn;
-      const Snapshot* s = trained(run) ? snapshot_at(snapshots[k], epoch) : nullptr;
-      if (s) {  // (an untrained run's snapshots, from a batch that ran out of memory, are not)
-        drawn = {s->epoch, s->loss, {}, s->curve};
-      }
-      if (run.diverged_at_epoch && epoch >= *run.diverged_at_epoch) {
-        drawn.note = "diverged at epoch " + std::to_string(*run.diverged_at_epoch);
-      } else if (!trained(run)) {
-        drawn.note = run_outcome(result, k);
-      }
-      panels[p]->draw(drawn, images[p], panel_layers);
+      if (grid.cells[p] == kNoPanel) continue;
+      panels[p]->draw(panel_frame(p, epoch), images[p], panel_layers);
     }
     frame.setTo(render::colors::kBackground);
     render::draw_legend_row(frame, {0, 0, size.width, legend_height}, legend, text_scale);
@@ -332,7 +363,7 @@ void SweepFilm::State::write_loss_chart(const BatchedResult& result, const Rates
   std::vector<render::LossSeries> series;
   const auto color_of = [&](size_t k) { return render::series_color(rates.of_model[k]); };
   if (medians) {
-    const std::vector<int64_t> at = frame_epochs(epochs, points_per_curve, look.schedule);
+    const std::vector<int64_t> at = frame_epochs(epochs, points_per_curve, loss_spread);
     for (size_t r = 0; r < by_rate.size(); ++r) {
       render::LossSeries median = group_median(result.runs, by_rate[r], at);
       char rate[64];
@@ -347,7 +378,7 @@ void SweepFilm::State::write_loss_chart(const BatchedResult& result, const Rates
   } else {
     for (size_t k = 0; k < count; ++k) {
       series.push_back({count <= options.most_panels ? label(k) : std::string(), color_of(k),
-                        loss_points(result.runs[k].losses, look.schedule, points_per_curve)});
+                        loss_points(result.runs[k].losses, loss_spread, points_per_curve)});
     }
   }
   // The best model, and the diverged ones, marked where their curves end.
@@ -377,7 +408,7 @@ void SweepFilm::State::write_loss_chart(const BatchedResult& result, const Rates
       files.loss_chart,
       render::draw_loss_figure(
           {look.width, look.height}, chart_title(look.title, result), epochs,
-          look.schedule == Schedule::log ? render::Scale::log1p : render::Scale::linear, series));
+          loss_spread == Schedule::log ? render::Scale::log1p : render::Scale::linear, series));
 }
 
 SweepFilm::SweepFilm(const fs::path& video, SweepFilmOptions options)
@@ -408,6 +439,8 @@ const SweepFilmOptions& SweepFilm::options() const { return state_->options; }
 const std::string& SweepFilm::warning() const { return state_->warning; }
 int64_t SweepFilm::frames() const { return state_->sink ? state_->sink->frames() : 0; }
 const std::vector<size_t>& SweepFilm::shown() const { return state_->shown; }
+const std::vector<int64_t>& SweepFilm::epochs() const { return state_->filmed_epochs; }
+int64_t SweepFilm::still_steps() const { return state_->still.count(); }
 
 BatchedResult train_batched(const std::vector<ModelRef>& models, const std::vector<Dataset>& data,
                             const BatchedOptions& options, SweepFilm& film,
@@ -429,8 +462,13 @@ BatchedResult train_batched(const std::vector<ModelRef>& models, const std::vect
   if (!filmed.curve_x.defined() || filmed.curve_x.numel() == 0) {
     filmed.curve_x = curve_inputs(data[0], look.curve_points);
   }
+  state.loss_spread = look.schedule == Schedule::adaptive ? Schedule::linear : look.schedule;
   if (state.sink && filmed.snapshot_epochs.empty()) {
-    filmed.snapshot_epochs = frame_epochs(options.epochs, look.frames, look.schedule);
+    // Adaptive: snapshots at probes (a few per frame), the frames picked among them after.
+    filmed.snapshot_epochs =
+        look.schedule == Schedule::adaptive
+            ? motion_probe_epochs(options.epochs, std::max<int64_t>(512, 2 * look.frames))
+            : frame_epochs(options.epochs, look.frames, look.schedule);
   }
   std::vector<std::vector<Snapshot>> snapshots(models.size());
   BatchedCallbacks watched = callbacks;

@@ -278,6 +278,19 @@ Axes FitPlot::fit_axes(bool side_panel) const {
   return Axes(inside(cv::Rect(left, top, right - left, bottom - top), size_), x_range_, y_range_);
 }
 
+std::vector<double> FitPlot::curve_rows(const std::vector<float>& curve, bool side_panel) const {
+  const Axes axes = fit_axes(side_panel);
+  std::vector<double> rows;
+  rows.reserve(curve.size());
+  for (const float value : curve) {
+    rows.push_back(
+        std::isfinite(value)
+            ? axes.to_pixel(x_range_.lo, std::clamp<double>(value, y_range_.lo, y_range_.hi)).y
+            : std::numeric_limits<double>::quiet_NaN());
+  }
+  return rows;
+}
+
 cv::Mat FitPlot::draw(const FitFrame& frame, const Layers& layers) const {
   cv::Mat image;
   draw(frame, image, layers);

@@ -36,6 +36,9 @@ struct Progress {
   int64_t epochs = 0;          ///< epochs requested
   float loss = 0.0F;           ///< loss of the latest completed epoch
   double elapsed_seconds = 0;  ///< time in the training loop so far
+  /// An adaptive Film's first pass, which measures where the fit moves: the same epochs come
+  /// again, filmed (FilmOptions::schedule).
+  bool measuring = false;
 };
 
 }  // namespace fitreel

@@ -60,8 +60,10 @@ struct FilmOptions {
   /// ending in Linear(H, 1) after a hidden layer (make_net's nets); other models show none.
   int64_t hidden_units = 8;
   // How many frames, when, and how they are encoded.
-  int64_t frames = 150;                  ///< frames in the video (>= 2)
-  Schedule schedule = Schedule::linear;  ///< how frames spread over the epochs (log: early ones)
+  int64_t frames = 150;  ///< frames in the video (>= 2)
+  /// Which epochs become frames: adaptive (where the fit moves: the run is trained twice from
+  /// the same start, the first pass unfilmed), log (dense early) or linear (even).
+  Schedule schedule = Schedule::adaptive;
   /// Frame size in pixels: at least 2x2 for PNG frames; a video's within
   /// render::video_limits (even, 64 to 7680).
   int width = 1280;
@@ -101,6 +103,10 @@ class Film {
   const std::string& codec() const;
   /// Frames written so far.
   int64_t frames() const;
+  /// Steps from one frame to the next in which the model's curve stood still (no point of it
+  /// moved a pixel): how much of the video shows nothing happening (Schedule::adaptive keeps it
+  /// low).
+  int64_t still_steps() const;
 
   struct State;
 

@@ -77,6 +77,11 @@ class SweepFilm {
   const std::string& warning() const;
   /// Frames written.
   int64_t frames() const;
+  /// The epochs the video shows, one per frame (after train_batched).
+  const std::vector<int64_t>& epochs() const;
+  /// Steps from one frame to the next in which no shown panel's curve moved a pixel (see
+  /// Film::still_steps).
+  int64_t still_steps() const;
   /// The models the grid shows, by index, in panel order (after training).
   const std::vector<size_t>& shown() const;
 

@@ -135,6 +135,10 @@ class FitPlot {
 
   /// The projection of the main plot, with or without the side panel.
   Axes fit_axes(bool side_panel) const;
+  /// Where `curve` (values at FitScene::curve_x) is drawn: each point's pixel row, held to the
+  /// plot's area as the drawing clips it (NaN where the value is not finite). Two frames whose
+  /// rows differ by less than a pixel everywhere look the same.
+  std::vector<double> curve_rows(const std::vector<float>& curve, bool side_panel = true) const;
   /// How many markers of each data set are drawn after thinning.
   size_t drawn_points() const { return shown_train_.x.size() + shown_test_.x.size(); }
   /// The scene drawn.
