@@ -97,17 +97,18 @@ void draw_straight_line(cv::Mat& image, const Axes& axes, const StraightLine& li
 }
 
 // Whether fewer of `points` lie in the top-left than in the top-right part of `axes`.
-bool fewer_top_left(const Points& points, const Axes& axes) {
-  const cv::Rect& area = axes.area();
-  int left_count = 0;
-  int right_count = 0;
-  for (size_t i = 0; i < points.x.size(); ++i) {
-    const cv::Point2d p = axes.to_pixel(points.x[i], points.y[i]);
-    if (p.y < area.y + area.height * 0.4) {
-      (p.x < area.x + area.width * 0.5 ? left_count : right_count)++;
+// Pixel positions of the points drawn, for placing a legend off them.
+std::vector<cv::Point> pixels_of(const std::vector<const Points*>& sets, const Axes& axes) {
+  std::vector<cv::Point> pixels;
+  for (const Points* points : sets) {
+    for (size_t i = 0; i < points->x.size(); ++i) {
+      const cv::Point2d p = axes.to_pixel(points->x[i], points->y[i]);
+      if (std::isfinite(p.x) && std::isfinite(p.y)) {
+        pixels.emplace_back(static_cast<int>(std::lround(p.x)), static_cast<int>(std::lround(p.y)));
+      }
     }
   }
-  return left_count <= right_count;
+  return pixels;
 }
 
 // The parts of `layers` that draw_static() depends on (the side panel through the axes).
@@ -261,8 +262,8 @@ FitPlot::FitPlot(FitScene scene, cv::Size size, Layers animated)
   shown_test_ =
       thin(scene_.test, std::max<size_t>(2, static_cast<size_t>(share * scene_.test.x.size())));
   // The legend goes into whichever top corner has fewer training points.
-  legend_left_ = {fewer_top_left(shown_train_, fit_axes(false)),
-                  fewer_top_left(shown_train_, fit_axes(true))};
+  data_pixels_ = {pixels_of({&shown_train_, &shown_test_}, fit_axes(false)),
+                  pixels_of({&shown_train_, &shown_test_}, fit_axes(true))};
   background_layers_ = animated;
   background_.create(size_, CV_8UC3);
   draw_static(background_, animated, fit_axes(animated.has(Layer::side_panel)));
@@ -432,21 +433,9 @@ void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& 
                       colors::kModel, s);
   }
 
-  // The legend goes into the top corner with fewer training points (found once, in the
-  // constructor: the axes depend on the side panel only).
-  const std::vector<LegendEntry> legend = legend_for(frame, layers);
-  const cv::Rect& area = axes.area();
-  int widest = 0;
-  for (const auto& entry : legend) {
-    widest = std::max(widest, text_size(entry.label, TextStyle{0.85 * s}).width);
-  }
-  const int legend_width = widest + px(60, s);
-  const cv::Point corner =
-      legend_left_[layers.has(Layer::side_panel) ? 1 : 0]
-          ? cv::Point(area.x + px(12, s), area.y + px(12, s))
-          : cv::Point(area.x + area.width - legend_width - px(12, s), area.y + px(12, s));
   if (scene_.legend) {
-    draw_legend(image, corner, legend, s);
+    draw_fit_legend(image, legend_for(frame, layers), axes,
+                    data_pixels_[layers.has(Layer::side_panel) ? 1 : 0]);
   }
 
   draw_title(image, frame, layers);
@@ -463,6 +452,46 @@ void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& 
                     inside(cv::Rect(left - px(60, s), box_top, right - left + px(60, s),
                                     size_.height - px(20, s) - box_top),
                            size_));
+  }
+}
+
+void FitPlot::draw_fit_legend(cv::Mat& image, const std::vector<LegendEntry>& legend,
+                              const Axes& axes, const std::vector<cv::Point>& data) const {
+  // In the corner of the plot where it covers the fewest data points, smaller where that covers
+  // fewer; left out where it would cover more than kMostCovered of them at every size.
+  constexpr double kMostCovered = 0.02;
+  const cv::Rect& area = axes.area();
+  const auto covered = [&](const cv::Rect& box) {
+    return std::count_if(data.begin(), data.end(),
+                         [&](const cv::Point& p) { return box.contains(p); });
+  };
+  const auto most = static_cast<std::ptrdiff_t>(kMostCovered * static_cast<double>(data.size()));
+  for (const double smaller : {1.0, 0.8, 0.65}) {
+    const double scale = text_scale_ * smaller;
+    const cv::Size size = legend_size(legend, scale);
+    const int margin = px(12, scale);
+    if (size.width + 2 * margin > area.width || size.height + 2 * margin > area.height) {
+      continue;
+    }
+    const int left = area.x + margin;
+    const int right = area.x + area.width - margin - size.width;
+    const int top = area.y + margin;
+    const int bottom = area.y + area.height - margin - size.height;
+    std::optional<cv::Rect> best;
+    std::ptrdiff_t fewest = 0;
+    for (const cv::Point corner : {cv::Point(left, top), cv::Point(right, top),
+                                   cv::Point(left, bottom), cv::Point(right, bottom)}) {
+      const cv::Rect box(corner, size);
+      const std::ptrdiff_t count = covered(box);
+      if (!best || count < fewest) {
+        best = box;
+        fewest = count;
+      }
+    }
+    if (fewest <= most) {
+      draw_legend(image, best->tl(), legend, scale);
+      return;
+    }
   }
 }
 
@@ -488,18 +517,28 @@ void FitPlot::draw_parameters(cv::Mat& image, const FitFrame& frame, cv::Rect ar
   int y = area.y + text_size("Ag", heading).height;
   draw_text(image, "parameters", {area.x, y}, heading);
   y += row + px(4, s);
-  constexpr size_t kValuesShown = 3;
+  // Up to three values a line, fewer where the line would not fit: "fc1 weight: (64 values)".
+  constexpr size_t kMostValues = 3;
   for (size_t i = 0; i < frame.params.size() && y < area.y + area.height; ++i) {
-    std::string line =
+    const std::string name =
         (i < scene_.param_names.size() ? scene_.param_names[i] : "p" + std::to_string(i)) + ":";
     const auto& values = frame.params[i];
-    for (size_t j = 0; j < std::min(values.size(), kValuesShown); ++j) {
-      line += (j == 0 ? " " : ", ") + format_number(values[j], "%.4f");
+    for (size_t shown = std::min(values.size(), kMostValues);; --shown) {
+      std::string line = name;
+      for (size_t j = 0; j < shown; ++j) {
+        line += (j == 0 ? " " : ", ") + format_number(values[j], "%.4f");
+      }
+      if (shown == 0) {
+        line +=
+            values.size() == 1 ? " (1 value)" : " (" + std::to_string(values.size()) + " values)";
+      } else if (values.size() > shown) {
+        line += ", ... (" + std::to_string(values.size()) + ")";
+      }
+      if (shown == 0 || text_size(line, body).width <= area.width) {
+        draw_text(image, line, {area.x, y}, body);
+        break;
+      }
     }
-    if (values.size() > kValuesShown) {
-      line += ", ... (" + std::to_string(values.size()) + ")";
-    }
-    draw_text(image, line, {area.x, y}, body);
     y += row;
   }
 }

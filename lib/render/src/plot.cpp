@@ -183,6 +183,15 @@ void draw_axes(cv::Mat& image, const Axes& axes, const std::string& x_label,
   const double x_step = nice_step(axes.x_range().hi - axes.x_range().lo, x_target);
   const double y_step = nice_step(axes.y_range().hi - axes.y_range().lo, y_target);
 
+  // A tick label that would touch the last one drawn is left out (log axes crowd at the end).
+  cv::Rect last_label;
+  const auto label_tick = [&](const std::string& label, cv::Point origin) {
+    const cv::Rect box = text_box(label, origin, tick_style);
+    const cv::Rect spaced(box.x - gap / 2, box.y - gap / 2, box.width + gap, box.height + gap);
+    if ((spaced & last_label).empty() && draw_text(image, label, origin, tick_style)) {
+      last_label = spaced;
+    }
+  };
   for (double tick : x_ticks) {
     const int px = static_cast<int>(std::lround(axes.to_pixel(tick, axes.y_range().lo).x));
     if (px < area.x || px >= area.x + area.width) {
@@ -193,10 +202,10 @@ void draw_axes(cv::Mat& image, const Axes& axes, const std::string& x_label,
              colors::kInk, 1);
     const std::string label = format_tick(tick, axes.x_scale() == Scale::linear ? x_step : 1.0);
     const cv::Size size = text_size(label, tick_style);
-    draw_text(image, label,
-              {px - size.width / 2, area.y + area.height + tick_length + gap + size.height},
-              tick_style);
+    label_tick(label,
+               {px - size.width / 2, area.y + area.height + tick_length + gap + size.height});
   }
+  last_label = {};
   for (double tick : y_ticks) {
     const int py = static_cast<int>(std::lround(axes.to_pixel(axes.x_range().lo, tick).y));
     if (py < area.y || py >= area.y + area.height) {
@@ -206,8 +215,7 @@ void draw_axes(cv::Mat& image, const Axes& axes, const std::string& x_label,
     cv::line(image, {area.x - tick_length, py}, {area.x - 1, py}, colors::kInk, 1);
     const std::string label = format_tick(tick, axes.y_scale() == Scale::linear ? y_step : tick);
     const cv::Size size = text_size(label, tick_style);
-    draw_text(image, label, {area.x - tick_length - gap - size.width, py + size.height / 2},
-              tick_style);
+    label_tick(label, {area.x - tick_length - gap - size.width, py + size.height / 2});
   }
   cv::rectangle(image, area, colors::kInk, 1);
 
@@ -375,6 +383,10 @@ void draw_legend(cv::Mat& image, cv::Point corner, const std::vector<LegendEntry
   const int sample = scaled(28, text_scale);
   const int row = text_size("Ag", style).height + scaled(10, text_scale);
   const cv::Rect box(corner, legend_size(entries, text_scale));
+  if ((box & cv::Rect(0, 0, image.cols, image.rows)) != box) {
+    return;  // left out rather than cut
+  }
+  DrawnBoxes::record(DrawnBox::Kind::legend, box, "");
   cv::rectangle(image, box, colors::kBackground, cv::FILLED);
   cv::rectangle(image, box, colors::kGrid, 1);
   int y = corner.y + pad + row / 2;

@@ -100,6 +100,7 @@ struct Rendered {
   cv::Mat coverage;
   cv::Point origin;
   cv::Size size;  // as text_size() reports it: width, and height above the baseline
+  cv::Rect ink;   // where coverage is not zero
 };
 
 // One per thread: FreeType2 objects must not be shared between the drawing thread and the main
@@ -165,6 +166,7 @@ struct Typeface {
     rendered.coverage = coverage;
     rendered.origin = {pad, pad + ascent(height)};
     rendered.size = {box.width, box.height};
+    rendered.ink = cv::boundingRect(coverage);
     return cache.emplace(std::move(key), std::move(rendered)).first->second;
   }
 
@@ -237,18 +239,59 @@ std::optional<std::string> text_fallback_reason() {
 #endif
 }
 
-void draw_text(cv::Mat& image, const std::string& text, cv::Point origin, const TextStyle& style) {
+namespace {
+thread_local std::vector<DrawnBox>* recording = nullptr;  // DrawnBoxes alive on this thread
+}  // namespace
+
+DrawnBoxes::DrawnBoxes() {
+  if (recording != nullptr) {
+    throw std::logic_error("DrawnBoxes: one recorder at a time per thread");
+  }
+  recording = &boxes_;
+}
+
+DrawnBoxes::~DrawnBoxes() { recording = nullptr; }
+
+void DrawnBoxes::record(DrawnBox::Kind kind, const cv::Rect& box, const std::string& text) {
+  if (recording != nullptr) {
+    recording->push_back({kind, box, text});
+  }
+}
+
+bool draw_text(cv::Mat& image, const std::string& text, cv::Point origin, const TextStyle& style) {
+  const cv::Rect box = text_box(text, origin, style);
+  if ((box & cv::Rect(0, 0, image.cols, image.rows)) != box) {
+    return false;  // dropped, never cut
+  }
 #ifdef FITREEL_WITH_FREETYPE
   Typeface& face = typeface();
   if (face.usable()) {
     const Rendered& rendered = face.render(text, pixel_height(style), style.bold);
     blend(image, rendered.coverage, rendered.origin, origin, style.color);
-    return;
+    DrawnBoxes::record(DrawnBox::Kind::text, box, text);
+    return true;
   }
 #endif
   // Thickness 1 always: thicker anti-aliased strokes cost ten times more; bold is a font.
   cv::putText(image, ascii_only(text), origin, style.bold ? kHersheyBoldFont : kHersheyFont,
               kHersheyBase * style.scale, style.color, 1, cv::LINE_AA);
+  DrawnBoxes::record(DrawnBox::Kind::text, box, text);
+  return true;
+}
+
+cv::Rect text_box(const std::string& text, cv::Point origin, const TextStyle& style) {
+#ifdef FITREEL_WITH_FREETYPE
+  Typeface& face = typeface();
+  if (face.usable()) {
+    const Rendered& rendered = face.render(text, pixel_height(style), style.bold);
+    return rendered.ink + (origin - rendered.origin);
+  }
+#endif
+  int baseline = 0;
+  const cv::Size size =
+      cv::getTextSize(ascii_only(text), style.bold ? kHersheyBoldFont : kHersheyFont,
+                      kHersheyBase * style.scale, 1, &baseline);
+  return {origin.x, origin.y - size.height, size.width, size.height + baseline};
 }
 
 cv::Size text_size(const std::string& text, const TextStyle& style) {

@@ -153,6 +153,8 @@ class FitPlot {
                     const Axes& axes) const;
   std::vector<LegendEntry> legend_for(const FitFrame& frame, const Layers& layers) const;
   void draw_title(cv::Mat& image, const FitFrame& frame, const Layers& layers) const;
+  void draw_fit_legend(cv::Mat& image, const std::vector<LegendEntry>& legend, const Axes& axes,
+                       const std::vector<cv::Point>& data) const;
   void draw_loss_panel(cv::Mat& image, const FitFrame& frame, cv::Rect area) const;
   void draw_parameters(cv::Mat& image, const FitFrame& frame, cv::Rect area) const;
 
@@ -161,9 +163,9 @@ class FitPlot {
   double text_scale_;
   Range x_range_, y_range_;
   Points shown_train_, shown_test_;
-  Points shown_truth_;                 // the truth sampled across x_range_, drawn as a polyline
-  std::array<bool, 2> legend_left_{};  // legend in the top-left corner? [side_panel]
-  Layers background_layers_ = Layers::all();  // what background_ was drawn for
+  Points shown_truth_;  // the truth sampled across x_range_, drawn as a polyline
+  std::array<std::vector<cv::Point>, 2> data_pixels_{};  // the drawn points [side_panel]
+  Layers background_layers_ = Layers::all();             // what background_ was drawn for
   cv::Mat background_;  // draw_static() for the animated layers, drawn once: frames copy it
 };
 

@@ -68,12 +68,42 @@ struct TextStyle {
 /// Draws `text` (UTF-8) with its baseline-left corner at `origin`, in DejaVu Sans through
 /// OpenCV's freetype module: a minus before a number is typeset as U+2212. Without the module or
 /// the font, in OpenCV's Hershey font (ASCII: "−" becomes "-", "σ" "s"); see
-/// text_fallback_reason(). The same text gives the same pixels.
-void draw_text(cv::Mat& image, const std::string& text, cv::Point origin, const TextStyle& style);
+/// text_fallback_reason(). The same text gives the same pixels. Text is never cut: one whose
+/// box (text_box) would leave the image is not drawn, and the call returns false.
+bool draw_text(cv::Mat& image, const std::string& text, cv::Point origin, const TextStyle& style);
 /// Width and height (above the baseline) of `text` drawn in `style`.
 cv::Size text_size(const std::string& text, const TextStyle& style);
+/// The pixels `text` drawn at `origin` would cover (its ink, descenders included).
+cv::Rect text_box(const std::string& text, cv::Point origin, const TextStyle& style);
 /// Why text falls back to the Hershey font here, or nothing when DejaVu Sans is used.
 std::optional<std::string> text_fallback_reason();
+
+/// A text or a legend's box as drawn, in pixels of the image drawn into.
+struct DrawnBox {
+  enum class Kind { text, legend };
+  Kind kind = Kind::text;
+  cv::Rect box{};
+  std::string text{};  ///< the text drawn (a legend: empty; its entries come as texts)
+};
+
+/// While it lives, records every text (draw_text) and legend box (draw_legend) drawn on this
+/// thread, so that a layout can be checked: every box inside the image, no two texts
+/// overlapping, a legend over few data points. One at a time per thread.
+class DrawnBoxes {
+ public:
+  DrawnBoxes();
+  ~DrawnBoxes();
+  DrawnBoxes(const DrawnBoxes&) = delete;
+  DrawnBoxes& operator=(const DrawnBoxes&) = delete;
+
+  const std::vector<DrawnBox>& boxes() const { return boxes_; }
+  void clear() { boxes_.clear(); }
+  /// Called by the drawing functions.
+  static void record(DrawnBox::Kind kind, const cv::Rect& box, const std::string& text);
+
+ private:
+  std::vector<DrawnBox> boxes_;
+};
 
 /// Frame, grid, ticks, tick labels and axis labels of `axes`.
 void draw_axes(cv::Mat& image, const Axes& axes, const std::string& x_label,

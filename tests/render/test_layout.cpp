@@ -1,0 +1,195 @@
+// Layout at every size: each text and legend drawn (recorded by DrawnBoxes) lies inside the
+// image, no two texts overlap, and a legend covers at most 2 % of the data points.
+
+#include <fitreel/render/fit_plot.hpp>
+#include <fitreel/render/loss_chart.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <sstream>
+
+namespace fitreel::render {
+namespace {
+
+const cv::Size kLayoutSizes[] = {{320, 180},  {480, 270},   {640, 360},  {960, 540},
+                                 {1280, 720}, {1920, 1080}, {3840, 2160}};
+
+// The line demo after training: 80 noisy points, 20 held out, the truth, a least-squares
+// line, five-digit epochs and both loss curves.
+FitScene demo_line_scene() {
+  FitScene scene;
+  scene.title = "line demo";
+  for (int i = 0; i < 100; ++i) {
+    const double y = -0.5 * i + 2 + 5 * std::sin(i * 12.9898);  // noise in [-5, 5]
+    Points& to = i % 5 == 0 ? scene.test : scene.train;
+    to.x.push_back(i);
+    to.y.push_back(y);
+  }
+  scene.truth = StraightLine{-0.5, 2};
+  scene.truth_label = "true line y = -0.5x + 2";
+  for (int i = 0; i < 200; ++i) scene.curve_x.push_back(99.0 * i / 199);
+  scene.param_names = {"slope w", "intercept b"};
+  scene.epochs = 30000;
+  scene.epoch_scale = Scale::log1p;
+  return scene;
+}
+
+FitFrame demo_line_frame(const FitScene& scene) {
+  FitFrame frame;
+  frame.epoch = 29999;
+  frame.loss = 8.123456;
+  frame.test_loss = 9.87654;
+  frame.params = {{-0.4987F}, {1.8765F}};
+  for (double x : scene.curve_x) frame.curve.push_back(static_cast<float>(-0.4987 * x + 1.8765));
+  for (int e = 0; e < 30000; e = e * 2 + 1) {
+    frame.loss_curve.push_back({e, 8.0 + 3000.0 / (1.0 + e)});
+    frame.test_loss_curve.push_back({e, 9.8 + 3000.0 / (1.0 + e)});
+  }
+  frame.least_squares = StraightLine{-0.4991, 1.9012};
+  frame.note = "after training";
+  return frame;
+}
+
+// A net with 64 hidden units, 8 drawn: long parameter lines and a units legend.
+FitScene demo_net_scene() {
+  FitScene scene;
+  scene.title = "net demo";
+  for (int i = 0; i < 100; ++i) {
+    scene.train.x.push_back(i);
+    scene.train.y.push_back(i);
+    scene.curve_x.push_back(i);
+  }
+  scene.truth = StraightLine{1.0, 0.0};
+  scene.truth_label = "target y = x";
+  scene.param_names = {"fc1 weight", "fc1 bias", "fc2 weight", "fc2 bias"};
+  scene.epochs = 10000;
+  return scene;
+}
+
+FitFrame demo_net_frame(const FitScene& scene) {
+  FitFrame frame;
+  frame.epoch = 5123;
+  frame.loss = 1181.7573;
+  frame.params = {std::vector<float>(64, -1.234567F),
+                  std::vector<float>(64, 12.5F),
+                  std::vector<float>(64, 0.001F),
+                  {-23.4567F}};
+  for (double x : scene.curve_x)
+    frame.curve.push_back(static_cast<float>(99 / (1 + std::exp(-(x - 50) / 10))));
+  for (int u = 0; u < 8; ++u) {
+    frame.units.emplace_back();
+    for (double x : scene.curve_x)
+      frame.units.back().push_back(static_cast<float>(10 * u / (1 + std::exp(-(x - 10 * u)))));
+  }
+  frame.unit_bias = 0.5;
+  frame.units_total = 64;
+  for (int e = 0; e <= 5123; e += 50) frame.loss_curve.push_back({e, 1181.0 + 2000.0 / (1.0 + e)});
+  return frame;
+}
+
+std::string describe_box(const DrawnBox& drawn) {
+  std::ostringstream out;
+  out << (drawn.kind == DrawnBox::Kind::legend ? "legend" : "'" + drawn.text + "'") << " at "
+      << drawn.box;
+  return out.str();
+}
+
+// Every box inside the image; no two texts overlapping; a legend holding the texts it overlaps.
+void expect_laid_out(const std::vector<DrawnBox>& boxes, cv::Size size, const std::string& what) {
+  const cv::Rect image(0, 0, size.width, size.height);
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    const DrawnBox& a = boxes[i];
+    EXPECT_EQ(a.box & image, a.box) << what << ": " << describe_box(a) << " leaves the image";
+    for (size_t j = i + 1; j < boxes.size(); ++j) {
+      const DrawnBox& b = boxes[j];
+      const cv::Rect both = a.box & b.box;
+      if (both.empty()) continue;
+      const bool texts = a.kind == DrawnBox::Kind::text && b.kind == DrawnBox::Kind::text;
+      const bool held = (a.kind == DrawnBox::Kind::legend && both == b.box) ||
+                        (b.kind == DrawnBox::Kind::legend && both == a.box);
+      EXPECT_TRUE(!texts && held) << what << ": " << describe_box(a) << " overlaps "
+                                  << describe_box(b);
+    }
+  }
+}
+
+// The share of data points a legend covers.
+double covered_share(const std::vector<DrawnBox>& boxes, const Axes& axes, const FitScene& scene) {
+  size_t covered = 0;
+  size_t total = 0;
+  for (const Points* points : {&scene.train, &scene.test}) {
+    for (size_t i = 0; i < points->x.size(); ++i) {
+      ++total;
+      const cv::Point2d p = axes.to_pixel(points->x[i], points->y[i]);
+      for (const DrawnBox& drawn : boxes) {
+        if (drawn.kind == DrawnBox::Kind::legend && drawn.box.contains(cv::Point(p))) {
+          ++covered;
+          break;
+        }
+      }
+    }
+  }
+  return total == 0 ? 0.0 : static_cast<double>(covered) / static_cast<double>(total);
+}
+
+TEST(Layout, AFrameFitsAtEverySize) {
+  for (const cv::Size size : kLayoutSizes) {
+    for (const bool line : {true, false}) {
+      const FitScene scene = line ? demo_line_scene() : demo_net_scene();
+      DrawnBoxes drawn;
+      const FitPlot plot(scene, size);
+      plot.draw(line ? demo_line_frame(scene) : demo_net_frame(scene));
+      const std::string what = std::string(line ? "line" : "net") + " frame at " +
+                               std::to_string(size.width) + "x" + std::to_string(size.height);
+      expect_laid_out(drawn.boxes(), size, what);
+      EXPECT_LE(covered_share(drawn.boxes(), plot.fit_axes(true), scene), 0.02) << what;
+    }
+  }
+}
+
+TEST(Layout, ASweepPanelFitsAtEverySize) {
+  const Layers panel = Layers::all().without(Layer::side_panel);
+  for (const cv::Size size :
+       {cv::Size(160, 90), cv::Size(320, 180), cv::Size(640, 360), cv::Size(1280, 720)}) {
+    FitScene scene = demo_net_scene();
+    scene.title = "seed 14, lr 0.3";
+    scene.legend = false;
+    DrawnBoxes drawn;
+    const FitPlot plot(scene, size, panel);
+    plot.draw(demo_net_frame(scene), panel);
+    expect_laid_out(drawn.boxes(), size,
+                    "panel at " + std::to_string(size.width) + "x" + std::to_string(size.height));
+  }
+}
+
+TEST(Layout, TextTooBigForATinyFrameIsLeftOutNotCut) {
+  for (const cv::Size size : {cv::Size(64, 64), cv::Size(128, 96), cv::Size(200, 112)}) {
+    const FitScene scene = demo_line_scene();
+    DrawnBoxes drawn;
+    const FitPlot plot(scene, size);
+    plot.draw(demo_line_frame(scene));
+    expect_laid_out(drawn.boxes(), size,
+                    "tiny frame " + std::to_string(size.width) + "x" + std::to_string(size.height));
+  }
+}
+
+TEST(Layout, ALossFigureFitsAtEverySize) {
+  std::vector<LossSeries> series;
+  for (int r = 0; r < 4; ++r) {
+    LossSeries s{"lr 0." + std::to_string(r + 1) + ": median and range of 16", series_color(r), {}};
+    for (int e = 0; e < 3000; e += 10) s.points.push_back({e, (r + 1) * 10.0 + 1000.0 / (1 + e)});
+    series.push_back(s);
+  }
+  for (const cv::Size size : kLayoutSizes) {
+    DrawnBoxes drawn;
+    draw_loss_figure(size, "training loss of 64 models, trained in one batch", 3000, Scale::linear,
+                     series);
+    expect_laid_out(
+        drawn.boxes(), size,
+        "loss figure at " + std::to_string(size.width) + "x" + std::to_string(size.height));
+  }
+}
+
+}  // namespace
+}  // namespace fitreel::render
