@@ -72,7 +72,7 @@ struct RunOptions {
   bool quiet = false;
   VideoChoice video = VideoChoice::mp4;
   int64_t frames = 300;
-  std::optional<Schedule> schedule;  ///< the frames' epochs; none: line log, net linear
+  std::optional<Schedule> schedule;  ///< the frames' epochs; none: adaptive
   int fps = 30;
   int width = 1280;
   int height = 720;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <utility>
 
 namespace fitreel::bench {
 
@@ -34,8 +35,25 @@ struct Motion {
 Motion timed(const std::function<std::pair<int64_t, int64_t>()>& film) {
   const auto start = std::chrono::steady_clock::now();
   const auto [still, frames] = film();
-  return {still, frames - 1,
+  return {still, std::max<int64_t>(1, frames - 1),
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+}
+
+Motion filmed(const fs::path& video, const ModelRef& model, const Dataset& data,
+              const TrainOptions& options, const FilmOptions& look) {
+  return timed([&] {
+    Film film(video, look);
+    train(model, data, options, film);
+    return std::make_pair(film.still_steps(), film.frames());
+  });
+}
+
+TrainOptions run_of(int64_t epochs, double lr, OptimizerKind optimizer = OptimizerKind::adagrad) {
+  TrainOptions options;
+  options.epochs = epochs;
+  options.lr = lr;
+  options.optimizer = optimizer;
+  return options;
 }
 
 Motion line_demo(const fs::path& video, Schedule schedule) {
@@ -45,14 +63,7 @@ Motion line_demo(const fs::path& video, Schedule schedule) {
   FilmOptions look = demos::line_look();
   look.frames = 300;  // the CLI's default
   look.schedule = schedule;
-  TrainOptions options;
-  options.epochs = demos::kLine.epochs;
-  options.lr = demos::kLine.lr;
-  return timed([&] {
-    Film film(video, look);
-    train(model, data, options, film);
-    return std::make_pair(film.still_steps(), film.frames());
-  });
+  return filmed(video, model, data, run_of(demos::kLine.epochs, demos::kLine.lr), look);
 }
 
 Motion net_demo(const fs::path& video, Schedule schedule) {
@@ -62,14 +73,7 @@ Motion net_demo(const fs::path& video, Schedule schedule) {
   FilmOptions look = demos::net_look(model);
   look.frames = 300;
   look.schedule = schedule;
-  TrainOptions options;
-  options.epochs = demos::kNet.epochs;
-  options.lr = demos::kNet.lr;
-  return timed([&] {
-    Film film(video, look);
-    train(model, data, options, film);
-    return std::make_pair(film.still_steps(), film.frames());
-  });
+  return filmed(video, model, data, run_of(demos::kNet.epochs, demos::kNet.lr), look);
 }
 
 Motion cubic(const fs::path& video, Schedule schedule) {
@@ -80,15 +84,7 @@ Motion cubic(const fs::path& video, Schedule schedule) {
   FilmOptions look;
   look.truth = [](double v) { return v * v * v - 2 * v; };
   look.schedule = schedule;
-  TrainOptions options;
-  options.epochs = 3000;
-  options.lr = 0.01;
-  options.optimizer = OptimizerKind::adam;
-  return timed([&] {
-    Film film(video, look);
-    train(net, {x, y}, options, film);
-    return std::make_pair(film.still_steps(), film.frames());
-  });
+  return filmed(video, net, {x, y}, run_of(3000, 0.01, OptimizerKind::adam), look);
 }
 
 // `fitreel sweep net --seeds 0-31 --lrs 0.1,1`: model k drawn after seed k.

@@ -118,12 +118,19 @@ TEST(Schedule, AdaptiveFramesGoWhereTheCurveMoves) {
 }
 
 TEST(Schedule, AdaptiveFramesOfACurveThatNeverMovesSpreadOverTheRun) {
-  const std::vector<int64_t> probes = motion_probe_epochs(1000);
   const auto standing = [](int64_t) { return 10.0; };
-  const std::vector<int64_t> epochs = frame_epochs_by_motion(probes, rows_of(probes, standing), 11);
-  expect_valid(epochs, 1000, 11);
-  for (size_t f = 1; f < epochs.size(); ++f) {
-    EXPECT_LE(epochs[f] - epochs[f - 1], 120) << "frame " << f;
+  for (const int64_t epochs : {1000, 2000, 30000}) {
+    for (const int64_t frames : {11, 300}) {
+      const std::vector<int64_t> probes = motion_probe_epochs(epochs, 2 * frames + 2048);
+      const std::vector<int64_t> picked =
+          frame_epochs_by_motion(probes, rows_of(probes, standing), frames);
+      expect_valid(picked, epochs, frames);
+      const double even = static_cast<double>(epochs) / static_cast<double>(frames - 1);
+      for (size_t f = 1; f < picked.size(); ++f) {
+        EXPECT_LE(static_cast<double>(picked[f] - picked[f - 1]), 2.5 * even)
+            << epochs << " epochs, " << frames << " frames: frame " << f;
+      }
+    }
   }
 }
 

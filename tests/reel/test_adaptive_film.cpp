@@ -85,8 +85,10 @@ TEST_F(AdaptiveFilm, StoppedWhileMeasuringItFilmsTheEpochsItReached) {
   torch::manual_seed(0);
   const torch::Tensor x = torch::rand({100, 1}) * 4 - 2;
   const Dataset data{x, x.pow(3) - 2 * x};
+  // As the CLI's signal flag: one count for every copy, and once set it stays set.
   const auto stop_after = [](int64_t epochs) {
-    return [epochs, polls = int64_t{0}]() mutable { return ++polls >= epochs; };
+    auto polls = std::make_shared<int64_t>(0);
+    return [epochs, polls] { return ++*polls >= epochs; };
   };
   TrainOptions options;
   options.epochs = 1000;

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -122,8 +123,9 @@ double covered_share(const std::vector<DrawnBox>& boxes, const Axes& axes, const
     for (size_t i = 0; i < points->x.size(); ++i) {
       ++total;
       const cv::Point2d p = axes.to_pixel(points->x[i], points->y[i]);
+      const cv::Point pixel(static_cast<int>(std::lround(p.x)), static_cast<int>(std::lround(p.y)));
       for (const DrawnBox& drawn : boxes) {
-        if (drawn.kind == DrawnBox::Kind::legend && drawn.box.contains(cv::Point(p))) {
+        if (drawn.kind == DrawnBox::Kind::legend && drawn.box.contains(pixel)) {
           ++covered;
           break;
         }
@@ -131,6 +133,33 @@ double covered_share(const std::vector<DrawnBox>& boxes, const Axes& axes, const
     }
   }
   return total == 0 ? 0.0 : static_cast<double>(covered) / static_cast<double>(total);
+}
+
+// How many boxes were drawn of a kind, and how many texts start with `prefix`.
+size_t count_kind(const std::vector<DrawnBox>& boxes, DrawnBox::Kind kind) {
+  return static_cast<size_t>(
+      std::count_if(boxes.begin(), boxes.end(), [&](const DrawnBox& b) { return b.kind == kind; }));
+}
+size_t count_texts(const std::vector<DrawnBox>& boxes, const std::string& prefix) {
+  return static_cast<size_t>(std::count_if(boxes.begin(), boxes.end(), [&](const DrawnBox& b) {
+    return b.kind == DrawnBox::Kind::text && b.text.rfind(prefix, 0) == 0;
+  }));
+}
+
+TEST(Layout, TextThatWouldLeaveTheImageIsLeftOutAndSaysSo) {
+  cv::Mat image(100, 200, CV_8UC3, cv::Scalar::all(255));
+  DrawnBoxes drawn;
+  EXPECT_TRUE(draw_text(image, "inside", {10, 50}, TextStyle{}));
+  EXPECT_FALSE(draw_text(image, "cut at the left", {-5, 50}, TextStyle{}));
+  EXPECT_FALSE(draw_text(image, "cut at the top", {10, 3}, TextStyle{}));
+  EXPECT_FALSE(draw_text(image, "far too long for a 200 px wide image", {10, 50}, TextStyle{}));
+  ASSERT_EQ(drawn.boxes().size(), 1U);
+  EXPECT_EQ(drawn.boxes()[0].text, "inside");
+  EXPECT_EQ(drawn.boxes()[0].box, text_box("inside", {10, 50}, TextStyle{}));
+  // Nothing else was drawn: outside the one box the image is untouched.
+  cv::Mat outside = image.clone();
+  outside(drawn.boxes()[0].box).setTo(cv::Scalar::all(255));
+  EXPECT_EQ(cv::countNonZero(outside.reshape(1) != 255), 0);
 }
 
 TEST(Layout, AFrameFitsAtEverySize) {
@@ -144,6 +173,16 @@ TEST(Layout, AFrameFitsAtEverySize) {
                                std::to_string(size.width) + "x" + std::to_string(size.height);
       expect_laid_out(drawn.boxes(), size, what);
       EXPECT_LE(covered_share(drawn.boxes(), plot.fit_axes(true), scene), 0.02) << what;
+      // What must be there: a title, tick labels, and from 640x360 on the parameters and a legend.
+      EXPECT_EQ(count_texts(drawn.boxes(), line ? "line demo" : "net demo"), 1U) << what;
+      EXPECT_GE(count_texts(drawn.boxes(), "1") + count_texts(drawn.boxes(), "2") +
+                    count_texts(drawn.boxes(), "4"),
+                3U)
+          << what;
+      if (size.width >= 640) {
+        EXPECT_EQ(count_texts(drawn.boxes(), "parameters"), 1U) << what;
+        EXPECT_EQ(count_kind(drawn.boxes(), DrawnBox::Kind::legend), line ? 2U : 1U) << what;
+      }
     }
   }
 }

@@ -63,8 +63,8 @@ std::vector<int64_t> frame_epochs(int64_t epochs, int64_t frames, Schedule sched
 }
 
 std::vector<int64_t> motion_probe_epochs(int64_t epochs, int64_t count) {
-  if (epochs < 1 || count < 2) {
-    throw InputError("motion_probe_epochs needs epochs >= 1 and count >= 2");
+  if (epochs < 1 || count < 4) {
+    throw InputError("motion_probe_epochs needs epochs >= 1 and count >= 4");
   }
   if (epochs <= count) {
     std::vector<int64_t> every(static_cast<size_t>(epochs));
@@ -144,13 +144,13 @@ std::vector<int64_t> frame_epochs_by_motion(const std::vector<int64_t>& probes,
     const double step = 0.5 * (enough + too_large);
     (taken_at_least(probes, rows, per_epoch, step).size() >= wanted ? enough : too_large) = step;
   }
+  // Where the step still gives a few too many, every n-th of them, first and last kept.
   const std::vector<size_t> taken = taken_at_least(probes, rows, per_epoch, enough);
   std::vector<int64_t> epochs;
   epochs.reserve(wanted);
-  for (size_t i = 0; i + 1 < wanted; ++i) {
-    epochs.push_back(probes[taken[i]]);
+  for (size_t i = 0; i < wanted; ++i) {
+    epochs.push_back(probes[taken[i * (taken.size() - 1) / (wanted - 1)]]);
   }
-  epochs.push_back(probes.back());
   return epochs;
 }
 

@@ -84,7 +84,8 @@ std::vector<render::LossPoint> loss_points(const LossHistory& losses, Schedule s
     return points;
   }
   // At each epoch the schedule picks, the loss of the latest kept epoch at or before it.
-  for (int64_t e : frame_epochs(losses.count(), std::max<int64_t>(2, count), schedule)) {
+  const Schedule spread = schedule == Schedule::adaptive ? Schedule::linear : schedule;
+  for (int64_t e : frame_epochs(losses.count(), std::max<int64_t>(2, count), spread)) {
     const auto after =
         std::upper_bound(kept.begin(), kept.end(), e,
                          [](int64_t epoch, const EpochLoss& point) { return epoch < point.epoch; });

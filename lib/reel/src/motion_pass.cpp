@@ -82,12 +82,25 @@ MotionPass measure_motion(const ModelRef& model, const Dataset& data, const Trai
                           const TrainCallbacks& callbacks) {
   const ModuleStart start(model.module());
   TrainOptions first = options;
-  first.snapshot_epochs = motion_probe_epochs(options.epochs);
+  // At least twice the frames, so that every frame asked for has a probe to go to; fewer than
+  // 2048 leave the line and net demos' steady late motion too coarse to move a pixel a frame.
+  first.snapshot_epochs = motion_probe_epochs(options.epochs, std::max<int64_t>(2048, 2 * frames));
   first.unit_curves = 0;
   std::vector<int64_t> probes;
   std::vector<std::vector<double>> rows;
   TrainCallbacks measuring;
-  measuring.should_stop = callbacks.should_stop;
+  // Whether a stop was asked for, and after how many epochs: the filmed pass stops there too
+  // (a stop flag stays set, so it would otherwise stop after its first epoch).
+  std::optional<int64_t> stopped_after;
+  if (callbacks.should_stop) {
+    measuring.should_stop = [&, polls = int64_t{0}]() mutable {
+      ++polls;
+      if (!stopped_after && callbacks.should_stop()) {
+        stopped_after = polls;
+      }
+      return stopped_after.has_value();
+    };
+  }
   if (callbacks.on_progress) {
     measuring.on_progress = [&](const Progress& progress) {
       Progress told = progress;
@@ -102,20 +115,14 @@ MotionPass measure_motion(const ModelRef& model, const Dataset& data, const Trai
       rows.push_back(plot.curve_rows(snapshot.curve));
     }
   };
-  TrainResult measured;
   try {
-    measured = train(model, data, first, measuring);
+    train(model, data, first, measuring);
   } catch (...) {
     start.put_back(model.module());
     throw;
   }
   start.put_back(model.module());
-  MotionPass pass;
-  pass.frames = frame_epochs_by_motion(probes, rows, frames);
-  if (measured.interrupted) {
-    pass.stopped_after = measured.epochs_run;
-  }
-  return pass;
+  return {frame_epochs_by_motion(probes, rows, frames), stopped_after};
 }
 
 }  // namespace fitreel::detail

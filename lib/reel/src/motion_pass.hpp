@@ -41,8 +41,7 @@ void pin_start(TrainOptions& options);
 /// What a first pass found.
 struct MotionPass {
   std::vector<int64_t> frames{};  ///< the epochs to film (frame_epochs_by_motion)
-  /// Set when `should_stop` ended the pass: the epochs it trained, which the filmed pass
-  /// replays before it stops too.
+  /// Set when `should_stop` said stop: after how many epochs, where the filmed pass stops too.
   std::optional<int64_t> stopped_after{};
 };
 

@@ -96,7 +96,6 @@ void draw_straight_line(cv::Mat& image, const Axes& axes, const StraightLine& li
                 stroke);
 }
 
-// Whether fewer of `points` lie in the top-left than in the top-right part of `axes`.
 // Pixel positions of the points drawn, for placing a legend off them.
 std::vector<cv::Point> pixels_of(const std::vector<const Points*>& sets, const Axes& axes) {
   std::vector<cv::Point> pixels;
@@ -261,7 +260,7 @@ FitPlot::FitPlot(FitScene scene, cv::Size size, Layers animated)
       thin(scene_.train, std::max<size_t>(2, static_cast<size_t>(share * scene_.train.x.size())));
   shown_test_ =
       thin(scene_.test, std::max<size_t>(2, static_cast<size_t>(share * scene_.test.x.size())));
-  // The legend goes into whichever top corner has fewer training points.
+  // Where the data are drawn, for placing the legend off them (draw_fit_legend).
   data_pixels_ = {pixels_of({&shown_train_, &shown_test_}, fit_axes(false)),
                   pixels_of({&shown_train_, &shown_test_}, fit_axes(true))};
   background_layers_ = animated;
@@ -457,8 +456,8 @@ void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& 
 
 void FitPlot::draw_fit_legend(cv::Mat& image, const std::vector<LegendEntry>& legend,
                               const Axes& axes, const std::vector<cv::Point>& data) const {
-  // In the corner of the plot where it covers the fewest data points, smaller where that covers
-  // fewer; left out where it would cover more than kMostCovered of them at every size.
+  // In the corner of the plot where it covers the fewest data points, at the largest of three
+  // sizes that covers at most kMostCovered of them; left out where none does.
   constexpr double kMostCovered = 0.02;
   const cv::Rect& area = axes.area();
   const auto covered = [&](const cv::Rect& box) {

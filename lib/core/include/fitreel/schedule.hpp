@@ -29,8 +29,8 @@ std::optional<Schedule> schedule_from_name(std::string_view name);
 std::vector<int64_t> frame_epochs(int64_t epochs, int64_t frames, Schedule schedule);
 
 /// The epochs at which a first pass measures the fit for Schedule::adaptive: every epoch of a
-/// run of up to `count` epochs, else `count` of them, half spread evenly and half densely early
-/// (as Schedule::log), ascending. Needs epochs >= 1 and count >= 2.
+/// run of up to `count` epochs, else at most `count` of them (at least count / 2), half spread
+/// evenly and half densely early (as Schedule::log), ascending. Needs epochs >= 1, count >= 4.
 std::vector<int64_t> motion_probe_epochs(int64_t epochs, int64_t count = 2048);
 
 /// min(frames, probes.size()) of the `probes` (ascending epochs, the first and the last always

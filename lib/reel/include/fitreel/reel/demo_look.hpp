@@ -10,13 +10,12 @@
 namespace fitreel::demos {
 
 /// The line demo's look: title "line demo", the true line y = -0.5x + 2 ("true line y = -0.5x +
-/// 2"), parameters "slope w" and "intercept b", frames spread on a log schedule (the line moves
-/// most in its first epochs).
+/// 2"), parameters "slope w" and "intercept b" (frames: the adaptive default).
 FilmOptions line_look();
 
 /// The net demo's look for `model` (a make_net() net): title "net demo", the target y = x,
-/// parameters "fc1 weight", "fc1 bias", ... one pair per Linear layer, frames spread linearly,
-/// and 8 hidden units drawn behind the model.
+/// parameters "fc1 weight", "fc1 bias", ... one pair per Linear layer, and 8 hidden units drawn
+/// behind the model (frames: the adaptive default).
 FilmOptions net_look(const torch::nn::Sequential& model);
 
 }  // namespace fitreel::demos

@@ -119,7 +119,11 @@ class Film {
 
 /// Trains `model` on `data` (see the other train()) and films the run into `film`. The frames
 /// come at the film's schedule unless options.snapshot_epochs names them; the curve is drawn
-/// at options.curve_x, or across the data's x range. `callbacks` are called as usual. Throws
+/// at options.curve_x, or across the data's x range. `callbacks` are called as usual; with
+/// Schedule::adaptive (the default) the run is trained twice from the same start, which takes
+/// about twice the training time: the first pass, unfilmed, tells only on_progress (with
+/// Progress::measuring) and asks should_stop (a stop there ends the filmed pass at the same
+/// epoch); the second is the run returned, the same numbers bit for bit on the CPU. Throws
 /// fitreel::Error (InputError for bad arguments or a film that filmed a run already,
 /// render::VideoError, files::WriteError).
 TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions& options,
@@ -141,7 +145,8 @@ render::FitFrame film_frame(const ModelRef& model, const Dataset& data,
                             const torch::Tensor& curve_x, int64_t epoch, std::string note = {},
                             int64_t hidden_units = 0);
 
-/// About `count` of the losses, spread as `schedule` spreads frames, for a loss chart.
+/// About `count` of the losses, spread as `schedule` spreads frames (adaptive: evenly), for a
+/// loss chart.
 std::vector<render::LossPoint> loss_points(const LossHistory& losses, Schedule schedule,
                                            int64_t count = 1000);
 
