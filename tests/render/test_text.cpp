@@ -4,6 +4,7 @@
 #include <fitreel/render/plot.hpp>
 
 #include <gtest/gtest.h>
+#include <cmath>
 #include <opencv2/freetype.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -36,6 +37,39 @@ TEST(Text, IsDejaVuSansDrawnByFreetype) {
   double worst = 0;
   cv::minMaxLoc(cv::abs(a - b), nullptr, &worst);
   EXPECT_LE(worst, 2.0) << "glyphs differ from freetype's own";
+}
+
+// A string with digits is put together from pieces (each digit, the runs between): it must be
+// the string freetype draws whole, in both weights, at several sizes, spaces at either end too.
+TEST(Text, StringsPutTogetherFromPiecesAreTheStringFreetypeDraws) {
+  ASSERT_FALSE(text_fallback_reason()) << *text_fallback_reason();
+  const std::string strings[] = {"net demo    epoch 4643 of 10000    loss 908.5",
+                                 "fc1 weight: 0.3850, 0.4253 (64 values)",
+                                 "1e9",
+                                 " 7 ",
+                                 "seed 14 \xC2\xB7 lr 0.3",
+                                 "x"};
+  for (const bool bold : {false, true}) {
+    const cv::Ptr<cv::freetype::FreeType2> face = cv::freetype::createFreeType2();
+    face->loadFontData(bold ? "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+                            : "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+                       0);
+    for (const double scale : {0.6, 1.0, 1.75}) {
+      const int pixels = static_cast<int>(std::lround(16.0 * scale));
+      for (const std::string& text : strings) {
+        cv::Mat ours(4 * pixels, 60 * pixels, CV_8UC3, kWhite);
+        draw_text(ours, text, {pixels, 2 * pixels}, TextStyle{scale, kBlack, bold});
+        cv::Mat theirs(ours.size(), CV_8UC3, kWhite);
+        face->putText(theirs, text, {pixels, pixels}, pixels, kBlack, -1, cv::LINE_AA, false);
+        const cv::Mat a = ink_of(ours);
+        const cv::Mat b = ink_of(theirs);
+        ASSERT_EQ(a.size(), b.size()) << text << " at " << pixels << " px";
+        double worst = 0;
+        cv::minMaxLoc(cv::abs(a - b), nullptr, &worst);
+        EXPECT_LE(worst, 2.0) << text << " at " << pixels << " px, bold " << bold;
+      }
+    }
+  }
 }
 
 TEST(Text, AMinusBeforeANumberIsTheMinusSignAndARangeKeepsItsHyphen) {

@@ -1,7 +1,8 @@
 // Text in DejaVu Sans through OpenCV's freetype module (HarfBuzz shaping): a true minus, Greek,
 // clean at any size. Hershey, OpenCV's built-in vector font, is the fallback when the module or
 // the font is missing. A FreeType string costs ~100 µs, so each thread keeps the strings it drew
-// as coverage masks: tick labels and legends cost a blend after their first frame.
+// as coverage masks: tick labels and legends cost a blend after their first frame, and a new
+// string (a title's epoch, a parameter's value) is put together from pieces drawn before.
 
 #include <fitreel/render/plot.hpp>
 
@@ -20,6 +21,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace fitreel::render {
 
@@ -153,21 +155,94 @@ struct Typeface {
     cv::freetype::FreeType2& face = is_bold ? *bold : *regular;
     int baseline = 0;
     const cv::Size box = face.getTextSize(text, height, -1, &baseline);
-    // Black on white with room around it, then inverted into coverage. The text's top-left
-    // corner goes at (pad, pad); its baseline lies `ascent` below.
+    // The pieces' coverage side by side, each at its pen position: the text's top-left corner
+    // at (pad, pad), its baseline `ascent` below.
     const int pad = height;
-    cv::Mat canvas(box.height + baseline + 2 * pad, box.width + 2 * pad, CV_8UC3,
-                   cv::Scalar::all(255));
-    face.putText(canvas, text, {pad, pad}, height, cv::Scalar::all(0), -1, cv::LINE_AA, false);
-    cv::Mat coverage;
-    cv::extractChannel(canvas, coverage, 0);
-    cv::bitwise_not(coverage, coverage);
+    std::vector<const Piece*> pieces;
+    int pen = 0;
+    for (const std::string& part : pieces_of(text)) {
+      pieces.push_back(&piece(part, height, is_bold));
+      pen += pieces.back()->advance;
+    }
+    cv::Mat coverage(3 * height, pen + 3 * pad, CV_8UC1, cv::Scalar::all(0));
+    pen = 0;
+    for (const Piece* part : pieces) {
+      // Ink over ink, as putText blends one glyph over the last: 1 - (1 - a)(1 - b).
+      const cv::Rect& ink = part->ink;
+      for (int y = ink.y; y < ink.y + ink.height; ++y) {
+        const uint8_t* from = part->coverage.ptr<uint8_t>(y);
+        uint8_t* under = coverage.ptr<uint8_t>(y) + pen;
+        for (int x = ink.x; x < ink.x + ink.width; ++x) {
+          under[x] = static_cast<uint8_t>(255 - (255 - under[x]) * (255 - from[x]) / 255);
+        }
+      }
+      pen += part->advance;
+    }
     Rendered rendered;
     rendered.coverage = coverage;
     rendered.origin = {pad, pad + ascent(height)};
     rendered.size = {box.width, box.height};
     rendered.ink = cv::boundingRect(coverage);
     return cache.emplace(std::move(key), std::move(rendered)).first->second;
+  }
+
+  // OpenCV's putText draws each glyph on its own at the pen's whole-pixel position and moves the
+  // pen by the glyph's whole-pixel advance (no kerning). So a string drawn as pieces, each at the
+  // advance of those before it, is the string putText draws; and a number changing every frame
+  // costs a few cached digits instead of a FreeType call (~100 µs a string).
+  struct Piece {
+    cv::Mat coverage;  // the pen starts at column `pad`; the text's top at row `pad`
+    cv::Rect ink;      // where coverage is not zero
+    int advance = 0;   // how far the pen moves across the piece
+  };
+  std::unordered_map<std::string, Piece> piece_cache;
+
+  // Each ASCII digit alone, everything between digits as one piece: "epoch 12 of 300" is
+  // "epoch ", "1", "2", " of ", "3", "0", "0". Multi-byte characters never contain a digit.
+  static std::vector<std::string> pieces_of(const std::string& text) {
+    std::vector<std::string> pieces;
+    std::string run;
+    for (const char c : text) {
+      if (std::isdigit(static_cast<unsigned char>(c)) != 0) {
+        if (!run.empty()) {
+          pieces.push_back(std::move(run));
+          run.clear();
+        }
+        pieces.emplace_back(1, c);
+      } else {
+        run += c;
+      }
+    }
+    if (!run.empty()) {
+      pieces.push_back(std::move(run));
+    }
+    return pieces;
+  }
+
+  const Piece& piece(const std::string& text, int height, bool is_bold) {
+    std::string key = std::to_string(height) + (is_bold ? "b|" : "r|") + text;
+    if (const auto found = piece_cache.find(key); found != piece_cache.end()) {
+      return found->second;
+    }
+    if (piece_cache.size() >= kCachedStrings) {
+      piece_cache.clear();  // only render() holds pointers, and only while it draws
+    }
+    cv::freetype::FreeType2& face = is_bold ? *bold : *regular;
+    // The advance between two H's: getTextSize measures ink-to-ink, and an H on each side
+    // keeps leading and trailing spaces in.
+    int baseline = 0;
+    const int advance = face.getTextSize("H" + text + "H", height, -1, &baseline).width -
+                        face.getTextSize("HH", height, -1, &baseline).width;
+    // Black on white, inverted into coverage; a pad on every side for glyphs that overhang.
+    const int pad = height;
+    cv::Mat canvas(3 * height, std::max(0, advance) + 2 * pad, CV_8UC3, cv::Scalar::all(255));
+    face.putText(canvas, text, {pad, pad}, height, cv::Scalar::all(0), -1, cv::LINE_AA, false);
+    Piece made;
+    cv::extractChannel(canvas, made.coverage, 0);
+    cv::bitwise_not(made.coverage, made.coverage);
+    made.ink = cv::boundingRect(made.coverage);
+    made.advance = advance;
+    return piece_cache.emplace(std::move(key), std::move(made)).first->second;
   }
 
   // Where the baseline lies below the top-left corner putText is given: the bottom of an "H".
