@@ -230,5 +230,56 @@ TEST(Layout, ALossFigureFitsAtEverySize) {
   }
 }
 
+// The loss chart's legend goes where it covers the fewest drawn losses: here they climb into the
+// top-right corner, where it always sat before.
+TEST(Layout, ALossChartLegendStaysOffItsCurves) {
+  std::vector<LossSeries> labelled;
+  for (int r = 0; r < 2; ++r) {
+    LossSeries s{r == 0 ? "training" : "test", series_color(static_cast<size_t>(r)), {}};
+    for (int e = 0; e < 3000; e += 5)
+      s.points.push_back({e, (1.0 + 0.05 * r) * (1 + e * e / 1000.0)});
+    labelled.push_back(s);
+  }
+  std::vector<LossSeries> unlabelled = labelled;
+  for (LossSeries& s : unlabelled) s.label.clear();
+  for (const cv::Size size : {cv::Size(640, 360), cv::Size(1280, 720), cv::Size(1920, 1080)}) {
+    const std::string what = std::to_string(size.width) + "x" + std::to_string(size.height);
+    const double text_scale = size.height / 720.0;
+    const cv::Rect area = axes_area(cv::Rect(0, 0, size.width, size.height), text_scale);
+    cv::Mat bare(size, CV_8UC3, colors::kBackground);
+    draw_loss_chart(bare, area, 3000, Scale::linear, unlabelled, text_scale);
+    cv::Mat labelled_image(size, CV_8UC3, colors::kBackground);
+    DrawnBoxes drawn;
+    draw_loss_chart(labelled_image, area, 3000, Scale::linear, labelled, text_scale);
+    ASSERT_EQ(count_kind(drawn.boxes(), DrawnBox::Kind::legend), 1U) << what;
+    cv::Rect legend;
+    for (const DrawnBox& box : drawn.boxes()) {
+      if (box.kind == DrawnBox::Kind::legend) legend = box.box;
+    }
+    size_t curve = 0;
+    size_t covered = 0;
+    for (int y = 0; y < bare.rows; ++y) {
+      for (int x = 0; x < bare.cols; ++x) {
+        const cv::Vec3b pixel = bare.at<cv::Vec3b>(y, x);
+        for (const LossSeries& s : unlabelled) {
+          // The curve's own colour, give or take anti-aliasing (the grid is grey, the paper white).
+          const bool near = std::abs(pixel[0] - s.color[0]) < 40 &&
+                            std::abs(pixel[1] - s.color[1]) < 40 &&
+                            std::abs(pixel[2] - s.color[2]) < 40;
+          if (near) {
+            ++curve;
+            covered += legend.contains({x, y}) ? 1 : 0;
+            break;
+          }
+        }
+      }
+    }
+    ASSERT_GT(curve, 100U) << what;
+    EXPECT_LE(static_cast<double>(covered) / static_cast<double>(curve), 0.02)
+        << what << ": the legend at " << legend << " covers " << covered << " of " << curve
+        << " curve pixels";
+  }
+}
+
 }  // namespace
 }  // namespace fitreel::render

@@ -260,7 +260,7 @@ FitPlot::FitPlot(FitScene scene, cv::Size size, Layers animated)
       thin(scene_.train, std::max<size_t>(2, static_cast<size_t>(share * scene_.train.x.size())));
   shown_test_ =
       thin(scene_.test, std::max<size_t>(2, static_cast<size_t>(share * scene_.test.x.size())));
-  // Where the data are drawn, for placing the legend off them (draw_fit_legend).
+  // Where the data are drawn, for placing the legend off them (draw_legend_off).
   data_pixels_ = {pixels_of({&shown_train_, &shown_test_}, fit_axes(false)),
                   pixels_of({&shown_train_, &shown_test_}, fit_axes(true))};
   background_layers_ = animated;
@@ -433,8 +433,9 @@ void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& 
   }
 
   if (scene_.legend) {
-    draw_fit_legend(image, legend_for(frame, layers), axes,
-                    data_pixels_[layers.has(Layer::side_panel) ? 1 : 0]);
+    draw_legend_off(image, axes.area(), legend_for(frame, layers),
+                    data_pixels_[layers.has(Layer::side_panel) ? 1 : 0], text_scale_,
+                    Crowded::leave_out);
   }
 
   draw_title(image, frame, layers);
@@ -451,46 +452,6 @@ void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& 
                     inside(cv::Rect(left - px(60, s), box_top, right - left + px(60, s),
                                     size_.height - px(20, s) - box_top),
                            size_));
-  }
-}
-
-void FitPlot::draw_fit_legend(cv::Mat& image, const std::vector<LegendEntry>& legend,
-                              const Axes& axes, const std::vector<cv::Point>& data) const {
-  // In the corner of the plot where it covers the fewest data points, at the largest of three
-  // sizes that covers at most kMostCovered of them; left out where none does.
-  constexpr double kMostCovered = 0.02;
-  const cv::Rect& area = axes.area();
-  const auto covered = [&](const cv::Rect& box) {
-    return std::count_if(data.begin(), data.end(),
-                         [&](const cv::Point& p) { return box.contains(p); });
-  };
-  const auto most = static_cast<std::ptrdiff_t>(kMostCovered * static_cast<double>(data.size()));
-  for (const double smaller : {1.0, 0.8, 0.65}) {
-    const double scale = text_scale_ * smaller;
-    const cv::Size size = legend_size(legend, scale);
-    const int margin = px(12, scale);
-    if (size.width + 2 * margin > area.width || size.height + 2 * margin > area.height) {
-      continue;
-    }
-    const int left = area.x + margin;
-    const int right = area.x + area.width - margin - size.width;
-    const int top = area.y + margin;
-    const int bottom = area.y + area.height - margin - size.height;
-    std::optional<cv::Rect> best;
-    std::ptrdiff_t fewest = 0;
-    for (const cv::Point corner : {cv::Point(left, top), cv::Point(right, top),
-                                   cv::Point(left, bottom), cv::Point(right, bottom)}) {
-      const cv::Rect box(corner, size);
-      const std::ptrdiff_t count = covered(box);
-      if (!best || count < fewest) {
-        best = box;
-        fewest = count;
-      }
-    }
-    if (fewest <= most) {
-      draw_legend(image, best->tl(), legend, scale);
-      return;
-    }
   }
 }
 

@@ -111,12 +111,21 @@ void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_
                  cv::LINE_AA, kShift);
     }
   }
-  const int inset = px(10, text_scale);
-  draw_legend(
-      image,
-      {std::max(area.x, area.x + area.width - legend_size(legend, text_scale).width - inset),
-       area.y + inset},
-      legend, text_scale);
+  // The legend goes where it covers the fewest drawn losses, bands included; it names what the
+  // curves are (rates, train and test), so a crowded chart still gets it, at its smallest.
+  std::vector<cv::Point> drawn;
+  const auto add = [&](const LossPoint& point) {
+    if (std::isfinite(point.loss) && point.loss > 0.0) {
+      const cv::Point2d at = axes.to_pixel(static_cast<double>(point.epoch), point.loss);
+      drawn.emplace_back(static_cast<int>(std::lround(at.x)), static_cast<int>(std::lround(at.y)));
+    }
+  };
+  for (const LossSeries& one : series) {
+    std::for_each(one.points.begin(), one.points.end(), add);
+    std::for_each(one.low.begin(), one.low.end(), add);
+    std::for_each(one.high.begin(), one.high.end(), add);
+  }
+  draw_legend_off(image, area, legend, drawn, text_scale, Crowded::draw_smallest);
 }
 
 cv::Mat draw_loss_figure(cv::Size size, const std::string& title, int64_t epochs, Scale epoch_scale,

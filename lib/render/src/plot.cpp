@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
+#include <utility>
 
 namespace fitreel::render {
 
@@ -15,6 +17,7 @@ namespace {
 using detail::fixed_point;
 using detail::kShift;
 using detail::kSubPixel;
+using detail::px;
 using detail::scaled;
 
 double position(double value, const Range& range, Scale scale) {
@@ -396,6 +399,53 @@ void draw_legend(cv::Mat& image, cv::Point corner, const std::vector<LegendEntry
               {corner.x + 2 * pad + sample, y + text_size("A", style).height / 2}, style);
     y += row;
   }
+}
+
+bool draw_legend_off(cv::Mat& image, cv::Rect area, const std::vector<LegendEntry>& entries,
+                     const std::vector<cv::Point>& points, double text_scale, Crowded crowded) {
+  constexpr double kMostCovered = 0.02;
+  if (entries.empty()) {
+    return false;
+  }
+  const auto covered = [&](const cv::Rect& box) {
+    return std::count_if(points.begin(), points.end(),
+                         [&](const cv::Point& p) { return box.contains(p); });
+  };
+  const auto most = static_cast<std::ptrdiff_t>(kMostCovered * static_cast<double>(points.size()));
+  std::optional<std::pair<cv::Point, double>> fallback;  // the smallest size's emptiest corner
+  for (const double smaller : {1.0, 0.8, 0.65}) {
+    const double scale = text_scale * smaller;
+    const cv::Size size = legend_size(entries, scale);
+    const int margin = px(12, scale);
+    if (size.width + 2 * margin > area.width || size.height + 2 * margin > area.height) {
+      continue;
+    }
+    const int left = area.x + margin;
+    const int right = area.x + area.width - margin - size.width;
+    const int top = area.y + margin;
+    const int bottom = area.y + area.height - margin - size.height;
+    std::optional<cv::Point> best;
+    std::ptrdiff_t fewest = 0;
+    // Top right first, where matplotlib's "best" looks first too: on a tie, it wins.
+    for (const cv::Point corner : {cv::Point(right, top), cv::Point(left, top),
+                                   cv::Point(left, bottom), cv::Point(right, bottom)}) {
+      const std::ptrdiff_t count = covered(cv::Rect(corner, size));
+      if (!best || count < fewest) {
+        best = corner;
+        fewest = count;
+      }
+    }
+    if (fewest <= most) {
+      draw_legend(image, *best, entries, scale);
+      return true;
+    }
+    fallback = {*best, scale};
+  }
+  if (crowded == Crowded::draw_smallest && fallback) {
+    draw_legend(image, fallback->first, entries, fallback->second);
+    return true;
+  }
+  return false;
 }
 
 void draw_legend_row(cv::Mat& image, cv::Rect area, const std::vector<LegendEntry>& entries,

@@ -153,8 +153,6 @@ class FitPlot {
                     const Axes& axes) const;
   std::vector<LegendEntry> legend_for(const FitFrame& frame, const Layers& layers) const;
   void draw_title(cv::Mat& image, const FitFrame& frame, const Layers& layers) const;
-  void draw_fit_legend(cv::Mat& image, const std::vector<LegendEntry>& legend, const Axes& axes,
-                       const std::vector<cv::Point>& data) const;
   void draw_loss_panel(cv::Mat& image, const FitFrame& frame, cv::Rect area) const;
   void draw_parameters(cv::Mat& image, const FitFrame& frame, cv::Rect area) const;
 

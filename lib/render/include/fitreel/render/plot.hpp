@@ -138,6 +138,14 @@ cv::Size legend_size(const std::vector<LegendEntry>& entries, double text_scale)
 /// A boxed legend with its top-left corner at `corner`.
 void draw_legend(cv::Mat& image, cv::Point corner, const std::vector<LegendEntry>& entries,
                  double text_scale);
+/// How draw_legend_off() treats a legend that covers more than it may in every place.
+enum class Crowded { leave_out, draw_smallest };
+/// A boxed legend in the corner of `area` that covers the fewest of `points` (the drawn data, in
+/// pixels), at the largest of three sizes (text_scale, 0.8 and 0.65 of it) covering at most 2 % of
+/// them. Where every place covers more, `crowded` says: left out, or drawn where the smallest size
+/// covers the fewest. Returns whether it was drawn.
+bool draw_legend_off(cv::Mat& image, cv::Rect area, const std::vector<LegendEntry>& entries,
+                     const std::vector<cv::Point>& points, double text_scale, Crowded crowded);
 /// The entries side by side in one row, centred in `area` (a legend several plots share).
 void draw_legend_row(cv::Mat& image, cv::Rect area, const std::vector<LegendEntry>& entries,
                      double text_scale);
