@@ -22,15 +22,18 @@
 
 #include <sys/resource.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -50,7 +53,31 @@ struct Settings {
   std::string preset = "ultrafast";
   std::vector<std::string> devices;
   std::string json;
-  std::string scratch = (std::filesystem::temp_directory_path() / "fitreel-bench").string();
+  std::string scratch;  // the bench's own temporary folder (ScratchFolder)
+};
+
+// A folder of the bench's own, made new under the temporary directory and removed at the end:
+// never a fixed path another program (or another bench) might be using.
+class ScratchFolder {
+ public:
+  ScratchFolder() {
+    std::string name = (std::filesystem::temp_directory_path() / "fitreel-bench-XXXXXX").string();
+    if (::mkdtemp(name.data()) == nullptr) {
+      throw std::runtime_error("cannot make a temporary folder under " +
+                               std::filesystem::temp_directory_path().string());
+    }
+    path_ = name;
+  }
+  ~ScratchFolder() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  ScratchFolder(const ScratchFolder&) = delete;
+  ScratchFolder& operator=(const ScratchFolder&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
 };
 
 struct Stats {
@@ -340,11 +367,11 @@ int main(int argc, char** argv) {
     std::cerr << "fitreel-bench: error: " << error.what() << " (see --help)\n";
     return 2;
   }
-  std::filesystem::create_directories(settings.scratch);
+  const ScratchFolder scratch;
+  settings.scratch = scratch.path();
 #ifdef FITREEL_BENCH_RENDER
   if (settings.motion_only) {
     bench::print_motion(settings.scratch);
-    std::filesystem::remove_all(settings.scratch);
     return 0;
   }
 #endif
@@ -429,6 +456,5 @@ int main(int argc, char** argv) {
     }
     out << "]}\n";
   }
-  std::filesystem::remove_all(settings.scratch);
   return 0;
 }

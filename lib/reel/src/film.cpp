@@ -122,16 +122,22 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
   if (!filmed.curve_x.defined() || filmed.curve_x.numel() == 0) {
     filmed.curve_x = curve_inputs(data, look.curve_points);
   }
+  // The loss axis and chart spread as the frames do; an adaptive film's frames are known after
+  // its first pass, which draws nothing but reads where the curve is (the same for any spread).
+  FilmOptions drawn = look;
+  const auto plot_of = [&](const FilmOptions& spread) {
+    return render::FitPlot(film_scene(model, data, filmed.curve_x, options.epochs, spread),
+                           {look.width, look.height});
+  };
+  render::FitPlot plot = plot_of(drawn);
   // Frames, and the held-out losses, come at the film's schedule (also without a video).
   const bool filming = state.sink || look.show;
   TrainCallbacks told = callbacks;
   if (filmed.snapshot_epochs.empty() && (filming || data.holds_out())) {
     if (look.schedule == Schedule::adaptive && filming) {
       detail::pin_start(filmed);  // both passes start alike
-      const render::FitPlot measured(film_scene(model, data, filmed.curve_x, options.epochs, look),
-                                     {look.width, look.height});
       const detail::MotionPass pass =
-          detail::measure_motion(model, data, filmed, measured, look.frames, callbacks);
+          detail::measure_motion(model, data, filmed, plot, look.frames, callbacks);
       filmed.snapshot_epochs = pass.frames;
       if (pass.stopped_after) {  // stopped while measuring: film the epochs it reached
         told.should_stop = [epochs = int64_t{0}, last = *pass.stopped_after]() mutable {
@@ -144,13 +150,12 @@ TrainResult train(const ModelRef& model, const Dataset& data, const TrainOptions
                        look.schedule == Schedule::adaptive ? Schedule::linear : look.schedule);
     }
   }
-  // The loss axis and chart spread as the frames do.
-  FilmOptions drawn = look;
   if (drawn.schedule == Schedule::adaptive) {
     drawn.schedule = detail::spread_of(filmed.snapshot_epochs, options.epochs);
+    if (drawn.schedule == Schedule::log) {  // the plot above spread its loss axis linearly
+      plot = plot_of(drawn);
+    }
   }
-  const render::FitPlot plot(film_scene(model, data, filmed.curve_x, options.epochs, drawn),
-                             {look.width, look.height});
   std::vector<std::unique_ptr<render::FrameSink>> sinks;
   if (state.sink) {
     sinks.push_back(std::move(state.sink));

@@ -239,10 +239,7 @@ struct SweepFilm::State {
   std::string warning;
   std::vector<size_t> shown;
   bool used = false;
-  // How the loss chart spreads its epochs: the schedule's, or for an adaptive one, as the
-  // frames the video took spread (write_video() finds them).
-  Schedule loss_spread = Schedule::linear;
-  std::vector<int64_t> filmed_epochs;  // the epochs the video shows
+  std::vector<int64_t> filmed_epochs;  // the epochs the video shows (write_video() picks them)
   detail::StillSteps still;
 
   void open(SweepFilmFiles chosen, SweepFilmOptions chosen_options) {
@@ -268,6 +265,12 @@ struct SweepFilm::State {
                    const torch::Tensor& curve_x, int64_t epochs, const BatchedResult& result,
                    const std::vector<std::vector<Snapshot>>& snapshots,
                    const std::vector<int64_t>& frame_at, const Grid& grid);
+  // How the loss chart spreads its epochs: the schedule's, or for an adaptive one, as the
+  // frames the video took spread (linear when there is no video).
+  Schedule loss_spread(int64_t epochs) const {
+    const Schedule schedule = options.look.schedule;
+    return schedule != Schedule::adaptive ? schedule : detail::spread_of(filmed_epochs, epochs);
+  }
   void write_loss_chart(const BatchedResult& result, const Rates& rates, int64_t epochs) const;
 };
 
@@ -324,17 +327,19 @@ void SweepFilm::State::write_video(const std::vector<ModelRef>& models,
     }
     return rows;
   };
-  filmed_epochs = frame_at;
-  if (look.schedule == Schedule::adaptive) {  // frame_at are probes: film where panels move
-    std::vector<std::vector<double>> rows;
-    for (int64_t epoch : frame_at) rows.push_back(grid_rows(epoch));
-    filmed_epochs = frame_epochs_by_motion(frame_at, rows, look.frames);
-    loss_spread = detail::spread_of(filmed_epochs, epochs);
-  }
+  // Once per candidate epoch: for picking the frames (adaptive) and counting still steps.
+  std::vector<std::vector<double>> rows;
+  rows.reserve(frame_at.size());
+  for (int64_t epoch : frame_at) rows.push_back(grid_rows(epoch));
+  filmed_epochs = look.schedule == Schedule::adaptive  // frame_at are probes: where panels move
+                      ? frame_epochs_by_motion(frame_at, rows, look.frames)
+                      : frame_at;
   std::vector<cv::Mat> images(grid.cells.size());
   cv::Mat frame(size, CV_8UC3);
+  size_t candidate = 0;  // filmed_epochs is a part of frame_at, in the same order
   for (int64_t epoch : filmed_epochs) {
-    still.add(grid_rows(epoch));
+    while (frame_at[candidate] != epoch) ++candidate;
+    still.add(std::move(rows[candidate]));
     for (size_t p = 0; p < grid.cells.size(); ++p) {
       if (grid.cells[p] == kNoPanel) continue;
       panels[p]->draw(panel_frame(p, epoch), images[p], panel_layers);
@@ -353,6 +358,7 @@ void SweepFilm::State::write_video(const std::vector<ModelRef>& models,
 // model's last loss and a cross each diverged model's last finite one.
 void SweepFilm::State::write_loss_chart(const BatchedResult& result, const Rates& rates,
                                         int64_t epochs) const {
+  const Schedule spread = loss_spread(epochs);
   const FilmOptions& look = options.look;
   const size_t count = result.runs.size();
   const int64_t points_per_curve = count <= options.most_panels ? 1000 : 200;
@@ -363,7 +369,7 @@ void SweepFilm::State::write_loss_chart(const BatchedResult& result, const Rates
   std::vector<render::LossSeries> series;
   const auto color_of = [&](size_t k) { return render::series_color(rates.of_model[k]); };
   if (medians) {
-    const std::vector<int64_t> at = frame_epochs(epochs, points_per_curve, loss_spread);
+    const std::vector<int64_t> at = frame_epochs(epochs, points_per_curve, spread);
     for (size_t r = 0; r < by_rate.size(); ++r) {
       render::LossSeries median = group_median(result.runs, by_rate[r], at);
       char rate[64];
@@ -378,7 +384,7 @@ void SweepFilm::State::write_loss_chart(const BatchedResult& result, const Rates
   } else {
     for (size_t k = 0; k < count; ++k) {
       series.push_back({count <= options.most_panels ? label(k) : std::string(), color_of(k),
-                        loss_points(result.runs[k].losses, loss_spread, points_per_curve)});
+                        loss_points(result.runs[k].losses, spread, points_per_curve)});
     }
   }
   // The best model, and the diverged ones, marked where their curves end.
@@ -408,7 +414,7 @@ void SweepFilm::State::write_loss_chart(const BatchedResult& result, const Rates
       files.loss_chart,
       render::draw_loss_figure(
           {look.width, look.height}, chart_title(look.title, result), epochs,
-          loss_spread == Schedule::log ? render::Scale::log1p : render::Scale::linear, series));
+          spread == Schedule::log ? render::Scale::log1p : render::Scale::linear, series));
 }
 
 SweepFilm::SweepFilm(const fs::path& video, SweepFilmOptions options)
@@ -462,7 +468,6 @@ BatchedResult train_batched(const std::vector<ModelRef>& models, const std::vect
   if (!filmed.curve_x.defined() || filmed.curve_x.numel() == 0) {
     filmed.curve_x = curve_inputs(data[0], look.curve_points);
   }
-  state.loss_spread = look.schedule == Schedule::adaptive ? Schedule::linear : look.schedule;
   if (state.sink && filmed.snapshot_epochs.empty()) {
     // Adaptive: snapshots at probes (a few per frame), the frames picked among them after.
     filmed.snapshot_epochs =
