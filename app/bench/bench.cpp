@@ -357,16 +357,8 @@ Settings parse(int argc, char** argv) {
   return settings;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Settings settings;
-  try {
-    settings = parse(argc, argv);
-  } catch (const std::exception& error) {
-    std::cerr << "fitreel-bench: error: " << error.what() << " (see --help)\n";
-    return 2;
-  }
+// Everything the bench measures, in its own scratch folder; returns the exit code.
+int run_bench(Settings settings) {
   const ScratchFolder scratch;
   settings.scratch = scratch.path();
 #ifdef FITREEL_BENCH_RENDER
@@ -457,4 +449,22 @@ int main(int argc, char** argv) {
     out << "]}\n";
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings settings;
+  try {
+    settings = parse(argc, argv);
+  } catch (const std::exception& error) {
+    std::cerr << "fitreel-bench: error: " << error.what() << " (see --help)\n";
+    return 2;
+  }
+  try {
+    return run_bench(std::move(settings));  // its scratch folder goes when it returns or throws
+  } catch (const std::exception& error) {
+    std::cerr << "fitreel-bench: error: " << error.what() << "\n";
+    return 1;
+  }
 }

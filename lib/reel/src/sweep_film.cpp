@@ -327,19 +327,25 @@ void SweepFilm::State::write_video(const std::vector<ModelRef>& models,
     }
     return rows;
   };
-  // Once per candidate epoch: for picking the frames (adaptive) and counting still steps.
-  std::vector<std::vector<double>> rows;
-  rows.reserve(frame_at.size());
-  for (int64_t epoch : frame_at) rows.push_back(grid_rows(epoch));
-  filmed_epochs = look.schedule == Schedule::adaptive  // frame_at are probes: where panels move
-                      ? frame_epochs_by_motion(frame_at, rows, look.frames)
-                      : frame_at;
+  // Adaptive: frame_at are probes, and the frames go where the panels move; the probes' rows,
+  // needed all at once to pick, are kept for counting still steps.
+  const bool adaptive = look.schedule == Schedule::adaptive;
+  std::vector<std::vector<double>> probe_rows;
+  if (adaptive) {
+    probe_rows.reserve(frame_at.size());
+    for (int64_t epoch : frame_at) probe_rows.push_back(grid_rows(epoch));
+  }
+  filmed_epochs = adaptive ? frame_epochs_by_motion(frame_at, probe_rows, look.frames) : frame_at;
   std::vector<cv::Mat> images(grid.cells.size());
   cv::Mat frame(size, CV_8UC3);
-  size_t candidate = 0;  // filmed_epochs is a part of frame_at, in the same order
+  size_t probe = 0;  // filmed_epochs is a part of frame_at, in the same order
   for (int64_t epoch : filmed_epochs) {
-    while (frame_at[candidate] != epoch) ++candidate;
-    still.add(std::move(rows[candidate]));
+    if (adaptive) {
+      while (frame_at.at(probe) != epoch) ++probe;  // .at: never past the end
+      still.add(std::move(probe_rows[probe++]));
+    } else {
+      still.add(grid_rows(epoch));
+    }
     for (size_t p = 0; p < grid.cells.size(); ++p) {
       if (grid.cells[p] == kNoPanel) continue;
       panels[p]->draw(panel_frame(p, epoch), images[p], panel_layers);

@@ -17,19 +17,21 @@ using detail::kShift;
 using detail::px;
 using detail::scaled;
 
+// Appends where `point` is drawn, if it is: a finite loss above 0 (the axis is log).
+void add_pixel(const Axes& axes, const LossPoint& point, std::vector<cv::Point>& pixels) {
+  if (std::isfinite(point.loss) && point.loss > 0.0) {
+    const cv::Point2d at = axes.to_pixel(static_cast<double>(point.epoch), point.loss);
+    pixels.emplace_back(static_cast<int>(std::lround(at.x)), static_cast<int>(std::lround(at.y)));
+  }
+}
+
 // The band of `series` as a filled polygon, blended at a quarter of its colour's strength.
 void draw_band(cv::Mat& image, const Axes& axes, const LossSeries& series) {
   if (series.low.size() < 2 || series.low.size() != series.high.size()) {
     return;
   }
   std::vector<cv::Point> outline;
-  const auto add = [&](const LossPoint& point) {
-    if (std::isfinite(point.loss) && point.loss > 0.0) {
-      const cv::Point2d at = axes.to_pixel(static_cast<double>(point.epoch), point.loss);
-      outline.emplace_back(static_cast<int>(std::lround(at.x)),
-                           static_cast<int>(std::lround(at.y)));
-    }
-  };
+  const auto add = [&](const LossPoint& point) { add_pixel(axes, point, outline); };
   std::for_each(series.low.begin(), series.low.end(), add);
   std::for_each(series.high.rbegin(), series.high.rend(), add);
   if (outline.size() < 3) {
@@ -111,15 +113,10 @@ void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_
                  cv::LINE_AA, kShift);
     }
   }
-  // The legend goes where it covers the fewest drawn losses, bands included; it names what the
-  // curves are (rates, train and test), so a crowded chart still gets it, at its smallest.
+  // The legend goes where it covers the fewest drawn losses (and bands' edges); it names what
+  // the curves are (rates, train and test), so a crowded chart still gets it, at its smallest.
   std::vector<cv::Point> drawn;
-  const auto add = [&](const LossPoint& point) {
-    if (std::isfinite(point.loss) && point.loss > 0.0) {
-      const cv::Point2d at = axes.to_pixel(static_cast<double>(point.epoch), point.loss);
-      drawn.emplace_back(static_cast<int>(std::lround(at.x)), static_cast<int>(std::lround(at.y)));
-    }
-  };
+  const auto add = [&](const LossPoint& point) { add_pixel(axes, point, drawn); };
   for (const LossSeries& one : series) {
     std::for_each(one.points.begin(), one.points.end(), add);
     std::for_each(one.low.begin(), one.low.end(), add);

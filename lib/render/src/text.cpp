@@ -142,9 +142,13 @@ struct Typeface {
   }
   bool usable() const { return !regular.empty() && !bold.empty(); }
 
+  static std::string key_of(const std::string& text, int height, bool is_bold) {
+    return std::to_string(height) + (is_bold ? "b|" : "r|") + text;
+  }
+
   // Keyed by the text as given: a cached string costs no typesetting (true minus) either.
   const Rendered& render(const std::string& given, int height, bool is_bold) {
-    std::string key = std::to_string(height) + (is_bold ? "b|" : "r|") + given;
+    std::string key = key_of(given, height, is_bold);
     if (const auto found = cache.find(key); found != cache.end()) {
       return found->second;
     }
@@ -155,47 +159,45 @@ struct Typeface {
     cv::freetype::FreeType2& face = is_bold ? *bold : *regular;
     int baseline = 0;
     const cv::Size box = face.getTextSize(text, height, -1, &baseline);
-    // The pieces' coverage side by side, each at its pen position: the text's top-left corner
-    // at (pad, pad), its baseline `ascent` below.
+    // The text's top-left corner at (pad, pad), its baseline `ascent` below.
     const int pad = height;
-    std::vector<const Piece*> pieces;
-    int pen = 0;
-    for (const std::string& part : pieces_of(text)) {
-      pieces.push_back(&piece(part, height, is_bold));
-      pen += pieces.back()->advance;
-    }
-    cv::Mat coverage(3 * height, pen + 3 * pad, CV_8UC1, cv::Scalar::all(0));
-    pen = 0;
-    for (const Piece* part : pieces) {
-      // Ink over ink, as putText blends one glyph over the last: 1 - (1 - a)(1 - b).
-      const cv::Rect& ink = part->ink;
-      for (int y = ink.y; y < ink.y + ink.height; ++y) {
-        const uint8_t* from = part->coverage.ptr<uint8_t>(y);
-        uint8_t* under = coverage.ptr<uint8_t>(y) + pen;
-        for (int x = ink.x; x < ink.x + ink.width; ++x) {
-          under[x] = static_cast<uint8_t>(255 - (255 - under[x]) * (255 - from[x]) / 255);
-        }
-      }
-      pen += part->advance;
-    }
+    const std::vector<std::string> parts = pieces_of(text);
     Rendered rendered;
-    rendered.coverage = coverage;
+    if (parts.size() <= 1) {  // no digit, or one alone: drawn whole
+      rendered.coverage = coverage_of(face, text, height, box.width);
+    } else {
+      rendered.coverage = put_together(parts, height, is_bold);
+    }
     rendered.origin = {pad, pad + ascent(height)};
     rendered.size = {box.width, box.height};
-    rendered.ink = cv::boundingRect(coverage);
+    rendered.ink = cv::boundingRect(rendered.coverage);
     return cache.emplace(std::move(key), std::move(rendered)).first->second;
+  }
+
+  // `text` drawn black on white by putText at (pad, pad) with pad = height, inverted into
+  // coverage; `width` is how far the pen goes, and a pad on every side holds what overhangs.
+  static cv::Mat coverage_of(cv::freetype::FreeType2& face, const std::string& text, int height,
+                             int width) {
+    const int pad = height;
+    cv::Mat canvas(3 * height, std::max(0, width) + 2 * pad, CV_8UC3, cv::Scalar::all(255));
+    face.putText(canvas, text, {pad, pad}, height, cv::Scalar::all(0), -1, cv::LINE_AA, false);
+    cv::Mat coverage;
+    cv::extractChannel(canvas, coverage, 0);
+    cv::bitwise_not(coverage, coverage);
+    return coverage;
   }
 
   // OpenCV's putText draws each glyph on its own at the pen's whole-pixel position and moves the
   // pen by the glyph's whole-pixel advance (no kerning). So a string drawn as pieces, each at the
   // advance of those before it, is the string putText draws; and a number changing every frame
-  // costs a few cached digits instead of a FreeType call (~100 µs a string).
+  // costs a few cached digits instead of a putText of the whole string (~70 µs for a title).
   struct Piece {
-    cv::Mat coverage;  // the pen starts at column `pad`; the text's top at row `pad`
+    cv::Mat coverage;  // as coverage_of() draws it: the pen starts at column `pad`
     cv::Rect ink;      // where coverage is not zero
-    int advance = 0;   // how far the pen moves across the piece
+    int advance = 0;   // how far the pen moves across the piece, at least 0
   };
   std::unordered_map<std::string, Piece> piece_cache;
+  std::unordered_map<std::string, int> hh_widths;  // getTextSize("HH") per height and weight
 
   // Each ASCII digit alone, everything between digits as one piece: "epoch 12 of 300" is
   // "epoch ", "1", "2", " of ", "3", "0", "0". Multi-byte characters never contain a digit.
@@ -219,29 +221,54 @@ struct Typeface {
     return pieces;
   }
 
+  // The pieces' coverage side by side, each at its pen position.
+  cv::Mat put_together(const std::vector<std::string>& parts, int height, bool is_bold) {
+    if (piece_cache.size() + parts.size() > kCachedStrings) {
+      piece_cache.clear();  // before, not while, this string's pieces are gathered
+    }
+    std::vector<Piece> pieces;  // copies share their pixels with the cache (cv::Mat counts)
+    int width = 0;
+    for (const std::string& part : parts) {
+      pieces.push_back(piece(part, height, is_bold));
+      width += pieces.back().advance;
+    }
+    const int pad = height;
+    cv::Mat coverage(3 * height, width + 2 * pad, CV_8UC1, cv::Scalar::all(0));
+    int pen = 0;
+    for (const Piece& part : pieces) {
+      // Ink over ink, as putText blends one glyph over the last: 1 - (1 - a)(1 - b). Clipped to
+      // the canvas: a glyph may overhang further than the pad.
+      const cv::Rect ink = (part.ink + cv::Point(pen, 0)) & cv::Rect({}, coverage.size());
+      for (int y = ink.y; y < ink.y + ink.height; ++y) {
+        const uint8_t* from = part.coverage.ptr<uint8_t>(y) - pen;
+        uint8_t* under = coverage.ptr<uint8_t>(y);
+        for (int x = ink.x; x < ink.x + ink.width; ++x) {
+          under[x] = static_cast<uint8_t>(255 - (255 - under[x]) * (255 - from[x]) / 255);
+        }
+      }
+      pen += part.advance;
+    }
+    return coverage;
+  }
+
   const Piece& piece(const std::string& text, int height, bool is_bold) {
-    std::string key = std::to_string(height) + (is_bold ? "b|" : "r|") + text;
+    std::string key = key_of(text, height, is_bold);
     if (const auto found = piece_cache.find(key); found != piece_cache.end()) {
       return found->second;
     }
-    if (piece_cache.size() >= kCachedStrings) {
-      piece_cache.clear();  // only render() holds pointers, and only while it draws
-    }
     cv::freetype::FreeType2& face = is_bold ? *bold : *regular;
-    // The advance between two H's: getTextSize measures ink-to-ink, and an H on each side
+    // The advance between two H's: getTextSize measures ink to ink, and an H on each side
     // keeps leading and trailing spaces in.
     int baseline = 0;
-    const int advance = face.getTextSize("H" + text + "H", height, -1, &baseline).width -
-                        face.getTextSize("HH", height, -1, &baseline).width;
-    // Black on white, inverted into coverage; a pad on every side for glyphs that overhang.
-    const int pad = height;
-    cv::Mat canvas(3 * height, std::max(0, advance) + 2 * pad, CV_8UC3, cv::Scalar::all(255));
-    face.putText(canvas, text, {pad, pad}, height, cv::Scalar::all(0), -1, cv::LINE_AA, false);
+    int& hh = hh_widths[key_of("HH", height, is_bold)];
+    if (hh == 0) {
+      hh = face.getTextSize("HH", height, -1, &baseline).width;
+    }
     Piece made;
-    cv::extractChannel(canvas, made.coverage, 0);
-    cv::bitwise_not(made.coverage, made.coverage);
+    made.advance =
+        std::max(0, face.getTextSize("H" + text + "H", height, -1, &baseline).width - hh);
+    made.coverage = coverage_of(face, text, height, made.advance);
     made.ink = cv::boundingRect(made.coverage);
-    made.advance = advance;
     return piece_cache.emplace(std::move(key), std::move(made)).first->second;
   }
 
