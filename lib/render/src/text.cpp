@@ -323,6 +323,11 @@ void blend(cv::Mat& image, const cv::Mat& coverage, cv::Point origin, cv::Point 
 int pixel_height(const TextStyle& style) {
   return std::max(kSmallestPixels, static_cast<int>(std::lround(kFontPixels * style.scale)));
 }
+
+// Where a rendered string's ink lands with its baseline-left point at `origin`.
+cv::Rect box_at(const Rendered& rendered, cv::Point origin) {
+  return rendered.ink + (origin - rendered.origin);
+}
 #endif
 
 }  // namespace
@@ -361,19 +366,24 @@ void DrawnBoxes::record(DrawnBox::Kind kind, const cv::Rect& box, const std::str
 }
 
 bool draw_text(cv::Mat& image, const std::string& text, cv::Point origin, const TextStyle& style) {
-  const cv::Rect box = text_box(text, origin, style);
-  if ((box & cv::Rect(0, 0, image.cols, image.rows)) != box) {
-    return false;  // dropped, never cut
-  }
+  const cv::Rect inside(0, 0, image.cols, image.rows);
 #ifdef FITREEL_WITH_FREETYPE
   Typeface& face = typeface();
-  if (face.usable()) {
+  if (face.usable()) {  // rendered (or found) once, for its box and its pixels
     const Rendered& rendered = face.render(text, pixel_height(style), style.bold);
+    const cv::Rect box = box_at(rendered, origin);
+    if ((box & inside) != box) {
+      return false;  // dropped, never cut
+    }
     blend(image, rendered.coverage, rendered.origin, origin, style.color);
     DrawnBoxes::record(DrawnBox::Kind::text, box, text);
     return true;
   }
 #endif
+  const cv::Rect box = text_box(text, origin, style);
+  if ((box & inside) != box) {
+    return false;
+  }
   // Thickness 1 always: thicker anti-aliased strokes cost ten times more; bold is a font.
   cv::putText(image, ascii_only(text), origin, style.bold ? kHersheyBoldFont : kHersheyFont,
               kHersheyBase * style.scale, style.color, 1, cv::LINE_AA);
@@ -385,8 +395,7 @@ cv::Rect text_box(const std::string& text, cv::Point origin, const TextStyle& st
 #ifdef FITREEL_WITH_FREETYPE
   Typeface& face = typeface();
   if (face.usable()) {
-    const Rendered& rendered = face.render(text, pixel_height(style), style.bold);
-    return rendered.ink + (origin - rendered.origin);
+    return box_at(face.render(text, pixel_height(style), style.bold), origin);
   }
 #endif
   int baseline = 0;
