@@ -54,6 +54,14 @@ for r in $(seq "$repeats"); do
   fi
   # The net demo with its 300-frame 1280x720 MP4, as a user runs it (process start included).
   timed "$work/cpp-video" "$fitreel" net -q --epochs $epochs_net --out "$work/out"
+  # What no film can go below: the linear schedule has no measuring pass, and a process that
+  # loads LibTorch and stops (Python: import torch) is the start every run pays.
+  timed "$work/cpp-video-linear" "$fitreel" net -q --epochs $epochs_net --schedule linear \
+    --out "$work/out"
+  timed "$work/cpp-start" "$fitreel" --version
+  if [ $have_torch = yes ]; then
+    timed "$work/py-start" "$python" -c 'import torch'
+  fi
   timed "$work/cpp-all" "$fitreel" all -q --out "$work/out"
 done
 # Many models at once: K = 16 and 64 nets and lines in Python, one after another and as a
@@ -100,6 +108,21 @@ if have_video:
     print(f"{'net: 10000 epochs + 300-frame 720p MP4, wall s':52} {fmt(py_video):>26} {fmt(video):>26} {py_video[1] / video[1]:10.1f}x")
 else:
     print(f"{'net: 10000 epochs + 300-frame 720p MP4, wall s':52} {'(no matplotlib/ffmpeg)':>26} {fmt(video):>26}")
+linear = mmm(timed("cpp-video-linear")[0])
+start = mmm(timed("cpp-start")[0])
+if have_video:
+    print(f"{'  the same, --schedule linear (no measuring pass)':52} {fmt(py_video):>26} {fmt(linear):>26} {py_video[1] / linear[1]:10.1f}x")
+else:
+    print(f"{'  the same, --schedule linear (no measuring pass)':52} {'':>26} {fmt(linear):>26}")
+if have_torch:
+    py_start = mmm(timed("py-start")[0])
+    print(f"{'process start: import torch / fitreel --version, s':52} {fmt(py_start):>26} {fmt(start):>26} {py_start[1] / start[1]:10.1f}x")
+else:
+    print(f"{'process start: fitreel --version, s':52} {'':>26} {fmt(start):>26}")
+if have_video:
+    # The part of a run that fitreel's own code decides: the whole run less the process start.
+    print(f"{'  a 12x run would have to end within, s':52} {'':>26} {py_video[1] / 12:9.2f}")
+    print(f"{'  net video run less the process start, s':52} {'':>26} {video[1] - start[1]:9.2f}")
 for r in bench["rows"]:
     if "overlap_ratio" in r:
         print(f"{r['demo'] + ': run with video / max(train alone, encode alone)':52} {'':>26} {r['overlap_ratio']:9.2f}")
