@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 namespace fitreel::render {
@@ -185,6 +186,42 @@ TEST(Layout, AFrameFitsAtEverySize) {
       }
     }
   }
+}
+
+// A run that diverged or ran away: numbers print as "nan" and "inf" (never printf's "-nan"),
+// a 1e30 weight as PyTorch prints it, and data near float's limits get ticks of their own.
+TEST(Layout, NumbersAtTheEdgesOfFloatReadPlainly) {
+  FitScene scene = demo_line_scene();
+  for (int i = 0; i < 50; ++i) {
+    scene.train.x[static_cast<size_t>(i)] = i * 1e30;
+    scene.train.y[static_cast<size_t>(i)] = -3.3e37 * i / 50;
+  }
+  for (double& x : scene.curve_x) x *= 5e29;
+  FitFrame frame = demo_line_frame(scene);
+  frame.loss = -std::numeric_limits<double>::quiet_NaN();
+  frame.params = {{1e30F}, {-std::numeric_limits<float>::quiet_NaN()}};
+  frame.note = "diverged";
+  DrawnBoxes drawn;
+  const FitPlot plot(scene, {1280, 720});
+  plot.draw(frame);
+  expect_laid_out(drawn.boxes(), {1280, 720}, "a diverged frame");
+  std::vector<std::string> powers;  // tick labels written with a power of ten
+  bool titled = false;
+  for (const DrawnBox& box : drawn.boxes()) {
+    EXPECT_EQ(box.text.find("-nan"), std::string::npos) << box.text;
+    titled = titled || box.text.find("loss nan") != std::string::npos;
+    if (box.text.find("e+3") != std::string::npos && box.text.find(' ') == std::string::npos) {
+      powers.push_back(box.text);
+    }
+  }
+  EXPECT_TRUE(titled);
+  EXPECT_EQ(count_texts(drawn.boxes(), "slope w: 1.0000e+30"), 1U);
+  EXPECT_EQ(count_texts(drawn.boxes(), "intercept b: nan"), 1U);
+  ASSERT_GE(powers.size(), 6U);
+  std::vector<std::string> distinct = powers;
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  EXPECT_EQ(distinct.size(), powers.size());
 }
 
 TEST(Layout, ASweepPanelFitsAtEverySize) {

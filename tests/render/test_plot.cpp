@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
 namespace fitreel::render {
 namespace {
@@ -47,6 +50,34 @@ TEST(FormatTick, ShowsWhatTheStepNeeds) {
   EXPECT_EQ(format_tick(0.25, 0.05), "0.25");
   EXPECT_EQ(format_tick(1e-5, 1e-5), "1e-05");
   EXPECT_EQ(format_tick(3e6, 1e6), "3e+06");
+  EXPECT_EQ(format_tick(-1.5e37, 5e36), "-1.5e+37");
+  EXPECT_EQ(format_tick(2e37, 5e36), "2e+37");
+  EXPECT_EQ(format_tick(1.5e-5, 5e-6), "1.5e-05");
+  EXPECT_EQ(format_tick(1000002, 2), "1000002");
+}
+
+// Data in the millions, near float's limits or spread thinly around a large value: every tick
+// of an axis gets a label of its own (once, 1.5e+37 read "2e+37", as its neighbour did).
+TEST(FormatTick, NeighbouringTicksNeverShareALabel) {
+  const Range ranges[] = {{0, 3.5e37},       {-3.5e37, 0},  {0, 3e6},
+                          {1e6, 1e6 + 10},   {0, 2e-5},     {-5e-5, 5e-5},
+                          {1, 1 + 1e-9},     {-1e-3, 1e-3}, {1.7e9, 1.7e9 + 100},
+                          {-3.4e38, 3.4e38}, {0.5, 0.5001}, {0, 5e31}};
+  for (const Range& range : ranges) {
+    for (const int target : {2, 5, 10}) {
+      const double step = nice_step(range.hi - range.lo, target);
+      const std::vector<double> ticks = nice_ticks(range, target);
+      std::vector<std::string> labels;
+      for (double tick : ticks) labels.push_back(format_tick(tick, step));
+      std::vector<std::string> distinct = labels;
+      std::sort(distinct.begin(), distinct.end());
+      distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+      std::string all;
+      for (const std::string& label : labels) all += label + " ";
+      EXPECT_EQ(distinct.size(), labels.size())
+          << "[" << range.lo << ", " << range.hi << "] target " << target << ": " << all;
+    }
+  }
 }
 
 TEST(Axes, MapsCornersToTheAreaWithYUp) {
@@ -113,6 +144,21 @@ TEST(LossChart, ABandShadesTheRangeAndAnEndMarkSitsOnTheLastPoint) {
   const cv::Vec3b dot = image.at<cv::Vec3b>(static_cast<int>(std::lround(end.y)),
                                             static_cast<int>(std::lround(end.x)) - 1);
   EXPECT_EQ(dot, cv::Vec3b(0, 0, 200));
+}
+
+// A run that diverged after its first epoch has one finite loss: it shows as a dot.
+TEST(LossChart, ALoneLossIsADot) {
+  cv::Mat image(360, 640, CV_8UC3, colors::kBackground);
+  const cv::Rect area(60, 30, 540, 280);
+  const cv::Scalar green(0, 160, 0);
+  LossSeries lone{"training", green, {{0, 700.0}, {1, std::nan("")}}};
+  draw_loss_chart(image, area, 50, Scale::linear, {lone}, 0.5);
+  const Axes axes(area, {0.0, 49.0}, {100.0, 1000.0}, Scale::linear, Scale::log);
+  const cv::Point2d at = axes.to_pixel(0.0, 700.0);
+  const cv::Rect around(static_cast<int>(at.x) - 3, static_cast<int>(at.y) - 3, 7, 7);
+  cv::Mat green_pixels;
+  cv::inRange(image(around), cv::Scalar(0, 150, 0), cv::Scalar(40, 170, 40), green_pixels);
+  EXPECT_GE(cv::countNonZero(green_pixels), 9);
 }
 
 }  // namespace

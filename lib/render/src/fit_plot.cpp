@@ -31,9 +31,18 @@ void widen(Range& range, const std::vector<double>& values) {
 }
 
 std::string format_number(double value, const char* format = "%.4g") {
+  if (!std::isfinite(value)) {  // printf writes "-nan" for a NaN with its sign bit set
+    return std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf";
+  }
   char text[48];
   std::snprintf(text, sizeof text, format, value);
   return text;
+}
+
+// A parameter as PyTorch prints one: four decimals, or four digits after the point of a power
+// of ten once it is that large (a 1e30 weight in full would not fit its line).
+std::string format_parameter(double value) {
+  return format_number(value, std::abs(value) >= 1e8 ? "%.4e" : "%.4f");
 }
 
 std::string with_thousands(size_t value) {
@@ -486,7 +495,7 @@ void FitPlot::draw_parameters(cv::Mat& image, const FitFrame& frame, cv::Rect ar
     for (size_t shown = std::min(values.size(), kMostValues);; --shown) {
       std::string line = name;
       for (size_t j = 0; j < shown; ++j) {
-        line += (j == 0 ? " " : ", ") + format_number(values[j], "%.4f");
+        line += (j == 0 ? " " : ", ") + format_parameter(values[j]);
       }
       if (shown == 0) {
         line +=

@@ -92,6 +92,12 @@ void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_
   for (size_t s = 0; s < series.size(); ++s) {
     const LossSeries& one = series[s];
     draw_polyline(image, axes, xs[s], ys[s], one.color, scaled(one.thickness, text_scale));
+    if (xs[s].size() == 1 && one.end_mark == LossSeries::EndMark::none) {
+      // A lone loss (a one-epoch run, the last before a divergence) is a dot, not nothing.
+      cv::circle(image, fixed_point(axes.to_pixel(xs[s][0], ys[s][0])),
+                 (scaled(one.thickness, text_scale) + 1) << kShift, one.color, cv::FILLED,
+                 cv::LINE_AA, kShift);
+    }
     LegendEntry::Mark mark = LegendEntry::Mark::line;
     if (one.end_mark != LossSeries::EndMark::none && !xs[s].empty()) {
       mark = one.end_mark == LossSeries::EndMark::dot ? LegendEntry::Mark::dot

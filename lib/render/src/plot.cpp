@@ -132,14 +132,21 @@ std::vector<double> log1p_ticks(Range range) {
 }
 
 std::string format_tick(double value, double step) {
-  char text[32];
+  // Each label carries the digits down to the step's, so neighbouring ticks never read alike
+  // (1.5e+37 between 1e+37 and 2e+37; 1.0000000002 beside 1.0000000004).
+  const bool resolvable = std::isfinite(step) && step > 0.0;
+  char text[48];
   const double magnitude = std::abs(value);
   if (value != 0.0 && (magnitude >= 1e6 || magnitude < 1e-4)) {
-    std::snprintf(text, sizeof text, "%.0e", value);
+    const double digits =
+        resolvable ? std::floor(std::log10(magnitude)) - std::floor(std::log10(step)) + 1 : 1;
+    std::snprintf(text, sizeof text, "%.*g", static_cast<int>(std::clamp(digits, 1.0, 17.0)),
+                  value);
     return text;
   }
-  const int decimals = step >= 1.0 ? 0 : static_cast<int>(std::ceil(-std::log10(step) - 1e-9));
-  std::snprintf(text, sizeof text, "%.*f", std::clamp(decimals, 0, 6), value);
+  const double decimals = resolvable ? std::ceil(-std::log10(step) - 1e-9) : 0;
+  std::snprintf(text, sizeof text, "%.*f", static_cast<int>(std::clamp(decimals, 0.0, 17.0)),
+                value);
   return text;
 }
 

@@ -33,7 +33,8 @@ Range nice_bounds(Range range, int target);
 std::vector<double> log_ticks(Range range);
 /// 0, 1, 10, 100, ... inside [0, hi] (for Scale::log1p).
 std::vector<double> log1p_ticks(Range range);
-/// A tick label that shows `value` to the precision `step` needs ("-2.5", "1000", "1e-05").
+/// A tick label that shows `value` to the precision `step` needs ("-2.5", "1000", "1e-05",
+/// "1.5e+37"), so ticks `step` apart never share a label.
 std::string format_tick(double value, double step);
 
 /// Maps data coordinates to pixels inside `area` (x grows right, y grows up), one projection
