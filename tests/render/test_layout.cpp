@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <sstream>
 
 namespace fitreel::render {
@@ -224,6 +225,39 @@ TEST(Layout, NumbersAtTheEdgesOfFloatReadPlainly) {
   EXPECT_EQ(distinct.size(), powers.size());
 }
 
+// Points in every corner of the plot: the legend leaves the plot for the side panel, under the
+// parameters, rather than covering data or going missing (it went missing before).
+TEST(Layout, ALegendWithNoFreeCornerGoesUnderTheParameters) {
+  FitScene scene = demo_line_scene();
+  scene.train = {};
+  scene.test = {};
+  scene.truth = Curve();
+  for (int i = 0; i < 3000; ++i) {  // four dense blocks, one in each corner of [0, 99] x [-1, 1]
+    const double u = std::fmod(i * 0.6180339887, 1.0);
+    const double v = std::fmod(i * 0.7548776662, 1.0);
+    scene.train.x.push_back(i % 2 == 0 ? 30.0 * u : 99.0 - 30.0 * u);
+    scene.train.y.push_back(i % 4 < 2 ? -1.0 + 0.6 * v : 1.0 - 0.6 * v);
+  }
+  for (const cv::Size size : {cv::Size(640, 360), cv::Size(1280, 720), cv::Size(1920, 1080)}) {
+    const std::string what = std::to_string(size.width) + "x" + std::to_string(size.height);
+    DrawnBoxes drawn;
+    const FitPlot plot(scene, size);
+    FitFrame frame = demo_line_frame(scene);
+    std::fill(frame.curve.begin(), frame.curve.end(), 0.0F);
+    frame.least_squares = StraightLine{0.0, 0.0};
+    plot.draw(frame);
+    expect_laid_out(drawn.boxes(), size, what);
+    std::vector<cv::Rect> legends;
+    for (const DrawnBox& box : drawn.boxes()) {
+      if (box.kind == DrawnBox::Kind::legend) legends.push_back(box.box);
+    }
+    ASSERT_EQ(legends.size(), 2U) << what << ": the fit's legend and the loss panel's";
+    const cv::Rect fit_legend = legends[0].y > legends[1].y ? legends[0] : legends[1];
+    EXPECT_TRUE((fit_legend & plot.fit_axes(true).area()).empty()) << what << ": " << fit_legend;
+    EXPECT_GE(fit_legend.x, static_cast<int>(size.width * 0.6)) << what << ": in the side panel";
+  }
+}
+
 TEST(Layout, ASweepPanelFitsAtEverySize) {
   const Layers panel = Layers::all().without(Layer::side_panel);
   for (const cv::Size size :
@@ -264,6 +298,50 @@ TEST(Layout, ALossFigureFitsAtEverySize) {
     expect_laid_out(
         drawn.boxes(), size,
         "loss figure at " + std::to_string(size.width) + "x" + std::to_string(size.height));
+  }
+}
+
+// Losses crowding every corner of sweep.png's chart leave no place for the legend inside it: it
+// goes in a row between the title and the chart (it sat small over the curves before).
+TEST(Layout, ALossFigureWithNoFreeCornerPutsItsLegendAboveTheChart) {
+  std::vector<LossSeries> series;
+  for (int r = 0; r < 2; ++r) {
+    LossSeries s{"lr 0." + std::to_string(r + 1) + ": median and range of 8", series_color(r), {}};
+    for (int e = 0; e < 3000; e += 10) {
+      s.points.push_back({e, r == 0 ? 100.0 : 5000.0 / (1 + e / 10.0)});
+      s.low.push_back({e, 20.0 + r});
+      s.high.push_back({e, 500.0 - r});
+    }
+    series.push_back(s);
+  }
+  // Unlabelled runs zig-zagging through the bottom and top decades at both ends of the epochs.
+  const double levels[] = {1.1, 1.3, 1.6, 2.0, 2.5, 3.2, 4.0, 5.0};
+  for (const int first : {0, 2400}) {
+    for (const bool top : {false, true}) {
+      LossSeries s{"", series_color(2), {}};
+      for (int e = first; e < first + 600; ++e) {
+        const double level = levels[e % 8];
+        s.points.push_back({e, top ? 10000.0 / level : level});
+      }
+      series.push_back(s);
+    }
+  }
+  for (const cv::Size size : {cv::Size(640, 360), cv::Size(1280, 720), cv::Size(1920, 1080)}) {
+    const std::string what = std::to_string(size.width) + "x" + std::to_string(size.height);
+    DrawnBoxes drawn;
+    draw_loss_figure(size, "training loss of 16 models", 3000, Scale::linear, series);
+    expect_laid_out(drawn.boxes(), size, what);
+    std::optional<cv::Rect> axis_label;
+    std::vector<cv::Rect> labels;
+    for (const DrawnBox& box : drawn.boxes()) {
+      if (box.text == "training loss (MSE, log scale)") axis_label = box.box;
+      if (box.text.find("median and range") != std::string::npos) labels.push_back(box.box);
+    }
+    ASSERT_TRUE(axis_label) << what;
+    ASSERT_EQ(labels.size(), 2U) << what;
+    for (const cv::Rect& label : labels) {
+      EXPECT_LE(label.y + label.height, axis_label->y) << what << ": " << label;
+    }
   }
 }
 

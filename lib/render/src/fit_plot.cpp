@@ -391,8 +391,10 @@ std::vector<LegendEntry> FitPlot::legend_for(const FitFrame& frame, const Layers
     legend.push_back({scene_.truth_label, colors::kTruth, LegendEntry::Mark::line});
   }
   if (layers.has(Layer::model) && frame.least_squares) {
+    const double intercept = frame.least_squares->intercept;  // "x - 0.125", not "x + -0.125"
     legend.push_back({"least squares: y = " + format_number(frame.least_squares->slope, "%.3g") +
-                          "x + " + format_number(frame.least_squares->intercept, "%.3g"),
+                          (intercept < 0 ? "x - " : "x + ") +
+                          format_number(std::abs(intercept), "%.3g"),
                       colors::kLeastSquares, LegendEntry::Mark::dashed_line});
   }
   if (layers.has(Layer::model) && !frame.curve.empty()) {
@@ -441,11 +443,11 @@ void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& 
                       colors::kModel, s);
   }
 
-  if (scene_.legend) {
-    draw_legend_off(image, axes.area(), legend_for(frame, layers),
-                    data_pixels_[layers.has(Layer::side_panel) ? 1 : 0], text_scale_,
-                    Crowded::leave_out);
-  }
+  const std::vector<LegendEntry> legend =
+      scene_.legend ? legend_for(frame, layers) : std::vector<LegendEntry>{};
+  const bool legend_on_plot = draw_legend_off(image, axes.area(), legend,
+                                              data_pixels_[layers.has(Layer::side_panel) ? 1 : 0],
+                                              text_scale_, Crowded::leave_out);
 
   draw_title(image, frame, layers);
 
@@ -457,10 +459,18 @@ void FitPlot::draw_dynamic(cv::Mat& image, const FitFrame& frame, const Layers& 
     draw_loss_panel(image, frame,
                     inside(cv::Rect(left, top, right - left, loss_bottom - top), size_));
     const int box_top = loss_bottom + px(80, s);
-    draw_parameters(image, frame,
-                    inside(cv::Rect(left - px(60, s), box_top, right - left + px(60, s),
-                                    size_.height - px(20, s) - box_top),
-                           size_));
+    const int bottom = size_.height - px(20, s);
+    const int below = draw_parameters(
+        image, frame,
+        inside(cv::Rect(left - px(60, s), box_top, right - left + px(60, s), bottom - box_top),
+               size_));
+    if (!legend_on_plot) {  // data in every corner of the plot: the legend goes under the panel
+      const int legend_top = below + px(16, s);
+      draw_legend_in(image,
+                     cv::Rect(left - px(60, s), legend_top, right - left + px(60, s),
+                              std::max(0, bottom - legend_top)),
+                     legend, s);
+    }
   }
 }
 
@@ -478,7 +488,7 @@ void FitPlot::draw_loss_panel(cv::Mat& image, const FitFrame& frame, cv::Rect ar
       frame.test_loss_curve.empty() ? "training loss (MSE, log scale)" : "loss (MSE, log scale)");
 }
 
-void FitPlot::draw_parameters(cv::Mat& image, const FitFrame& frame, cv::Rect area) const {
+int FitPlot::draw_parameters(cv::Mat& image, const FitFrame& frame, cv::Rect area) const {
   const double s = text_scale_;
   const TextStyle heading{s, colors::kInk, true};
   const TextStyle body{0.85 * s, colors::kInk, false};
@@ -510,6 +520,7 @@ void FitPlot::draw_parameters(cv::Mat& image, const FitFrame& frame, cv::Rect ar
     }
     y += row;
   }
+  return y - row + px(8, s);  // the last baseline, and room for descenders
 }
 
 }  // namespace fitreel::render

@@ -17,9 +17,12 @@ using detail::kShift;
 using detail::px;
 using detail::scaled;
 
-// Appends where `point` is drawn, if it is: a finite loss above 0 (the axis is log).
+// Whether `point` is drawn: a finite loss above 0 (the axis is log).
+bool is_drawn(const LossPoint& point) { return std::isfinite(point.loss) && point.loss > 0.0; }
+
+// Appends where `point` is drawn, if it is.
 void add_pixel(const Axes& axes, const LossPoint& point, std::vector<cv::Point>& pixels) {
-  if (std::isfinite(point.loss) && point.loss > 0.0) {
+  if (is_drawn(point)) {
     const cv::Point2d at = axes.to_pixel(static_cast<double>(point.epoch), point.loss);
     pixels.emplace_back(static_cast<int>(std::lround(at.x)), static_cast<int>(std::lround(at.y)));
   }
@@ -43,6 +46,42 @@ void draw_band(cv::Mat& image, const Axes& axes, const LossSeries& series) {
   cv::addWeighted(layer(axes.area()), 0.25, inside, 0.75, 0.0, inside);
 }
 
+// The chart's axes in `area`: epochs across, and up the whole decades that hold every drawn
+// loss, bands included (so the axis changes only when a loss crosses a decade).
+Axes loss_axes(cv::Rect area, int64_t epochs, Scale epoch_scale,
+               const std::vector<LossSeries>& series) {
+  double lo = std::numeric_limits<double>::infinity();
+  double hi = 0.0;
+  const auto widen = [&](const LossPoint& point) {
+    if (is_drawn(point)) {
+      lo = std::min(lo, point.loss);
+      hi = std::max(hi, point.loss);
+    }
+  };
+  for (const LossSeries& one : series) {
+    std::for_each(one.points.begin(), one.points.end(), widen);
+    std::for_each(one.low.begin(), one.low.end(), widen);
+    std::for_each(one.high.begin(), one.high.end(), widen);
+  }
+  const Range y = hi > 0.0 ? Range{std::pow(10.0, std::floor(std::log10(lo))),
+                                   std::pow(10.0, std::ceil(std::log10(hi) + 1e-12))}
+                           : Range{0.1, 10.0};
+  const Range x{0.0, static_cast<double>(std::max<int64_t>(epochs - 1, 1))};
+  return Axes(area, x, y, epoch_scale, Scale::log);
+}
+
+// Where the losses (and the bands' edges) are drawn: what a legend should not cover.
+std::vector<cv::Point> loss_pixels(const Axes& axes, const std::vector<LossSeries>& series) {
+  std::vector<cv::Point> pixels;
+  const auto add = [&](const LossPoint& point) { add_pixel(axes, point, pixels); };
+  for (const LossSeries& one : series) {
+    std::for_each(one.points.begin(), one.points.end(), add);
+    std::for_each(one.low.begin(), one.low.end(), add);
+    std::for_each(one.high.begin(), one.high.end(), add);
+  }
+  return pixels;
+}
+
 }  // namespace
 
 cv::Scalar series_color(size_t index) {
@@ -53,42 +92,42 @@ cv::Scalar series_color(size_t index) {
   return kPalette[index % std::size(kPalette)];
 }
 
+std::vector<LegendEntry> loss_legend(const std::vector<LossSeries>& series) {
+  std::vector<LegendEntry> legend;
+  for (const LossSeries& one : series) {
+    if (one.label.empty()) {
+      continue;
+    }
+    // A series drawn as its end mark alone (one loss) shows that mark; any other, a line.
+    const auto drawn = std::count_if(one.points.begin(), one.points.end(), is_drawn);
+    LegendEntry::Mark mark = LegendEntry::Mark::line;
+    if (drawn == 1 && one.end_mark != LossSeries::EndMark::none) {
+      mark = one.end_mark == LossSeries::EndMark::dot ? LegendEntry::Mark::dot
+                                                      : LegendEntry::Mark::cross;
+    }
+    legend.push_back({one.label, one.color, mark});
+  }
+  return legend;
+}
+
 void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_scale,
                      const std::vector<LossSeries>& series, double text_scale,
                      std::optional<LossPoint> marker, const std::string& loss_label) {
-  double lo = std::numeric_limits<double>::infinity();
-  double hi = 0.0;
   std::vector<std::vector<double>> xs(series.size()), ys(series.size());
-  const auto widen = [&](const LossPoint& point) {
-    const bool drawn = std::isfinite(point.loss) && point.loss > 0.0;
-    if (drawn) {
-      lo = std::min(lo, point.loss);
-      hi = std::max(hi, point.loss);
-    }
-    return drawn;
-  };
   for (size_t s = 0; s < series.size(); ++s) {
     for (const LossPoint& point : series[s].points) {
-      if (widen(point)) {
+      if (is_drawn(point)) {
         xs[s].push_back(static_cast<double>(point.epoch));
         ys[s].push_back(point.loss);
       }
     }
-    std::for_each(series[s].low.begin(), series[s].low.end(), widen);
-    std::for_each(series[s].high.begin(), series[s].high.end(), widen);
   }
-  // Whole decades, so the axis changes only when a loss crosses one.
-  const Range y = hi > 0.0 ? Range{std::pow(10.0, std::floor(std::log10(lo))),
-                                   std::pow(10.0, std::ceil(std::log10(hi) + 1e-12))}
-                           : Range{0.1, 10.0};
-  const Range x{0.0, static_cast<double>(std::max<int64_t>(epochs - 1, 1))};
-  const Axes axes(area, x, y, epoch_scale, Scale::log);
+  const Axes axes = loss_axes(area, epochs, epoch_scale, series);
   draw_axes(image, axes, epoch_scale == Scale::log1p ? "epoch (log scale)" : "epoch", loss_label,
             text_scale);
   for (const LossSeries& one : series) {
     draw_band(image, axes, one);
   }
-  std::vector<LegendEntry> legend;
   for (size_t s = 0; s < series.size(); ++s) {
     const LossSeries& one = series[s];
     draw_polyline(image, axes, xs[s], ys[s], one.color, scaled(one.thickness, text_scale));
@@ -98,18 +137,13 @@ void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_
                  (scaled(one.thickness, text_scale) + 1) << kShift, one.color, cv::FILLED,
                  cv::LINE_AA, kShift);
     }
-    LegendEntry::Mark mark = LegendEntry::Mark::line;
     if (one.end_mark != LossSeries::EndMark::none && !xs[s].empty()) {
-      mark = one.end_mark == LossSeries::EndMark::dot ? LegendEntry::Mark::dot
-                                                      : LegendEntry::Mark::cross;
+      const auto mark = one.end_mark == LossSeries::EndMark::dot ? LegendEntry::Mark::dot
+                                                                 : LegendEntry::Mark::cross;
       const cv::Point2d at = axes.to_pixel(xs[s].back(), ys[s].back());
       draw_legend_mark(image, {one.label, one.color, mark},
                        {static_cast<int>(std::lround(at.x)), static_cast<int>(std::lround(at.y))},
                        0, text_scale);
-      mark = xs[s].size() == 1 ? mark : LegendEntry::Mark::line;
-    }
-    if (!one.label.empty()) {
-      legend.push_back({one.label, one.color, mark});
     }
   }
   if (marker && std::isfinite(marker->loss) && marker->loss > 0.0) {
@@ -121,14 +155,8 @@ void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_
   }
   // The legend goes where it covers the fewest drawn losses (and bands' edges); it names what
   // the curves are (rates, train and test), so a crowded chart still gets it, at its smallest.
-  std::vector<cv::Point> drawn;
-  const auto add = [&](const LossPoint& point) { add_pixel(axes, point, drawn); };
-  for (const LossSeries& one : series) {
-    std::for_each(one.points.begin(), one.points.end(), add);
-    std::for_each(one.low.begin(), one.low.end(), add);
-    std::for_each(one.high.begin(), one.high.end(), add);
-  }
-  draw_legend_off(image, area, legend, drawn, text_scale, Crowded::draw_smallest);
+  draw_legend_off(image, area, loss_legend(series), loss_pixels(axes, series), text_scale,
+                  Crowded::draw_smallest);
 }
 
 cv::Mat draw_loss_figure(cv::Size size, const std::string& title, int64_t epochs, Scale epoch_scale,
@@ -142,7 +170,34 @@ cv::Mat draw_loss_figure(cv::Size size, const std::string& title, int64_t epochs
   const int below_title = margin + title_height + margin;
   const cv::Rect box(margin, below_title, size.width - 2 * margin,
                      size.height - below_title - margin);
-  draw_loss_chart(image, axes_area(box, text_scale), epochs, epoch_scale, series, text_scale);
+  const cv::Rect chart = axes_area(box, text_scale);
+  const std::vector<LegendEntry> legend = loss_legend(series);
+  const std::vector<cv::Point> drawn =
+      loss_pixels(loss_axes(chart, epochs, epoch_scale, series), series);
+  if (!legend.empty() &&
+      !legend_place_off(chart, legend, drawn, text_scale, Crowded::leave_out).has_value()) {
+    // No corner is free: the legend goes in a row under the title, at the largest size that
+    // fits across, and the chart below it; one too long for any keeps to the chart, at its
+    // smallest.
+    for (const double smaller : kLegendSizes) {
+      const cv::Size row = legend_row_size(legend, text_scale * smaller);
+      if (row.width > box.width || row.height + margin > box.height / 4) {
+        continue;
+      }
+      draw_legend_row(image, {box.x, box.y, box.width, row.height}, legend, text_scale * smaller);
+      std::vector<LossSeries> unlabelled = series;
+      for (LossSeries& one : unlabelled) {
+        one.label.clear();
+      }
+      const int chart_top = box.y + row.height + margin;
+      draw_loss_chart(
+          image,
+          axes_area({box.x, chart_top, box.width, box.y + box.height - chart_top}, text_scale),
+          epochs, epoch_scale, unlabelled, text_scale);
+      return image;
+    }
+  }
+  draw_loss_chart(image, chart, epochs, epoch_scale, series, text_scale);
   return image;
 }
 

@@ -408,19 +408,35 @@ void draw_legend(cv::Mat& image, cv::Point corner, const std::vector<LegendEntry
   }
 }
 
-bool draw_legend_off(cv::Mat& image, cv::Rect area, const std::vector<LegendEntry>& entries,
-                     const std::vector<cv::Point>& points, double text_scale, Crowded crowded) {
-  constexpr double kMostCovered = 0.02;
+bool draw_legend_in(cv::Mat& image, cv::Rect room, const std::vector<LegendEntry>& entries,
+                    double text_scale) {
   if (entries.empty()) {
     return false;
+  }
+  for (const double smaller : kLegendSizes) {
+    const cv::Size size = legend_size(entries, text_scale * smaller);
+    if (size.width <= room.width && size.height <= room.height) {
+      draw_legend(image, room.tl(), entries, text_scale * smaller);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::optional<LegendPlace> legend_place_off(cv::Rect area, const std::vector<LegendEntry>& entries,
+                                            const std::vector<cv::Point>& points, double text_scale,
+                                            Crowded crowded) {
+  constexpr double kMostCovered = 0.02;
+  if (entries.empty()) {
+    return std::nullopt;
   }
   const auto covered = [&](const cv::Rect& box) {
     return std::count_if(points.begin(), points.end(),
                          [&](const cv::Point& p) { return box.contains(p); });
   };
   const auto most = static_cast<std::ptrdiff_t>(kMostCovered * static_cast<double>(points.size()));
-  std::optional<std::pair<cv::Point, double>> fallback;  // the smallest size's emptiest corner
-  for (const double smaller : {1.0, 0.8, 0.65}) {
+  std::optional<LegendPlace> fallback;  // the smallest size's emptiest corner
+  for (const double smaller : kLegendSizes) {
     const double scale = text_scale * smaller;
     const cv::Size size = legend_size(entries, scale);
     const int margin = px(12, scale);
@@ -443,29 +459,51 @@ bool draw_legend_off(cv::Mat& image, cv::Rect area, const std::vector<LegendEntr
       }
     }
     if (fewest <= most) {
-      draw_legend(image, *best, entries, scale);
-      return true;
+      return LegendPlace{*best, scale};
     }
-    fallback = {*best, scale};
+    fallback = LegendPlace{*best, scale};
   }
-  if (crowded == Crowded::draw_smallest && fallback) {
-    draw_legend(image, fallback->first, entries, fallback->second);
-    return true;
+  return crowded == Crowded::draw_smallest ? fallback : std::nullopt;
+}
+
+bool draw_legend_off(cv::Mat& image, cv::Rect area, const std::vector<LegendEntry>& entries,
+                     const std::vector<cv::Point>& points, double text_scale, Crowded crowded) {
+  const std::optional<LegendPlace> place =
+      legend_place_off(area, entries, points, text_scale, crowded);
+  if (place) {
+    draw_legend(image, place->corner, entries, place->text_scale);
   }
-  return false;
+  return place.has_value();
+}
+
+namespace {
+// How draw_legend_row() spaces its entries.
+struct RowMeasures {
+  TextStyle style;
+  int pad = 0, sample = 0, gap = 0;
+};
+RowMeasures row_measures(double text_scale) {
+  return {{0.85 * text_scale, colors::kInk, false},
+          scaled(8, text_scale),
+          scaled(28, text_scale),
+          scaled(28, text_scale)};
+}
+}  // namespace
+
+cv::Size legend_row_size(const std::vector<LegendEntry>& entries, double text_scale) {
+  const auto [style, pad, sample, gap] = row_measures(text_scale);
+  int width = 0;
+  for (const auto& entry : entries) {
+    width += (width == 0 ? 0 : gap) + sample + pad + text_size(entry.label, style).width;
+  }
+  return {width, std::max(text_size("Ag", style).height, sample / 2)};
 }
 
 void draw_legend_row(cv::Mat& image, cv::Rect area, const std::vector<LegendEntry>& entries,
                      double text_scale) {
-  const TextStyle style{0.85 * text_scale, colors::kInk, false};
-  const int pad = scaled(8, text_scale);
-  const int sample = scaled(28, text_scale);
-  const int gap = scaled(28, text_scale);
-  int width = 0;
-  for (const auto& entry : entries) {
-    width += sample + pad + text_size(entry.label, style).width + gap;
-  }
-  int x = area.x + std::max(0, (area.width - width + gap) / 2);
+  const auto [style, pad, sample, gap] = row_measures(text_scale);
+  const int width = legend_row_size(entries, text_scale).width;
+  int x = area.x + std::max(0, (area.width - width) / 2);
   const int y = area.y + area.height / 2;
   for (const auto& entry : entries) {
     draw_legend_mark(image, entry, {x + sample / 2, y}, sample, text_scale);

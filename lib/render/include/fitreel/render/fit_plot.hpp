@@ -49,7 +49,10 @@ struct FitScene {
   int64_t epochs = 1;                      ///< the loss panel spans [0, epochs)
   Scale epoch_scale = Scale::linear;       ///< its x axis (log1p suits a log schedule)
   size_t max_markers = 4000;               ///< more points than this are thinned for drawing
-  bool legend = true;  ///< false: no legend box (a grid of panels shares one above them all)
+  /// The legend box: in the plot's corner covering the fewest data points (at most 2 % of them),
+  /// else under the parameters in the side panel, else left out. false: none (a grid of panels
+  /// shares one above them all).
+  bool legend = true;
 };
 
 /// What changes from frame to frame.
@@ -154,7 +157,8 @@ class FitPlot {
   std::vector<LegendEntry> legend_for(const FitFrame& frame, const Layers& layers) const;
   void draw_title(cv::Mat& image, const FitFrame& frame, const Layers& layers) const;
   void draw_loss_panel(cv::Mat& image, const FitFrame& frame, cv::Rect area) const;
-  void draw_parameters(cv::Mat& image, const FitFrame& frame, cv::Rect area) const;
+  /// Returns the y below its last line.
+  int draw_parameters(cv::Mat& image, const FitFrame& frame, cv::Rect area) const;
 
   FitScene scene_;
   cv::Size size_;

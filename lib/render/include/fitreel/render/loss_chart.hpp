@@ -27,14 +27,21 @@ struct LossSeries {
 };
 
 /// Losses against epochs in `area`: log-scale loss over whole decades, epochs in [0, epochs)
-/// on `epoch_scale`, a legend for labelled series, and a dot at `marker` when given.
+/// on `epoch_scale`, a legend for labelled series (in the corner covering the fewest losses; at
+/// its smallest where every corner is crowded), and a dot at `marker` when given.
 void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_scale,
                      const std::vector<LossSeries>& series, double text_scale,
                      std::optional<LossPoint> marker = std::nullopt,
                      const std::string& loss_label = "training loss (MSE, log scale)");
 
+/// The legend draw_loss_chart() draws for `series`: one entry per labelled series, marked as it
+/// is drawn (a line, or a lone end mark).
+std::vector<LegendEntry> loss_legend(const std::vector<LossSeries>& series);
+
 /// A picture of `size` holding `title` above a loss chart of `series` (see draw_loss_chart()),
 /// laid out from the measured text: the chart takes what the title and the axes' labels leave.
+/// Where the curves leave no corner of the chart free, the legend goes in a row between the
+/// title and the chart.
 cv::Mat draw_loss_figure(cv::Size size, const std::string& title, int64_t epochs, Scale epoch_scale,
                          const std::vector<LossSeries>& series);
 

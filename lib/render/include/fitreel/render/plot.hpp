@@ -134,6 +134,8 @@ struct LegendEntry {
   Mark mark = Mark::line;
 };
 
+/// The sizes a legend tries where room is short, largest first, as shares of the text scale.
+inline constexpr double kLegendSizes[] = {1.0, 0.8, 0.65};
 /// The size of the box draw_legend() draws for `entries`.
 cv::Size legend_size(const std::vector<LegendEntry>& entries, double text_scale);
 /// A boxed legend with its top-left corner at `corner`.
@@ -141,12 +143,26 @@ void draw_legend(cv::Mat& image, cv::Point corner, const std::vector<LegendEntry
                  double text_scale);
 /// How draw_legend_off() treats a legend that covers more than it may in every place.
 enum class Crowded { leave_out, draw_smallest };
-/// A boxed legend in the corner of `area` that covers the fewest of `points` (the drawn data, in
-/// pixels), at the largest of three sizes (text_scale, 0.8 and 0.65 of it) covering at most 2 % of
-/// them. Where every place covers more, `crowded` says: left out, or drawn where the smallest size
-/// covers the fewest. Returns whether it was drawn.
+/// Where a legend sits: its top-left corner, and the text scale it is drawn at.
+struct LegendPlace {
+  cv::Point corner{};
+  double text_scale = 1.0;
+};
+/// The corner of `area` where a legend of `entries` covers the fewest of `points` (the drawn data,
+/// in pixels), at the largest of kLegendSizes covering at most 2 % of them. Where every place
+/// covers more, `crowded` says: none, or where the smallest size covers the fewest.
+std::optional<LegendPlace> legend_place_off(cv::Rect area, const std::vector<LegendEntry>& entries,
+                                            const std::vector<cv::Point>& points, double text_scale,
+                                            Crowded crowded);
+/// The legend drawn where legend_place_off() puts it. Returns whether it was drawn.
 bool draw_legend_off(cv::Mat& image, cv::Rect area, const std::vector<LegendEntry>& entries,
                      const std::vector<cv::Point>& points, double text_scale, Crowded crowded);
+/// A boxed legend at the top left of `room` (somewhere off the plot), at the largest of the
+/// sizes draw_legend_off() tries that fits in it. Returns whether it fitted and was drawn.
+bool draw_legend_in(cv::Mat& image, cv::Rect room, const std::vector<LegendEntry>& entries,
+                    double text_scale);
+/// The size of the row draw_legend_row() draws for `entries`.
+cv::Size legend_row_size(const std::vector<LegendEntry>& entries, double text_scale);
 /// The entries side by side in one row, centred in `area` (a legend several plots share).
 void draw_legend_row(cv::Mat& image, cv::Rect area, const std::vector<LegendEntry>& entries,
                      double text_scale);
