@@ -238,15 +238,17 @@ TEST(Layout, ALegendWithNoFreeCornerGoesUnderTheParameters) {
     scene.train.x.push_back(i % 2 == 0 ? 30.0 * u : 99.0 - 30.0 * u);
     scene.train.y.push_back(i % 4 < 2 ? -1.0 + 0.6 * v : 1.0 - 0.6 * v);
   }
-  for (const cv::Size size : {cv::Size(640, 360), cv::Size(1280, 720), cv::Size(1920, 1080)}) {
+  // (At 640x360 the panel is too narrow for this legend: it is left out there, as before.)
+  for (const cv::Size size : {cv::Size(1280, 720), cv::Size(1920, 1080), cv::Size(3840, 2160)}) {
     const std::string what = std::to_string(size.width) + "x" + std::to_string(size.height);
     DrawnBoxes drawn;
     const FitPlot plot(scene, size);
     FitFrame frame = demo_line_frame(scene);
     std::fill(frame.curve.begin(), frame.curve.end(), 0.0F);
-    frame.least_squares = StraightLine{0.0, 0.0};
+    frame.least_squares = StraightLine{0.0143, -0.125};
     plot.draw(frame);
     expect_laid_out(drawn.boxes(), size, what);
+    EXPECT_EQ(count_texts(drawn.boxes(), "least squares: y = 0.0143x - 0.125"), 1U) << what;
     std::vector<cv::Rect> legends;
     for (const DrawnBox& box : drawn.boxes()) {
       if (box.kind == DrawnBox::Kind::legend) legends.push_back(box.box);

@@ -54,6 +54,8 @@ TEST(FormatTick, ShowsWhatTheStepNeeds) {
   EXPECT_EQ(format_tick(2e37, 5e36), "2e+37");
   EXPECT_EQ(format_tick(1.5e-5, 5e-6), "1.5e-05");
   EXPECT_EQ(format_tick(1000002, 2), "1000002");
+  EXPECT_EQ(format_tick(1e6, 1e6), "1e+06");           // a log axis's tick, its own step
+  EXPECT_EQ(format_tick(0.25, std::nan("")), "0.25");  // no step to resolve
 }
 
 // Data in the millions, near float's limits or spread thinly around a large value: every tick

@@ -39,8 +39,8 @@ std::string format_number(double value, const char* format = "%.4g") {
   return text;
 }
 
-// A parameter as PyTorch prints one: four decimals, or four digits after the point of a power
-// of ten once it is that large (a 1e30 weight in full would not fit its line).
+// A parameter with four decimals, or in scientific notation once it is large (a 1e30 weight
+// written out in full would not fit its line).
 std::string format_parameter(double value) {
   return format_number(value, std::abs(value) >= 1e8 ? "%.4e" : "%.4f");
 }

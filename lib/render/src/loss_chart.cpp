@@ -146,7 +146,7 @@ void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_
                        0, text_scale);
     }
   }
-  if (marker && std::isfinite(marker->loss) && marker->loss > 0.0) {
+  if (marker && is_drawn(*marker)) {
     const cv::Point2d at = axes.to_pixel(static_cast<double>(marker->epoch), marker->loss);
     if (area.contains(cv::Point(static_cast<int>(at.x), static_cast<int>(at.y)))) {
       cv::circle(image, fixed_point(at), px(6, text_scale) << kShift, colors::kTruth, cv::FILLED,

@@ -134,17 +134,19 @@ std::vector<double> log1p_ticks(Range range) {
 std::string format_tick(double value, double step) {
   // Each label carries the digits down to the step's, so neighbouring ticks never read alike
   // (1.5e+37 between 1e+37 and 2e+37; 1.0000000002 beside 1.0000000004).
-  const bool resolvable = std::isfinite(step) && step > 0.0;
   char text[48];
+  if (!(std::isfinite(step) && step > 0.0)) {  // no step to resolve: as printf sees fit
+    std::snprintf(text, sizeof text, "%g", value);
+    return text;
+  }
   const double magnitude = std::abs(value);
   if (value != 0.0 && (magnitude >= 1e6 || magnitude < 1e-4)) {
-    const double digits =
-        resolvable ? std::floor(std::log10(magnitude)) - std::floor(std::log10(step)) + 1 : 1;
+    const double digits = std::floor(std::log10(magnitude)) - std::floor(std::log10(step)) + 1;
     std::snprintf(text, sizeof text, "%.*g", static_cast<int>(std::clamp(digits, 1.0, 17.0)),
                   value);
     return text;
   }
-  const double decimals = resolvable ? std::ceil(-std::log10(step) - 1e-9) : 0;
+  const double decimals = std::ceil(-std::log10(step) - 1e-9);
   std::snprintf(text, sizeof text, "%.*f", static_cast<int>(std::clamp(decimals, 0.0, 17.0)),
                 value);
   return text;
@@ -210,7 +212,9 @@ void draw_axes(cv::Mat& image, const Axes& axes, const std::string& x_label,
     cv::line(image, {px, area.y}, {px, area.y + area.height - 1}, colors::kGrid, 1);
     cv::line(image, {px, area.y + area.height}, {px, area.y + area.height + tick_length},
              colors::kInk, 1);
-    const std::string label = format_tick(tick, axes.x_scale() == Scale::linear ? x_step : 1.0);
+    // A log axis's ticks are powers of ten: each is its own step (1e+06, not 1000000).
+    const std::string label =
+        format_tick(tick, axes.x_scale() == Scale::linear ? x_step : std::max(tick, 1.0));
     const cv::Size size = text_size(label, tick_style);
     label_tick(label,
                {px - size.width / 2, area.y + area.height + tick_length + gap + size.height});

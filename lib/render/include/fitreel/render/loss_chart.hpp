@@ -34,8 +34,8 @@ void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_
                      std::optional<LossPoint> marker = std::nullopt,
                      const std::string& loss_label = "training loss (MSE, log scale)");
 
-/// The legend draw_loss_chart() draws for `series`: one entry per labelled series, marked as it
-/// is drawn (a line, or a lone end mark).
+/// The legend draw_loss_chart() draws for `series`: one entry per labelled series, marked with a
+/// line, or with its end mark where that mark is all the series draws.
 std::vector<LegendEntry> loss_legend(const std::vector<LossSeries>& series);
 
 /// A picture of `size` holding `title` above a loss chart of `series` (see draw_loss_chart()),
