@@ -82,6 +82,11 @@ std::vector<cv::Point> loss_pixels(const Axes& axes, const std::vector<LossSerie
   return pixels;
 }
 
+// The legend's mark for a series' end mark (a dot or a cross).
+LegendEntry::Mark legend_mark_of(LossSeries::EndMark end_mark) {
+  return end_mark == LossSeries::EndMark::dot ? LegendEntry::Mark::dot : LegendEntry::Mark::cross;
+}
+
 }  // namespace
 
 cv::Scalar series_color(size_t index) {
@@ -100,12 +105,9 @@ std::vector<LegendEntry> loss_legend(const std::vector<LossSeries>& series) {
     }
     // A series drawn as its end mark alone (one loss) shows that mark; any other, a line.
     const auto drawn = std::count_if(one.points.begin(), one.points.end(), is_drawn);
-    LegendEntry::Mark mark = LegendEntry::Mark::line;
-    if (drawn == 1 && one.end_mark != LossSeries::EndMark::none) {
-      mark = one.end_mark == LossSeries::EndMark::dot ? LegendEntry::Mark::dot
-                                                      : LegendEntry::Mark::cross;
-    }
-    legend.push_back({one.label, one.color, mark});
+    const bool lone_mark = drawn == 1 && one.end_mark != LossSeries::EndMark::none;
+    legend.push_back(
+        {one.label, one.color, lone_mark ? legend_mark_of(one.end_mark) : LegendEntry::Mark::line});
   }
   return legend;
 }
@@ -138,10 +140,8 @@ void draw_loss_chart(cv::Mat& image, cv::Rect area, int64_t epochs, Scale epoch_
                  cv::LINE_AA, kShift);
     }
     if (one.end_mark != LossSeries::EndMark::none && !xs[s].empty()) {
-      const auto mark = one.end_mark == LossSeries::EndMark::dot ? LegendEntry::Mark::dot
-                                                                 : LegendEntry::Mark::cross;
       const cv::Point2d at = axes.to_pixel(xs[s].back(), ys[s].back());
-      draw_legend_mark(image, {one.label, one.color, mark},
+      draw_legend_mark(image, {one.label, one.color, legend_mark_of(one.end_mark)},
                        {static_cast<int>(std::lround(at.x)), static_cast<int>(std::lround(at.y))},
                        0, text_scale);
     }

@@ -213,8 +213,7 @@ void draw_axes(cv::Mat& image, const Axes& axes, const std::string& x_label,
     cv::line(image, {px, area.y + area.height}, {px, area.y + area.height + tick_length},
              colors::kInk, 1);
     // A log axis's ticks are powers of ten: each is its own step (1e+06, not 1000000).
-    const std::string label =
-        format_tick(tick, axes.x_scale() == Scale::linear ? x_step : std::max(tick, 1.0));
+    const std::string label = format_tick(tick, axes.x_scale() == Scale::linear ? x_step : tick);
     const cv::Size size = text_size(label, tick_style);
     label_tick(label,
                {px - size.width / 2, area.y + area.height + tick_length + gap + size.height});
